@@ -1,0 +1,134 @@
+package drapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PauseAndFollow pauses DR task id if its status allows, then follows it until it is stopped.
+//
+// It reads the status first: running and stop_failed are paused, stopping is only followed,
+// stopped is already paused and nothing is sent, and any other status is a *StatusError with Op
+// "pause". It then polls the detail, every opt.MinInterval growing to opt.MaxInterval, until the
+// task is stopped (success), stop_failed or abnormal (a *StatusError with Op "follow"), or ctx is
+// done (an error wrapping ctx.Err()). Throttling, 5xx answers and transport failures while polling
+// do not end the follow; other errors, such as ErrNotFound or ErrAuth, do.
+//
+// The Outcome is filled on every return, with or without an error.
+func (c *Client) PauseAndFollow(ctx context.Context, id string, opt FollowOptions) (Outcome, error) {
+	f := &follower{c: c, id: id, opt: opt, out: Outcome{ID: id}}
+	start := time.Now()
+	err := f.run(ctx)
+	f.out.Elapsed = time.Since(start)
+	return f.out, err
+}
+
+// follower holds the state of one PauseAndFollow.
+type follower struct {
+	c   *Client
+	id  string
+	opt FollowOptions
+	out Outcome
+}
+
+func (f *follower) run(ctx context.Context) error {
+	d, reqID, err := f.c.get(ctx, f.id)
+	f.out.RequestID = reqID
+	if err != nil {
+		return fmt.Errorf("pause disaster recovery %.64q: read status: %w", f.id, err)
+	}
+	f.out.Initial = d.Status
+	f.observe(d.Status)
+	switch {
+	case d.Status == StatusStopped:
+		return nil
+	case d.Status == StatusStopping:
+	case d.Status.Pausable():
+		if err := f.pause(ctx); err != nil {
+			return err
+		}
+		if f.out.Status == StatusStopped {
+			return nil
+		}
+	default:
+		return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
+	}
+	return f.follow(ctx)
+}
+
+// pause sends the pause and records what came of it.
+func (f *follower) pause(ctx context.Context) error {
+	r, err := f.c.pause(ctx, f.id)
+	f.out.Attempts = r.attempts
+	f.out.RequestID = r.requestID
+	if err == nil {
+		f.out.Posted, f.out.PauseID = true, r.id
+		if r.status != "" {
+			f.observe(r.status)
+		}
+		return nil
+	}
+	// The status changed since it was read, or DWS sees it differently: name the one it has now.
+	if errors.Is(err, ErrStatusNotAllowed) {
+		if d, _, gerr := f.c.get(ctx, f.id); gerr == nil {
+			f.observe(d.Status)
+			return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
+		}
+	}
+	return fmt.Errorf("pause disaster recovery %.64q: %w", f.id, err)
+}
+
+// follow polls the detail until the task reaches a final status for a pause or ctx is done.
+func (f *follower) follow(ctx context.Context) error {
+	interval, maxInterval := f.opt.MinInterval, f.opt.MaxInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	if maxInterval <= 0 {
+		maxInterval = 10 * time.Second
+	}
+	maxInterval = max(maxInterval, interval)
+	for {
+		if err := f.c.wait(ctx, interval); err != nil {
+			return f.gaveUp(ctx)
+		}
+		interval = min(2*interval, maxInterval)
+
+		d, reqID, err := f.c.get(ctx, f.id)
+		if !f.out.Posted && reqID != "" {
+			f.out.RequestID = reqID
+		}
+		switch {
+		case ctx.Err() != nil:
+			return f.gaveUp(ctx)
+		case err != nil && transient(err):
+			continue
+		case err != nil:
+			return fmt.Errorf("follow disaster recovery %.64q: %w", f.id, err)
+		}
+		f.observe(d.Status)
+		switch d.Status {
+		case StatusStopped:
+			return nil
+		case StatusStopFailed, StatusAbnormal:
+			return &StatusError{ID: f.id, Op: "follow", Status: d.Status}
+		}
+	}
+}
+
+func (f *follower) gaveUp(ctx context.Context) error {
+	return fmt.Errorf("follow disaster recovery %.64q: still %s: %w", f.id, f.out.Status, ctx.Err())
+}
+
+// observe records status s and reports it through OnStatus when it differs from the last one.
+func (f *follower) observe(s Status) {
+	if s == f.out.Status {
+		return
+	}
+	f.out.Status = s
+	if f.opt.OnStatus != nil {
+		f.opt.OnStatus(s)
+	}
+}

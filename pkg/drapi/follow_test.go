@@ -1,0 +1,226 @@
+package drapi
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestPauseAndFollow(t *testing.T) {
+	fast := FollowOptions{MinInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond}
+	tests := []struct {
+		name       string
+		gets       []answer // the first one is the status read before anything is done
+		posts      []answer
+		wantErr    error // nil, a sentinel, or a *StatusError compared by value
+		wantSeen   []Status
+		wantOut    Outcome // Elapsed is only checked to be positive
+		wantPosts  int
+		deadline   bool // give up after a short while
+		wantGetsAt int  // minimum GETs, for loops that poll until the deadline
+	}{
+		{
+			name: "already stopped", gets: []answer{detail(StatusStopped)},
+			wantSeen: []Status{StatusStopped},
+			wantOut:  Outcome{ID: testID, Initial: StatusStopped, Status: StatusStopped, RequestID: "GET-1"},
+		},
+		{
+			name: "stopping is followed without a pause", gets: []answer{detail(StatusStopping), detail(StatusStopping), detail(StatusStopped)},
+			wantSeen: []Status{StatusStopping, StatusStopped},
+			wantOut:  Outcome{ID: testID, Initial: StatusStopping, Status: StatusStopped, RequestID: "GET-3"},
+		},
+		{
+			name:      "running is paused and followed",
+			gets:      []answer{detail(StatusRunning), detail(StatusRunning), detail(StatusStopping), detail(StatusStopping), detail(StatusStopped)},
+			posts:     []answer{accepted},
+			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "stop_failed is paused again",
+			gets:      []answer{detail(StatusStopFailed), detail(StatusStopping), detail(StatusStopped)},
+			posts:     []answer{apiError(429, "APIG.0308"), accepted},
+			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopped},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-2", Attempts: 2},
+			wantPosts: 2,
+		},
+		{
+			name:      "pause ends in stop_failed",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopFailed)},
+			posts:     []answer{accepted},
+			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStopFailed},
+			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopFailed},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "pause ends in abnormal",
+			gets:      []answer{detail(StatusRunning), detail(StatusAbnormal)},
+			posts:     []answer{accepted},
+			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusAbnormal},
+			wantSeen:  []Status{StatusRunning, StatusAbnormal},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:     "status that cannot be paused",
+			gets:     []answer{detail(StatusUnstart)},
+			wantErr:  &StatusError{ID: testID, Op: "pause", Status: StatusUnstart},
+			wantSeen: []Status{StatusUnstart},
+			wantOut:  Outcome{ID: testID, Initial: StatusUnstart, Status: StatusUnstart, RequestID: "GET-1"},
+		},
+		{
+			name:      "pause refused names the status it has now",
+			gets:      []answer{detail(StatusRunning), detail(StatusSwitchovering)},
+			posts:     []answer{apiError(409, "")},
+			wantErr:   &StatusError{ID: testID, Op: "pause", Status: StatusSwitchovering},
+			wantSeen:  []Status{StatusRunning, StatusSwitchovering},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusSwitchovering, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "ambiguous pause that took effect",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopped)},
+			posts:     []answer{apiError(503, "")},
+			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "ambiguous pause that did not take effect",
+			gets:      []answer{detail(StatusRunning)},
+			posts:     []answer{apiError(500, "DWS.9999")},
+			wantErr:   errAny,
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name: "transient errors while polling",
+			gets: []answer{detail(StatusRunning), apiError(503, ""), apiError(503, ""), apiError(503, ""), apiError(503, ""),
+				apiError(429, "APIG.0308"), detail(StatusStopped)},
+			posts:     []answer{accepted},
+			wantSeen:  []Status{StatusRunning, StatusStopped},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "not found while polling",
+			gets:      []answer{detail(StatusRunning), apiError(400, "DWS.10101")},
+			posts:     []answer{accepted},
+			wantErr:   ErrNotFound,
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "auth failure while polling",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping), apiError(401, "APIGW.0301")},
+			posts:     []answer{accepted},
+			wantErr:   ErrAuth,
+			wantSeen:  []Status{StatusRunning, StatusStopping},
+			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "status unreadable",
+			gets:      []answer{apiError(401, "APIGW.0301")},
+			wantErr:   ErrAuth,
+			wantOut:   Outcome{ID: testID, RequestID: "GET-1"},
+			wantPosts: 0,
+		},
+		{
+			name:       "deadline while stopping",
+			gets:       []answer{detail(StatusRunning), detail(StatusStopping)},
+			posts:      []answer{accepted},
+			deadline:   true,
+			wantErr:    context.DeadlineExceeded,
+			wantSeen:   []Status{StatusRunning, StatusStopping},
+			wantOut:    Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantPosts:  1,
+			wantGetsAt: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := newTestClient(t, map[string][]answer{"GET": tt.gets, "POST": tt.posts})
+			ctx := context.Background()
+			if tt.deadline {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+				defer cancel()
+			}
+			var seen []Status
+			opt := fast
+			opt.OnStatus = func(s Status) { seen = append(seen, s) }
+
+			out, err := c.PauseAndFollow(ctx, testID, opt)
+
+			var wantStatusErr *StatusError
+			switch {
+			case tt.wantErr == nil:
+				if err != nil {
+					t.Errorf("got error %v; want nil", err)
+				}
+			case errors.As(tt.wantErr, &wantStatusErr):
+				var got *StatusError
+				if !errors.As(err, &got) || *got != *wantStatusErr {
+					t.Errorf("got %v; want %v", err, wantStatusErr)
+				}
+			case err == nil || tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
+				t.Errorf("got %v; want %v", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(seen, tt.wantSeen) {
+				t.Errorf("OnStatus saw %v; want %v", seen, tt.wantSeen)
+			}
+			if out.Elapsed <= 0 {
+				t.Errorf("got Elapsed %v; want > 0", out.Elapsed)
+			}
+			out.Elapsed = 0
+			if out != tt.wantOut {
+				t.Errorf("got  %+v\nwant %+v", out, tt.wantOut)
+			}
+			if got := api.count("POST"); got != tt.wantPosts {
+				t.Errorf("got %d POSTs; want %d", got, tt.wantPosts)
+			}
+			if got := api.count("GET"); tt.deadline && got < tt.wantGetsAt {
+				t.Errorf("got %d GETs before the deadline; want at least %d", got, tt.wantGetsAt)
+			}
+		})
+	}
+}
+
+func TestFollowIntervals(t *testing.T) {
+	tests := []struct {
+		name     string
+		opt      FollowOptions
+		wantWait []time.Duration
+	}{
+		{"defaults", FollowOptions{}, []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}},
+		{"doubling up to the maximum", FollowOptions{MinInterval: 20 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
+			[]time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
+		{"maximum below the minimum", FollowOptions{MinInterval: 30 * time.Second, MaxInterval: time.Second},
+			[]time.Duration{30 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gets := []answer{detail(StatusStopping), detail(StatusStopping), detail(StatusStopping),
+				detail(StatusStopping), detail(StatusStopping), detail(StatusStopped)}
+			c, _ := newTestClient(t, map[string][]answer{"GET": gets})
+			var waits []time.Duration
+			c.wait = func(ctx context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return ctx.Err()
+			}
+			if _, err := c.PauseAndFollow(context.Background(), testID, tt.opt); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(waits, tt.wantWait) {
+				t.Errorf("waited %v; want %v", waits, tt.wantWait)
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// DR is what the bot needs from the DR API; *drapi.Client satisfies it.
+type DR interface {
+	Get(ctx context.Context, id string) (*drapi.Detail, error)
+	List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error)
+	PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
+}
+
+var _ DR = (*drapi.Client)(nil)
+
+// Config configures a Bot. The environment variable each field comes from is named beside it;
+// reading the environment is the caller's job.
+//
+// Allow-lists deny by default: an empty list allows nobody, "*" allows everyone. The documented
+// defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*") are the caller's to apply.
+type Config struct {
+	SigningSecret   string              // SLACK_SIGNING_SECRET
+	BotToken        string              // SLACK_BOT_TOKEN; empty: response_url only
+	SlackAPIURL     string              // SLACK_API_URL, default "https://slack.com/api/"
+	AllowedUsers    []string            // DR_ALLOWED_USERS; "*" = everyone; empty = nobody
+	AllowedChannels []string            // DR_ALLOWED_CHANNELS
+	AllowedIDs      []string            // DR_ALLOWED_IDS
+	Confirm         bool                // DR_CONFIRM
+	FourEyes        bool                // DR_FOUR_EYES
+	Wait            time.Duration       // DR_WAIT: how long to follow a pause; default 10m
+	LookupBudget    time.Duration       // default 1500ms: status/list/card lookups beyond this are deferred
+	Follow          drapi.FollowOptions // poll intervals (tests set milliseconds); OnStatus is set by the bot
+	HTTPClient      *http.Client        // for response_url and the Web API; nil: a default with timeouts
+	Logger          *slog.Logger
+	Deferrer        Deferrer // nil: an in-process deferrer, drained by Shutdown
+	Now             func() time.Time
+}
+
+// Defaults of the Config fields that have one.
+const (
+	DefaultSlackAPIURL  = "https://slack.com/api/"
+	DefaultWait         = 10 * time.Minute
+	DefaultLookupBudget = 1500 * time.Millisecond
+)
+
+// Bot serves Slack's slash command and interactivity requests and runs the work they defer.
+// It is safe for concurrent use.
+type Bot struct {
+	cfg      Config
+	secret   secret
+	users    allowList
+	channels allowList
+	ids      allowList
+	dr       DR
+	api      *slack.Client // nil without a bot token
+	http     *http.Client
+	log      *slog.Logger
+	now      func() time.Time
+	deferrer Deferrer
+	local    *localDeferrer // the deferrer when it is the in-process one, for Shutdown
+	inflight *inflight
+}
+
+// New checks cfg and returns a Bot calling dr.
+func New(cfg Config, dr DR) (*Bot, error) {
+	if cfg.SigningSecret == "" {
+		return nil, errors.New("bot: signing secret is required")
+	}
+	if dr == nil {
+		return nil, errors.New("bot: DR client is required")
+	}
+	if cfg.SlackAPIURL == "" {
+		cfg.SlackAPIURL = DefaultSlackAPIURL
+	}
+	u, err := url.Parse(cfg.SlackAPIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("bot: invalid Slack API URL %q", cfg.SlackAPIURL)
+	}
+	if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
+		cfg.SlackAPIURL += "/"
+	}
+	if cfg.Wait <= 0 {
+		cfg.Wait = DefaultWait
+	}
+	if cfg.LookupBudget <= 0 {
+		cfg.LookupBudget = DefaultLookupBudget
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	users, err := parseAllowList(cfg.AllowedUsers)
+	if err != nil {
+		return nil, fmt.Errorf("bot: allowed users: %w", err)
+	}
+	channels, err := parseAllowList(cfg.AllowedChannels)
+	if err != nil {
+		return nil, fmt.Errorf("bot: allowed channels: %w", err)
+	}
+	ids, err := parseAllowList(cfg.AllowedIDs)
+	if err != nil {
+		return nil, fmt.Errorf("bot: allowed ids: %w", err)
+	}
+	for id := range ids.set {
+		if err := drapi.ValidateID(id); err != nil {
+			return nil, fmt.Errorf("bot: allowed ids: %q: %w", id, err)
+		}
+	}
+	b := &Bot{
+		cfg:      cfg,
+		secret:   secret(cfg.SigningSecret),
+		users:    users,
+		channels: channels,
+		ids:      ids,
+		dr:       dr,
+		http:     cfg.HTTPClient,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		deferrer: cfg.Deferrer,
+		inflight: newInflight(),
+	}
+	if cfg.BotToken != "" {
+		b.api = slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(cfg.HTTPClient))
+	}
+	if b.deferrer == nil {
+		b.local = newLocalDeferrer(b)
+		b.deferrer = b.local
+	}
+	return b, nil
+}
+
+// Shutdown stops accepting deferred work and waits for the in-process jobs until ctx ends. Jobs
+// still running then are cancelled, and each tells Slack it was interrupted, what it had done
+// and how to check the DR; Shutdown waits a short grace period for those messages. With a
+// Config.Deferrer it has nothing to wait for and returns nil.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	if b.local == nil {
+		return nil
+	}
+	return b.local.shutdown(ctx)
+}
+
+// secret keeps a credential out of logs even when a struct holding it is logged.
+type secret string
+
+func (secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+func (secret) String() string { return "[redacted]" }

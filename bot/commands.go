@@ -1,0 +1,202 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// Commands handles POST /slack/commands, the slash command. It answers within the lookup budget
+// whatever the DR API does; slower work is deferred and answers through response_url.
+func (b *Bot) Commands() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := b.readVerified(w, r)
+		if !ok {
+			return
+		}
+		cmd, err := parseSlashCommand(body)
+		if err != nil {
+			http.Error(w, "malformed slash command", http.StatusBadRequest)
+			return
+		}
+		writeMessage(w, b.command(r.Context(), cmd))
+	})
+}
+
+// parseSlashCommand parses the verified body with slack-go's parser, which wants a request.
+func parseSlashCommand(body []byte) (slack.SlashCommand, error) {
+	r := &http.Request{
+		Method: http.MethodPost,
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		Body:   io.NopCloser(bytes.NewReader(body)),
+	}
+	return slack.SlashCommandParse(r)
+}
+
+func writeMessage(w http.ResponseWriter, m slackMessage) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(m) // the client may be gone; nothing to do about it
+}
+
+func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) slackMessage {
+	args := strings.Fields(cmd.Text)
+	if len(args) == 0 {
+		return helpMessage(cmd.Command)
+	}
+	switch strings.ToLower(args[0]) {
+	case "pause":
+		return b.pauseCommand(ctx, cmd, args[1:])
+	case "status":
+		return b.statusCommand(ctx, cmd, args[1:])
+	case "list":
+		return b.listCommand(ctx, cmd)
+	default:
+		return helpMessage(cmd.Command)
+	}
+}
+
+func (b *Bot) decisionFor(cmd slack.SlashCommand, event, id, outcome string, start time.Time) decision {
+	return decision{event: event, team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, id: id,
+		outcome: outcome, latency: b.now().Sub(start)}
+}
+
+func (b *Bot) refuse(ctx context.Context, cmd slack.SlashCommand, id string, ref *refusal, start time.Time) slackMessage {
+	b.audit(ctx, b.decisionFor(cmd, "refused", id, "not_allowed_"+ref.reason, start))
+	return refusalMessage(ref)
+}
+
+// parseID takes a DR id from user input; ids are lowercase UUIDs, so case is forgiven.
+func parseID(arg string) (string, bool) {
+	id := strings.ToLower(arg)
+	return id, drapi.ValidateID(id) == nil
+}
+
+func (b *Bot) statusCommand(ctx context.Context, cmd slack.SlashCommand, args []string) slackMessage {
+	start := b.now()
+	if len(args) != 1 {
+		return invalidIDMessage("")
+	}
+	id, ok := parseID(args[0])
+	if !ok {
+		return invalidIDMessage(args[0])
+	}
+	if ref := b.authorize(cmd.UserID, cmd.ChannelID, ""); ref != nil {
+		return b.refuse(ctx, cmd, id, ref, start)
+	}
+	return b.budgetedLookup(ctx, cmd, JobStatus, id, start)
+}
+
+func (b *Bot) listCommand(ctx context.Context, cmd slack.SlashCommand) slackMessage {
+	start := b.now()
+	if ref := b.authorize(cmd.UserID, cmd.ChannelID, ""); ref != nil {
+		return b.refuse(ctx, cmd, "", ref, start)
+	}
+	return b.budgetedLookup(ctx, cmd, JobList, "", start)
+}
+
+// budgetedLookup answers a lookup at once when the DR API answers within the budget, and
+// otherwise says it is working on it and defers the lookup.
+func (b *Bot) budgetedLookup(ctx context.Context, cmd slack.SlashCommand, kind JobKind, id string, start time.Time) slackMessage {
+	lctx, cancel := context.WithTimeout(ctx, b.cfg.LookupBudget)
+	msg, err := b.lookup(lctx, kind, id, cmd.UserID, cmd.ChannelID)
+	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	if !slow {
+		b.audit(ctx, b.decisionFor(cmd, string(kind), id, "answered", start))
+		return msg
+	}
+	job := Job{Kind: kind, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
+		Requester: cmd.UserID, RequestedAt: start}
+	if err := b.deferrer.Defer(ctx, job); err != nil {
+		d := b.decisionFor(cmd, string(kind), id, "defer_failed", start)
+		d.err = err
+		b.audit(ctx, d)
+		return unavailableMessage()
+	}
+	b.audit(ctx, b.decisionFor(cmd, string(kind), id, "deferred", start))
+	what := map[JobKind]string{JobStatus: "status", JobList: "list", JobDryRun: "dry run"}[kind]
+	return workingMessage(what)
+}
+
+func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []string) slackMessage {
+	start := b.now()
+	var idArg string
+	dry := false
+	for _, a := range args {
+		switch {
+		case a == "--dry-run" || a == "-n":
+			dry = true
+		case idArg == "":
+			idArg = a
+		default:
+			return invalidIDMessage(strings.Join(args, " "))
+		}
+	}
+	id, ok := parseID(idArg)
+	if !ok {
+		return invalidIDMessage(idArg)
+	}
+	if ref := b.authorize(cmd.UserID, cmd.ChannelID, id); ref != nil {
+		return b.refuse(ctx, cmd, id, ref, start)
+	}
+	if dry {
+		return b.budgetedLookup(ctx, cmd, JobDryRun, id, start)
+	}
+
+	// The card shows the name and status when the DR API answers within the budget; without
+	// them the card still works, and the click re-checks the status anyway.
+	lctx, cancel := context.WithTimeout(ctx, b.cfg.LookupBudget)
+	detail, err := b.dr.Get(lctx, id)
+	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	c := card{ID: id, Requester: cmd.UserID, RequestedAt: start, FourEyes: b.cfg.FourEyes}
+	switch {
+	case slow:
+		c.Lookup = "unknown (DR API slow)"
+	case err != nil:
+		d := b.decisionFor(cmd, "failed", id, errorOutcome(err), start)
+		d.err = err
+		b.audit(ctx, d)
+		return lookupErrorMessage(id, err)
+	case detail.Status == drapi.StatusStopping || detail.Status == drapi.StatusStopped:
+		b.audit(ctx, b.decisionFor(cmd, "noop", id, "already_"+string(detail.Status), start))
+		return alreadyMessage(id, detail.Status)
+	case !detail.Status.Pausable():
+		b.audit(ctx, b.decisionFor(cmd, "refused", id, "status_"+string(detail.Status), start))
+		return notPausableMessage(id, detail.Status)
+	default:
+		c.Detail = detail
+	}
+
+	if b.cfg.Confirm {
+		b.audit(ctx, b.decisionFor(cmd, "requested", id, "card", start))
+		return cardMessage(c)
+	}
+
+	// No confirmation: this request is the approval.
+	if holder, ok := b.inflight.claim(id, cmd.UserID, start, b.claimUntil(start)); !ok {
+		b.audit(ctx, b.decisionFor(cmd, "refused", id, "in_flight", start))
+		return inFlightMessage(id, holder)
+	}
+	job := Job{Kind: JobPause, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
+		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start}
+	if err := b.deferrer.Defer(ctx, job); err != nil {
+		b.inflight.release(id)
+		d := b.decisionFor(cmd, "failed", id, "defer_failed", start)
+		d.err = err
+		b.audit(ctx, d)
+		return unavailableMessage()
+	}
+	b.audit(ctx, b.decisionFor(cmd, "approved", id, "confirm_off", start))
+	msg := pausingMessage(job, b.cfg.Wait)
+	msg.ReplaceOriginal = false // this is the original
+	return msg
+}

@@ -1,0 +1,229 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drsim"
+)
+
+const unknownID = "11111111-2222-4333-8444-555555555555"
+
+// TestCommands runs every subcommand against the simulator behind the real drapi client.
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name      string
+		user      string
+		channel   string
+		text      string
+		edit      func(*Config)
+		wantType  string
+		wantText  []string
+		wantBlock slack.MessageBlockType // a block the answer must hold, when set
+		wantEvent string                 // the audit event logged, when set
+	}{
+		{name: "empty", text: "", wantType: ephemeral, wantText: []string{"/dr pause <id>", "/dr status <id>", "/dr list"}},
+		{name: "help", text: "help", wantType: ephemeral, wantText: []string{"/dr pause <id> --dry-run"}},
+		{name: "unknown", text: "frobnicate", wantType: ephemeral, wantText: []string{"/dr help"}},
+		{name: "status", text: "status " + drsim.SeedRunning, wantType: ephemeral,
+			wantText: []string{drsim.SeedRunning, "is *running*"}, wantEvent: "status"},
+		{name: "status upper case id", text: "status " + strings.ToUpper(drsim.SeedRunning), wantType: ephemeral,
+			wantText: []string{drsim.SeedRunning, "is *running*"}},
+		{name: "status invalid id", text: "status ../../etc", wantType: ephemeral, wantText: []string{"is not a DR id"}},
+		{name: "status no id", text: "status", wantType: ephemeral, wantText: []string{"Which DR?"}},
+		{name: "status not found", text: "status " + unknownID, wantType: ephemeral, wantText: []string{"not found"}},
+		{name: "list", text: "list", wantType: ephemeral,
+			wantText: []string{"4 DR tasks"}, wantEvent: "list"},
+		{name: "pause", text: "pause " + drsim.SeedRunning, wantType: inChannel,
+			wantText: []string{"<@U1> asks to pause DR"}, wantBlock: slack.MBTAction, wantEvent: "requested"},
+		{name: "pause already stopped", text: "pause " + drsim.SeedStopped, wantType: ephemeral,
+			wantText: []string{"already *stopped*", "no pause sent"}, wantEvent: "noop"},
+		{name: "pause not pausable", text: "pause " + drsim.SeedUnstart, wantType: ephemeral,
+			wantText: []string{"is *unstart*"}, wantEvent: "refused"},
+		{name: "pause not found", text: "pause " + unknownID, wantType: ephemeral,
+			wantText: []string{"not found"}, wantEvent: "failed"},
+		{name: "pause invalid id", text: "pause 42", wantType: ephemeral, wantText: []string{"is not a DR id"}},
+		{name: "pause two ids", text: "pause " + drsim.SeedRunning + " " + drsim.SeedStopped, wantType: ephemeral,
+			wantText: []string{"is not a DR id"}},
+		{name: "dry run", text: "pause " + drsim.SeedRunning + " --dry-run", wantType: ephemeral,
+			wantText: []string{"Dry run, nothing sent", "is *running*", "a card in this channel"}, wantEvent: "dry_run"},
+		{name: "dry run first", text: "pause --dry-run " + drsim.SeedRunning, wantType: ephemeral,
+			wantText: []string{"Dry run, nothing sent"}},
+		{name: "dry run stopped", text: "pause " + drsim.SeedStopped + " --dry-run", wantType: ephemeral,
+			wantText: []string{"already stopped"}},
+		{name: "unauthorized user", user: "UX", text: "pause " + drsim.SeedRunning, wantType: ephemeral,
+			wantText: []string{"UX", "DR_ALLOWED_USERS"}, wantEvent: "refused"},
+		{name: "unauthorized user status", user: "UX", text: "status " + drsim.SeedRunning, wantType: ephemeral,
+			wantText: []string{"UX", "DR_ALLOWED_USERS"}, wantEvent: "refused"},
+		{name: "unauthorized user list", user: "UX", text: "list", wantType: ephemeral,
+			wantText: []string{"UX", "DR_ALLOWED_USERS"}},
+		{name: "unauthorized user dry run", user: "UX", text: "pause " + drsim.SeedRunning + " --dry-run", wantType: ephemeral,
+			wantText: []string{"UX", "DR_ALLOWED_USERS"}},
+		{name: "nobody allowed by default", text: "list", edit: func(c *Config) { c.AllowedUsers = nil },
+			wantType: ephemeral, wantText: []string{"U1", "DR_ALLOWED_USERS"}},
+		{name: "everyone allowed", user: "UX", text: "list", edit: func(c *Config) { c.AllowedUsers = []string{"*"} },
+			wantType: ephemeral, wantText: []string{"4 DR tasks"}},
+		{name: "unauthorized channel", channel: "CX", text: "pause " + drsim.SeedRunning,
+			edit:     func(c *Config) { c.AllowedChannels = []string{chanID} },
+			wantType: ephemeral, wantText: []string{"CX", "DR_ALLOWED_CHANNELS"}, wantEvent: "refused"},
+		{name: "unauthorized id", text: "pause " + drsim.SeedRunning,
+			edit:     func(c *Config) { c.AllowedIDs = []string{drsim.SeedStopFailed} },
+			wantType: ephemeral, wantText: []string{drsim.SeedRunning, "DR_ALLOWED_IDS"}, wantEvent: "refused"},
+		{name: "unauthorized id dry run", text: "pause " + drsim.SeedRunning + " --dry-run",
+			edit:     func(c *Config) { c.AllowedIDs = []string{drsim.SeedStopFailed} },
+			wantType: ephemeral, wantText: []string{"DR_ALLOWED_IDS"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, dr := newSim(t, drsim.Options{})
+			e := newEnv(t, dr, tt.edit)
+			user, channel := tt.user, tt.channel
+			if user == "" {
+				user = "U1"
+			}
+			if channel == "" {
+				channel = chanID
+			}
+			got := e.command(t, user, channel, tt.text)
+			if got.ResponseType != tt.wantType {
+				t.Errorf("got response_type %q; want %q", got.ResponseType, tt.wantType)
+			}
+			contains(t, "answer", got.Text, tt.wantText...)
+			if tt.wantBlock != "" && !hasBlock(got, tt.wantBlock) {
+				t.Errorf("got blocks %v; want a %s block", got.Blocks, tt.wantBlock)
+			}
+			if tt.wantEvent != "" && len(e.logs.decisions(t, tt.wantEvent)) != 1 {
+				t.Errorf("got logs %s; want one %q decision", e.logs, tt.wantEvent)
+			}
+			if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
+				t.Errorf("got %d pause POSTs; want 0", n)
+			}
+			e.slack.none(t)
+		})
+	}
+}
+
+func hasBlock(m slackMessage, typ slack.MessageBlockType) bool {
+	for _, b := range m.Blocks {
+		if b.BlockType() == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPauseWithoutConfirm: with DR_CONFIRM off the command is the approval, and the result
+// arrives through response_url.
+func TestPauseWithoutConfirm(t *testing.T) {
+	srv, dr := newSim(t, drsim.Options{StoppingFor: 30 * time.Millisecond})
+	e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
+	got := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
+	if got.ResponseType != inChannel {
+		t.Errorf("got response_type %q; want in_channel", got.ResponseType)
+	}
+	contains(t, "answer", got.Text, "Pausing DR", "requested by <@U1>")
+	final, _ := e.slack.until(t, func(p post) bool { return strings.Contains(p.Msg.Text, "is paused") })
+	if final.Path != "/response/cmd" || !final.Msg.ReplaceOriginal {
+		t.Errorf("final: got %s replace_original=%v; want /response/cmd, true", final.Path, final.Msg.ReplaceOriginal)
+	}
+	contains(t, "final", final.Raw, drsim.SeedRunning, "stopped", "DR_CONFIRM is off", "<@U1>", "X-Request-Id")
+	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
+		t.Errorf("got %d pause POSTs; want 1", n)
+	}
+	if len(e.logs.decisions(t, "approved")) != 1 || len(e.logs.decisions(t, "paused")) != 1 {
+		t.Errorf("got logs %s; want one approved and one paused decision", e.logs)
+	}
+}
+
+// TestCredentialsRejected: the DR API refusing the credentials is said in words.
+func TestCredentialsRejected(t *testing.T) {
+	srv, _ := newSim(t, drsim.Options{})
+	cfg := srv.ClientConfig()
+	cfg.Credentials.SecretKey = "wrong-secret-key"
+	dr, err := drapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, dr, nil)
+	got := e.command(t, "U1", chanID, "status "+drsim.SeedRunning)
+	contains(t, "answer", got.Text, "rejected the credentials", "X-Request-Id")
+	if strings.Contains(got.Text, "wrong-secret-key") {
+		t.Errorf("answer contains the secret key")
+	}
+}
+
+// TestSlowLookups: with a DR API that takes 5 s (here: until the test releases it), Slack is
+// answered at once and the result arrives through response_url.
+func TestSlowLookups(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"status", "status " + goldenID, "is *running*"},
+		{"list", "list", "1 DR task"},
+		{"dry run", "pause " + goldenID + " --dry-run", "Dry run, nothing sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			block := func(ctx context.Context) error {
+				select {
+				case <-release:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			dr := &fakeDR{
+				get: func(ctx context.Context, id string) (*drapi.Detail, error) {
+					if err := block(ctx); err != nil {
+						return nil, err
+					}
+					return goldenDetail(), nil
+				},
+				list: func(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error) {
+					if err := block(ctx); err != nil {
+						return nil, err
+					}
+					return []drapi.Summary{{ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}}, nil
+				},
+			}
+			e := newEnv(t, dr, func(c *Config) { c.LookupBudget = 50 * time.Millisecond })
+			got := e.command(t, "U1", chanID, tt.text)
+			contains(t, "answer", got.Text, "Working on it")
+			close(release)
+			p := e.slack.next(t)
+			if p.Path != "/response/cmd" || !p.Msg.ReplaceOriginal || p.Msg.ResponseType != ephemeral {
+				t.Errorf("got %s replace_original=%v response_type=%q; want /response/cmd, true, ephemeral",
+					p.Path, p.Msg.ReplaceOriginal, p.Msg.ResponseType)
+			}
+			contains(t, "deferred answer", p.Msg.Text, tt.want)
+		})
+	}
+}
+
+// TestSlowCardLookup: the card does not wait for a slow DR API.
+func TestSlowCardLookup(t *testing.T) {
+	srv, dr := newSim(t, drsim.Options{})
+	srv.Sim.Inject(drsim.Fault{Route: drsim.RouteDetail, Kind: drsim.FaultDelay, Delay: 5 * time.Second, Times: 1})
+	e := newEnv(t, dr, func(c *Config) { c.LookupBudget = 50 * time.Millisecond })
+	got := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
+	if got.ResponseType != inChannel || !hasBlock(got, slack.MBTAction) {
+		t.Fatalf("got %+v; want an in-channel card", got)
+	}
+	raw := renderJSON(t, got)
+	contains(t, "card", raw, "unknown (DR API slow)")
+}
+
+func TestCommandMalformed(t *testing.T) {
+	e := newEnv(t, &fakeDR{}, nil)
+	w := e.do(t, e.bot.Commands(), signedRequest("/slack/commands", "text=%zz"))
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("got status %d; want 400", w.Code)
+	}
+}

@@ -1,0 +1,49 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// JobKind names the work a Job does.
+type JobKind string
+
+// The kinds of deferred work.
+const (
+	JobPause  JobKind = "pause"   // pause a DR and follow it to the end
+	JobStatus JobKind = "status"  // answer /dr status after the lookup budget ran out
+	JobList   JobKind = "list"    // answer /dr list after the lookup budget ran out
+	JobDryRun JobKind = "dry_run" // answer /dr pause --dry-run after the lookup budget ran out
+)
+
+// Job is deferred work. It holds everything Run needs and no secrets, so it can travel as JSON,
+// e.g. in an asynchronous invocation of the same Lambda function.
+type Job struct {
+	Kind JobKind `json:"kind"`
+	ID   string  `json:"disaster_recovery_id,omitempty"`
+
+	// ResponseURL is the response_url of the Slack request the job answers; ResponseURLUses is
+	// how many of its 5 uses were already spent.
+	ResponseURL     string `json:"response_url,omitempty"`
+	ResponseURLUses int    `json:"response_url_uses,omitempty"`
+	// Channel and MessageTS name the message to update with chat.update when there is a bot
+	// token. Thread: the message is shared with other DR ids, so results go to its thread
+	// instead of replacing it.
+	Channel   string `json:"channel,omitempty"`
+	MessageTS string `json:"message_ts,omitempty"`
+	Thread    bool   `json:"thread,omitempty"`
+
+	Team        string    `json:"team,omitempty"`
+	Requester   string    `json:"requester,omitempty"` // Slack user id; empty when an alert asked
+	Approver    string    `json:"approver,omitempty"`  // Slack user id; empty without a click
+	RequestedAt time.Time `json:"requested_at"`
+	ApprovedAt  time.Time `json:"approved_at,omitzero"`
+	AlertSource string    `json:"alert_source,omitempty"` // "alertmanager", "grafana" or "smn"
+	AlertTitle  string    `json:"alert_title,omitempty"`
+}
+
+// Deferrer runs a Job after the Slack request that asked for it has been answered, by calling
+// Bot.Run in this process or elsewhere. Defer must return quickly.
+type Deferrer interface {
+	Defer(ctx context.Context, job Job) error
+}

@@ -1,0 +1,591 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// slackMessage is a message as Slack takes it in a slash command answer and on response_url.
+// chat.postMessage and chat.update take the same text and blocks.
+type slackMessage struct {
+	ResponseType    string        `json:"response_type,omitempty"`
+	ReplaceOriginal bool          `json:"replace_original,omitempty"`
+	Text            string        `json:"text"`
+	Blocks          []slack.Block `json:"blocks,omitempty"`
+}
+
+const (
+	inChannel = slack.ResponseTypeInChannel
+	ephemeral = slack.ResponseTypeEphemeral
+)
+
+// Action ids of the card buttons; part of the public interface.
+const (
+	actionPause  = "dr_pause"
+	actionCancel = "dr_cancel"
+)
+
+// Slack's limits, from its Block Kit reference.
+const (
+	maxSectionText = 3000
+	maxFieldText   = 2000
+	maxBlocks      = 50
+	maxConfirmText = 300
+)
+
+// buttonValue is what a card button carries back to the bot on a click, so that a click needs
+// no server-side state. It is not secret and needs no MAC: the click is signed by Slack and
+// authorized again.
+type buttonValue struct {
+	ID          string `json:"id"`
+	Requester   string `json:"by,omitempty"` // Slack user id; empty for an alert card
+	RequestedAt int64  `json:"at"`           // Unix seconds
+	AlertSource string `json:"src,omitempty"`
+	AlertTitle  string `json:"title,omitempty"`
+}
+
+func parseButtonValue(s string) (buttonValue, error) {
+	var v buttonValue
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return buttonValue{}, fmt.Errorf("decode button value: %w", err)
+	}
+	if err := drapi.ValidateID(v.ID); err != nil {
+		return buttonValue{}, err
+	}
+	return v, nil
+}
+
+func (v buttonValue) encode() string {
+	b, _ := json.Marshal(v) // a struct of strings and ints always marshals
+	return string(b)
+}
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// esc makes text from outside (DR names, alert labels) safe inside mrkdwn: no mentions, no links.
+func esc(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// truncate shortens s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false)
+}
+
+func plain(text string, max int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, truncate(text, max), false, false)
+}
+
+func section(text string) *slack.SectionBlock { return slack.NewSectionBlock(mrkdwn(text), nil, nil) }
+
+func fields(pairs ...string) *slack.SectionBlock {
+	var fs []*slack.TextBlockObject
+	for i := 0; i+1 < len(pairs) && len(fs) < 10; i += 2 {
+		fs = append(fs, slack.NewTextBlockObject(slack.MarkdownType,
+			truncate("*"+pairs[i]+"*\n"+pairs[i+1], maxFieldText), false, false))
+	}
+	return slack.NewSectionBlock(nil, fs, nil)
+}
+
+func contextLine(text string) *slack.ContextBlock {
+	return slack.NewContextBlock("", mrkdwn(text))
+}
+
+func simple(responseType, text string) slackMessage {
+	return slackMessage{ResponseType: responseType, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+func mention(user string) string { return "<@" + user + ">" }
+
+func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+func formatDuration(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// who names the asking party: a Slack user, or the alert that proposed the pause.
+func who(user, alertSource, alertTitle string) string {
+	if user != "" {
+		return mention(user)
+	}
+	if alertSource != "" {
+		return fmt.Sprintf("alert *%s* (%s)", esc(truncate(alertTitle, 200)), esc(alertSource))
+	}
+	return "unknown"
+}
+
+func helpMessage(command string) slackMessage {
+	if command == "" {
+		command = "/dr"
+	}
+	text := fmt.Sprintf("*%[1]s* pauses a GaussDB(DWS) disaster-recovery pair.\n"+
+		"• `%[1]s pause <id>`: ask to pause DR <id> (a card with a button to confirm)\n"+
+		"• `%[1]s pause <id> --dry-run`: check permissions and status, pause nothing\n"+
+		"• `%[1]s status <id>`: status, name and both clusters of DR <id>\n"+
+		"• `%[1]s list`: the project's DR tasks\n"+
+		"• `%[1]s help`: this message\n"+
+		"Ids are UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.", esc(command))
+	return simple(ephemeral, text)
+}
+
+func invalidIDMessage(arg string) slackMessage {
+	if arg == "" {
+		return simple(ephemeral, "Which DR? Give its id, e.g. `/dr pause e59d6b86-9072-46eb-a996-13f8b44994c1`.")
+	}
+	return simple(ephemeral, fmt.Sprintf("%s is not a DR id: ids are lowercase UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.",
+		code(truncate(arg, 100))))
+}
+
+func refusalMessage(r *refusal) slackMessage {
+	var text string
+	switch r.reason {
+	case "user":
+		text = fmt.Sprintf("Not allowed: user %s (%s) is not in %s. An admin can add this id to %s.",
+			mention(r.subject), code(r.subject), code(r.setting), code(r.setting))
+	case "channel":
+		text = fmt.Sprintf("Not allowed in this channel: channel %s is not in %s. An admin can add this id to %s.",
+			code(r.subject), code(r.setting), code(r.setting))
+	case "id":
+		text = fmt.Sprintf("Not allowed: DR %s is not in %s. An admin can add this id to %s.",
+			code(r.subject), code(r.setting), code(r.setting))
+	case "four_eyes":
+		text = fmt.Sprintf("Four-eyes rule (%s): %s asked for this pause, so someone else from %s must approve it.",
+			code(r.setting), mention(r.subject), code("DR_ALLOWED_USERS"))
+	default:
+		text = "Not allowed."
+	}
+	return simple(ephemeral, text)
+}
+
+// card describes a pause awaiting its click.
+type card struct {
+	ID          string
+	Requester   string
+	RequestedAt time.Time
+	Detail      *drapi.Detail // nil when the DR API did not answer in time
+	Lookup      string        // why Detail is nil, e.g. "unknown (DR API slow)"
+	FourEyes    bool
+}
+
+func cardMessage(c card) slackMessage {
+	name, status := "unknown", orUnknown(c.Lookup)
+	if c.Detail != nil {
+		name, status = orUnknown(c.Detail.Name), orUnknown(string(c.Detail.Status))
+	}
+	text := fmt.Sprintf("%s asks to pause DR %s", mention(c.Requester), code(c.ID))
+	approve := "Any allowed user can approve."
+	if c.FourEyes {
+		approve = fmt.Sprintf("Someone other than %s must approve (four-eyes).", mention(c.Requester))
+	}
+	v := buttonValue{ID: c.ID, Requester: c.Requester, RequestedAt: c.RequestedAt.Unix()}
+	return slackMessage{
+		ResponseType: inChannel,
+		Text:         text,
+		Blocks: []slack.Block{
+			slack.NewHeaderBlock(plain("Pause DR replication?", 150)),
+			section(text + ". Pausing stops replication to the standby until someone starts it again."),
+			fields("DR id", code(c.ID), "Name", esc(truncate(name, 200)), "Status", esc(status),
+				"Requested", formatTime(c.RequestedAt)),
+			pauseButtons(v, name),
+			contextLine(approve),
+		},
+	}
+}
+
+// pauseButtons is the actions block of a card; its block id names the DR, so a card with
+// several DRs can replace the block of the one clicked.
+func pauseButtons(v buttonValue, name string) *slack.ActionBlock {
+	confirm := slack.NewConfirmationBlockObject(
+		plain("Pause DR replication?", 100),
+		plain(fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), maxConfirmText),
+		plain("Pause", 30),
+		plain("Keep running", 30),
+	).WithStyle(slack.StyleDanger)
+	value := v.encode()
+	pause := slack.NewButtonBlockElement(actionPause, value, plain("Pause", 75)).
+		WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	cancel := slack.NewButtonBlockElement(actionCancel, value, plain("Cancel", 75))
+	return slack.NewActionBlock(actionsBlockID(v.ID), pause, cancel)
+}
+
+func actionsBlockID(id string) string { return "dr_actions:" + id }
+
+func cancelledMessage(id, requester, canceller string, at time.Time) slackMessage {
+	text := fmt.Sprintf("Pause of DR %s cancelled by %s at %s (asked by %s). Nothing was sent to the DR API.",
+		code(id), mention(canceller), formatTime(at), requester)
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+// requestedBy names who asked for and who approved the pause of job.
+func requestedBy(job Job) string {
+	s := "requested by " + who(job.Requester, job.AlertSource, job.AlertTitle)
+	if job.Approver != "" {
+		s += ", approved by " + mention(job.Approver)
+	} else if job.AlertSource != "" {
+		s += ", paused automatically (DR_ALERT_AUTO)"
+	}
+	return s
+}
+
+func pausingMessage(job Job, wait time.Duration) slackMessage {
+	text := fmt.Sprintf(":hourglass_flowing_sand: Pausing DR %s: %s. Following it until it is stopped (up to %s).",
+		code(job.ID), requestedBy(job), wait)
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+func progressMessage(job Job, status drapi.Status, elapsed time.Duration) slackMessage {
+	text := fmt.Sprintf(":hourglass_flowing_sand: Pausing DR %s: status *%s* after %s; %s.",
+		code(job.ID), esc(string(status)), formatDuration(elapsed), requestedBy(job))
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+// finalMessage reports how a pause ended. err is PauseAndFollow's error; waitReached tells a
+// DR_WAIT deadline from other errors.
+func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, waitReached bool) slackMessage {
+	var headline string
+	switch {
+	case err == nil && !out.Posted && out.Initial == drapi.StatusStopped:
+		headline = fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", code(job.ID))
+	case err == nil && !out.Posted:
+		headline = fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
+			code(job.ID), esc(string(out.Initial)), esc(string(out.Status)))
+	case err == nil:
+		headline = fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", code(job.ID), esc(string(out.Status)))
+	case waitReached:
+		headline = fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
+			code(job.ID), esc(string(orStatus(out.Status, "unknown"))), wait, job.ID)
+	default:
+		headline = fmt.Sprintf(":x: Pause of DR %s failed: %s", code(job.ID), describeError(err))
+	}
+	pairs := []string{
+		"DR id", code(job.ID),
+		"Pause id (from the API)", orNone(out.PauseID),
+		"Final status", esc(string(orStatus(out.Status, "unknown"))),
+		"Took", formatDuration(out.Elapsed),
+		"Requested by", who(job.Requester, job.AlertSource, job.AlertTitle),
+		"Approved by", approver(job),
+	}
+	var apiErr *drapi.Error
+	if errors.As(err, &apiErr) {
+		pairs = append(pairs, "DWS error", code(orUnknown(apiErr.Code))+" "+esc(truncate(apiErr.Message, 500)))
+	}
+	if reqID := requestID(out, err); reqID != "" {
+		pairs = append(pairs, "X-Request-Id", code(reqID))
+	}
+	return slackMessage{
+		ResponseType:    inChannel,
+		ReplaceOriginal: true,
+		Text:            headline,
+		Blocks:          []slack.Block{section(headline), fields(pairs...)},
+	}
+}
+
+func interruptedMessage(job Job, out drapi.Outcome, last drapi.Status) slackMessage {
+	done := "the pause request had not been sent"
+	if out.Posted || out.PauseID != "" {
+		done = "the pause request was accepted (pause id " + code(orUnknown(out.PauseID)) + ")"
+	}
+	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
+		code(job.ID), requestedBy(job), done, esc(string(orStatus(last, "unknown"))), job.ID)
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+func interruptedLookupMessage(job Job) slackMessage {
+	text := fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr %s` again.",
+		strings.TrimSpace(string(job.Kind)+" "+job.ID))
+	if job.Kind == JobDryRun {
+		text = fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr pause %s --dry-run` again.", job.ID)
+	}
+	m := simple(ephemeral, text)
+	m.ReplaceOriginal = true
+	return m
+}
+
+func approver(job Job) string {
+	if job.Approver != "" {
+		return mention(job.Approver)
+	}
+	if job.AlertSource != "" {
+		return "nobody: DR_ALERT_AUTO"
+	}
+	return "nobody: DR_CONFIRM is off"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return code(s)
+}
+
+func orStatus(s drapi.Status, fallback string) drapi.Status {
+	if s == "" {
+		return drapi.Status(fallback)
+	}
+	return s
+}
+
+func requestID(out drapi.Outcome, err error) string {
+	if apiErr, ok := errors.AsType[*drapi.Error](err); ok && apiErr.RequestID != "" {
+		return apiErr.RequestID
+	}
+	return out.RequestID
+}
+
+// describeError says in an on-call engineer's words what went wrong with a DR API call. It
+// never repeats raw bodies: only drapi's typed fields.
+func describeError(err error) string {
+	apiErr, _ := errors.AsType[*drapi.Error](err)
+	statusErr, _ := errors.AsType[*drapi.StatusError](err)
+	switch {
+	case errors.Is(err, drapi.ErrInvalidID):
+		return "the id is not a DR id (want a lowercase UUID)."
+	case errors.Is(err, drapi.ErrNotFound):
+		return "DR task not found in this project. Check the id with `/dr list`."
+	case statusErr != nil && statusErr.Op == "follow":
+		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", esc(string(statusErr.Status)))
+	case statusErr != nil:
+		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", esc(string(statusErr.Status)))
+	case errors.Is(err, drapi.ErrThrottled):
+		attempts := 1
+		if apiErr != nil && apiErr.Attempts > 0 {
+			attempts = apiErr.Attempts
+		}
+		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", attempts, plural(attempts, "try", "tries"))
+	case errors.Is(err, drapi.ErrAuth):
+		return "the DWS API rejected the credentials (AK/SK, token, or the IAM permission dws:cluster:pauseDisasterRecovery)."
+	case errors.Is(err, drapi.ErrStatusNotAllowed):
+		return "the DWS API refused: the DR's status does not allow a pause."
+	case apiErr != nil && apiErr.HTTPStatus >= 500:
+		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", apiErr.HTTPStatus)
+	case apiErr != nil:
+		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", apiErr.HTTPStatus)
+	default:
+		return "could not reach the DWS API. The pause may or may not have been accepted: check with `/dr status`."
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func lookupErrorMessage(id string, err error) slackMessage {
+	text := fmt.Sprintf(":x: Could not look up DR %s: %s", code(id), describeError(err))
+	if id == "" {
+		text = ":x: Could not list the DR tasks: " + describeError(err)
+	}
+	if apiErr, ok := errors.AsType[*drapi.Error](err); ok && apiErr.RequestID != "" {
+		text += " (X-Request-Id " + code(apiErr.RequestID) + ")"
+	}
+	return simple(ephemeral, text)
+}
+
+func alreadyMessage(id string, status drapi.Status) slackMessage {
+	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no pause sent.", code(id), esc(string(status)))
+	if status == drapi.StatusStopping {
+		text = fmt.Sprintf("DR %s is already being paused (status *stopping*): no second pause sent. Follow it with `/dr status %s`.", code(id), id)
+	}
+	return simple(ephemeral, text)
+}
+
+func notPausableMessage(id string, status drapi.Status) slackMessage {
+	return simple(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
+		code(id), esc(string(status))))
+}
+
+func inFlightMessage(id, by string) slackMessage {
+	holder := "an alert"
+	if by != "" {
+		holder = mention(by)
+	}
+	return simple(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", code(id), holder))
+}
+
+func workingMessage(what string) slackMessage {
+	return simple(ephemeral, fmt.Sprintf(":hourglass_flowing_sand: Working on it… the DR API is slow; the %s will follow here.", what))
+}
+
+func unavailableMessage() slackMessage {
+	return simple(ephemeral, ":x: The bot cannot take new work right now (shutting down or busy). Try again in a minute.")
+}
+
+func statusMessage(d *drapi.Detail) slackMessage {
+	text := fmt.Sprintf("DR %s (%s) is *%s*", code(d.ID), esc(truncate(orUnknown(d.Name), 200)), esc(orUnknown(string(d.Status))))
+	cluster := func(c drapi.Cluster) string {
+		return fmt.Sprintf("%s\nregion %s, status %s\nlast success %s",
+			esc(truncate(orUnknown(c.Name), 200)), esc(orUnknown(c.Region)), esc(orUnknown(c.Status)), esc(orUnknown(c.LastSuccessTime)))
+	}
+	return slackMessage{
+		ResponseType: ephemeral,
+		Text:         text,
+		Blocks: []slack.Block{
+			section(text),
+			fields("Primary cluster", cluster(d.Primary), "Standby cluster", cluster(d.Standby),
+				"Type", esc(orUnknown(d.DRType)), "Sync period", esc(orUnknown(d.SyncPeriod)),
+				"Started", esc(orUnknown(d.StartTime))),
+		},
+	}
+}
+
+// listMessage packs one line per DR into as few sections as the 3000-character limit allows,
+// and stops well before the 50-block limit.
+func listMessage(items []drapi.Summary) slackMessage {
+	if len(items) == 0 {
+		return simple(ephemeral, "No DR tasks in this project.")
+	}
+	sorted := append([]drapi.Summary(nil), items...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	header := fmt.Sprintf("%d DR %s:", len(sorted), plural(len(sorted), "task", "tasks"))
+	blocks := []slack.Block{section(header)}
+	var sb strings.Builder
+	shown := 0
+	for _, s := range sorted {
+		line := fmt.Sprintf("• %s %s: *%s*\n", code(s.ID), esc(truncate(orUnknown(s.Name), 100)), esc(orUnknown(string(s.Status))))
+		if sb.Len()+len(line) > maxSectionText {
+			if len(blocks) == maxBlocks-2 {
+				break
+			}
+			blocks = append(blocks, section(strings.TrimSuffix(sb.String(), "\n")))
+			sb.Reset()
+		}
+		sb.WriteString(line)
+		shown++
+	}
+	if sb.Len() > 0 {
+		blocks = append(blocks, section(strings.TrimSuffix(sb.String(), "\n")))
+	}
+	if shown < len(sorted) {
+		blocks = append(blocks, contextLine(fmt.Sprintf("… and %d more not shown.", len(sorted)-shown)))
+	}
+	return slackMessage{ResponseType: ephemeral, Text: header, Blocks: blocks}
+}
+
+// dryRun is what a dry run found.
+type dryRun struct {
+	ID       string
+	User     string
+	Channel  string
+	Detail   *drapi.Detail
+	Confirm  bool
+	FourEyes bool
+}
+
+func dryRunMessage(d dryRun) slackMessage {
+	status := d.Detail.Status
+	var outcome string
+	switch {
+	case status == drapi.StatusStopped || status == drapi.StatusStopping:
+		outcome = fmt.Sprintf("nothing: it is already %s, so no pause would be sent.", status)
+	case !status.Pausable():
+		outcome = fmt.Sprintf("nothing: status %s does not allow a pause (needs running or stop_failed).", esc(string(status)))
+	case d.Confirm && d.FourEyes:
+		outcome = fmt.Sprintf("a card in this channel; after a click by an allowed user other than %s, the pause is sent and followed until stopped.", mention(d.User))
+	case d.Confirm:
+		outcome = "a card in this channel; after a click by an allowed user, the pause is sent and followed until stopped."
+	default:
+		outcome = "the pause is sent at once (DR_CONFIRM is off) and followed until stopped."
+	}
+	text := fmt.Sprintf("Dry run, nothing sent. DR %s (%s) is *%s*. You (%s) may pause it from channel %s. `/dr pause %s` would give %s",
+		code(d.ID), esc(truncate(orUnknown(d.Detail.Name), 200)), esc(orUnknown(string(status))), mention(d.User), code(d.Channel), d.ID, outcome)
+	return simple(ephemeral, text)
+}
+
+// alertCardMessage is one approval card for an alert's proposal, with a pair of buttons per DR.
+func alertCardMessage(p Proposal, at time.Time) slackMessage {
+	text := fmt.Sprintf("The %s proposes pausing %d DR %s", who("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain("Pause DR replication? (alert)", 150)),
+		section(text + ". Pausing stops replication to the standby until someone starts it again."),
+	}
+	blocks = append(blocks, alertContext(p)...)
+	for _, id := range p.IDs {
+		if len(blocks) >= maxBlocks-3 {
+			break
+		}
+		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: p.Source, AlertTitle: truncate(p.Title, 200)}
+		blocks = append(blocks, section("DR "+code(id)), pauseButtons(v, "from alert"))
+	}
+	blocks = append(blocks, contextLine("Any allowed user can approve. Requested "+formatTime(at)+"."))
+	return slackMessage{Text: text, Blocks: blocks}
+}
+
+func alertAutoMessage(p Proposal, at time.Time) slackMessage {
+	ids := make([]string, len(p.IDs))
+	for i, id := range p.IDs {
+		ids[i] = code(id)
+	}
+	text := fmt.Sprintf(":rotating_light: The %s fired: pausing DR %s automatically (DR_ALERT_AUTO), %s.",
+		who("", p.Source, p.Title), strings.Join(ids, ", "), formatTime(at))
+	blocks := []slack.Block{section(text)}
+	blocks = append(blocks, alertContext(p)...)
+	if len(p.IDs) > 1 {
+		blocks = append(blocks, contextLine("Results follow in the thread, one per DR."))
+	}
+	return slackMessage{Text: text, Blocks: blocks}
+}
+
+// alertContext shows an alert's labels, links and the ids it named that were not allow-listed.
+func alertContext(p Proposal) []slack.Block {
+	var blocks []slack.Block
+	if len(p.Labels) > 0 {
+		keys := make([]string, 0, len(p.Labels))
+		for k := range p.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var sb strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&sb, "%s=%s  ", esc(truncate(k, 100)), esc(truncate(p.Labels[k], 200)))
+		}
+		blocks = append(blocks, contextLine(strings.TrimSpace(sb.String())))
+	}
+	var links []string
+	for _, l := range p.Links {
+		if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
+			continue
+		}
+		links = append(links, fmt.Sprintf("<%s|%s>", strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(l.URL),
+			esc(strings.NewReplacer("|", "/").Replace(truncate(orUnknown(l.Text), 100)))))
+	}
+	if len(links) > 0 {
+		blocks = append(blocks, contextLine(strings.Join(links, " · ")))
+	}
+	if len(p.Dropped) > 0 {
+		ids := make([]string, len(p.Dropped))
+		for i, id := range p.Dropped {
+			ids[i] = code(truncate(id, 40))
+		}
+		blocks = append(blocks, contextLine("Not paused, not in DR_ALLOWED_IDS: "+strings.Join(ids, ", ")))
+	}
+	return blocks
+}

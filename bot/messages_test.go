@@ -1,0 +1,225 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const (
+	goldenID  = "e59d6b86-9072-46eb-a996-13f8b44994c1"
+	goldenID2 = "3c1f7a2e-5b8d-4e6f-9a0c-7d2b1e4f8a63"
+)
+
+var goldenAt = time.Date(2026, 11, 25, 22, 30, 0, 0, time.UTC)
+
+func goldenDetail() *drapi.Detail {
+	return &drapi.Detail{
+		ID: goldenID, Name: "dr-orders <prod>", DRType: "region", Status: drapi.StatusRunning,
+		Primary: drapi.Cluster{Name: "dws-orders-a", Region: "cn-north-4", Status: "backuping",
+			LastSuccessTime: "2026-11-25T22:10:00"},
+		Standby: drapi.Cluster{Name: "dws-orders-b", Region: "cn-east-3", Status: "restoring",
+			LastSuccessTime: "2026-11-25T22:10:00"},
+		SyncPeriod: "30m", StartTime: "2026-01-02T03:04:05",
+	}
+}
+
+func goldenJob() Job {
+	return Job{Kind: JobPause, ID: goldenID, Requester: "U1", Approver: "U2", RequestedAt: goldenAt}
+}
+
+func goldenOutcome() drapi.Outcome {
+	return drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true, Initial: drapi.StatusRunning,
+		Status: drapi.StatusStopped, RequestID: "req-0001", Attempts: 1, Elapsed: 42 * time.Second}
+}
+
+func apiError(status int, code, msg string, attempts int) error {
+	return fmt.Errorf("pause disaster recovery %q: %w", goldenID,
+		&drapi.Error{HTTPStatus: status, Code: code, Message: msg, RequestID: "req-err-1", Attempts: attempts})
+}
+
+func goldenProposal(ids ...string) Proposal {
+	return Proposal{
+		Channel: chanID, Source: "alertmanager", Title: "DWSReplicationLagHigh",
+		IDs:    ids,
+		Labels: map[string]string{"severity": "critical", "cluster": "dws-orders-a"},
+		Links: []Link{{Text: "Source", URL: "https://prometheus.example/graph?g0.expr=lag"},
+			{Text: "Silence", URL: "https://alertmanager.example/#/silences/new"}},
+		Dropped: []string{"0b9d8c7e-6f5a-4b3c-8d2e-1f0a9b8c7d65"},
+	}
+}
+
+// TestGolden pins every kind of message the bot sends. Refresh with go test ./bot -update.
+func TestGolden(t *testing.T) {
+	failed := drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning, Status: drapi.StatusRunning,
+		RequestID: "req-0002", Elapsed: 3 * time.Second}
+	many := make([]drapi.Summary, 0, 120)
+	for i := range 120 {
+		many = append(many, drapi.Summary{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i),
+			Name: fmt.Sprintf("dr-%03d", i), Status: drapi.StatusRunning})
+	}
+	tests := []struct {
+		name string
+		msg  slackMessage
+	}{
+		{"help", helpMessage("/dr")},
+		{"invalid_id", invalidIDMessage("not-a-uuid")},
+		{"missing_id", invalidIDMessage("")},
+		{"refused_user", refusalMessage(&refusal{reason: "user", subject: "UX", setting: "DR_ALLOWED_USERS"})},
+		{"refused_channel", refusalMessage(&refusal{reason: "channel", subject: "CX", setting: "DR_ALLOWED_CHANNELS"})},
+		{"refused_id", refusalMessage(&refusal{reason: "id", subject: goldenID, setting: "DR_ALLOWED_IDS"})},
+		{"refused_four_eyes", refusalMessage(&refusal{reason: "four_eyes", subject: "U1", setting: "DR_FOUR_EYES"})},
+		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()})},
+		{"card_four_eyes_slow", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt,
+			Lookup: "unknown (DR API slow)", FourEyes: true})},
+		{"cancelled", cancelledMessage(goldenID, "<@U1>", "U2", goldenAt)},
+		{"pausing", pausingMessage(goldenJob(), 10*time.Minute)},
+		{"progress", progressMessage(goldenJob(), drapi.StatusStopping, 4*time.Second)},
+		{"final_stopped", finalMessage(goldenJob(), goldenOutcome(), nil, 10*time.Minute, false)},
+		{"final_already_stopped", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopped,
+			Status: drapi.StatusStopped, RequestID: "req-0003"}, nil, 10*time.Minute, false)},
+		{"final_already_stopping", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopping,
+			Status: drapi.StatusStopped, RequestID: "req-0004", Elapsed: 9 * time.Second}, nil, 10*time.Minute, false)},
+		{"final_not_found", finalMessage(goldenJob(), failed,
+			apiError(400, "DWS.10101", "The disaster recovery task does not exist.", 1), 10*time.Minute, false)},
+		{"final_wrong_status", finalMessage(goldenJob(), failed,
+			&drapi.StatusError{ID: goldenID, Op: "pause", Status: drapi.StatusUnstart}, 10*time.Minute, false)},
+		{"final_stop_failed", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
+			Initial: drapi.StatusRunning, Status: drapi.StatusStopFailed, RequestID: "req-0005", Elapsed: time.Minute},
+			&drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStopFailed}, 10*time.Minute, false)},
+		{"final_throttled", finalMessage(goldenJob(), failed,
+			apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4), 10*time.Minute, false)},
+		{"final_auth", finalMessage(goldenJob(), failed,
+			apiError(401, "APIGW.0301", "Incorrect IAM authentication information.", 1), 10*time.Minute, false)},
+		{"final_server_error", finalMessage(goldenJob(), failed,
+			apiError(500, "DWS.9999", "Internal error.", 1), 10*time.Minute, false)},
+		{"final_network", finalMessage(goldenJob(), failed, errors.New("dial tcp: connection refused"), 10*time.Minute, false)},
+		{"final_wait_reached", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
+			Initial: drapi.StatusRunning, Status: drapi.StatusStopping, RequestID: "req-0006", Elapsed: 10 * time.Minute},
+			errors.New("follow: still stopping: context deadline exceeded"), 10*time.Minute, true)},
+		{"final_auto", finalMessage(Job{Kind: JobPause, ID: goldenID, RequestedAt: goldenAt, AlertSource: "grafana",
+			AlertTitle: "Replication lag"}, goldenOutcome(), nil, 10*time.Minute, false)},
+		{"interrupted", interruptedMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true},
+			drapi.StatusStopping)},
+		{"interrupted_lookup", interruptedLookupMessage(Job{Kind: JobStatus, ID: goldenID})},
+		{"already_stopped", alreadyMessage(goldenID, drapi.StatusStopped)},
+		{"already_stopping", alreadyMessage(goldenID, drapi.StatusStopping)},
+		{"not_pausable", notPausableMessage(goldenID, drapi.StatusUnstart)},
+		{"in_flight", inFlightMessage(goldenID, "U2")},
+		{"lookup_error", lookupErrorMessage(goldenID, apiError(403, "APIGW.0301", "Incorrect IAM authentication information.", 1))},
+		{"list_error", lookupErrorMessage("", apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4))},
+		{"working", workingMessage("status")},
+		{"unavailable", unavailableMessage()},
+		{"status", statusMessage(goldenDetail())},
+		{"list", listMessage([]drapi.Summary{
+			{ID: goldenID2, Name: "dr-billing", Status: drapi.StatusStopped},
+			{ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}})},
+		{"list_empty", listMessage(nil)},
+		{"list_long", listMessage(many)},
+		{"dry_run", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID, Detail: goldenDetail(), Confirm: true})},
+		{"dry_run_stopped", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID,
+			Detail: &drapi.Detail{ID: goldenID, Name: "dr-orders", Status: drapi.StatusStopped}, Confirm: true})},
+		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
+		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // keep <@U1> readable; Slack reads either form
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(tt.msg); err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			got := buf.Bytes()
+			checkLimits(t, tt.msg)
+			path := filepath.Join("testdata", tt.name+".json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./bot -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the message built:\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+// checkLimits checks msg against Slack's Block Kit limits and for unescaped outside text.
+func checkLimits(t *testing.T, msg slackMessage) {
+	t.Helper()
+	if msg.Text == "" {
+		t.Errorf("message has no fallback text")
+	}
+	if len(msg.Blocks) > maxBlocks {
+		t.Errorf("got %d blocks; want at most %d", len(msg.Blocks), maxBlocks)
+	}
+	textOK := func(what string, tb *slack.TextBlockObject, max int) {
+		if tb != nil && utf8.RuneCountInString(tb.Text) > max {
+			t.Errorf("%s: got %d characters; want at most %d", what, utf8.RuneCountInString(tb.Text), max)
+		}
+		if tb != nil && tb.Type == slack.MarkdownType && strings.Contains(tb.Text, "<prod>") {
+			t.Errorf("%s: outside text not escaped: %q", what, tb.Text)
+		}
+	}
+	for _, blk := range msg.Blocks {
+		switch b := blk.(type) {
+		case *slack.SectionBlock:
+			textOK("section", b.Text, maxSectionText)
+			if len(b.Fields) > 10 {
+				t.Errorf("section: got %d fields; want at most 10", len(b.Fields))
+			}
+			for _, f := range b.Fields {
+				textOK("field", f, maxFieldText)
+			}
+		case *slack.ActionBlock:
+			for _, el := range b.Elements.ElementSet {
+				btn, ok := el.(*slack.ButtonBlockElement)
+				if !ok {
+					continue
+				}
+				textOK("button text", btn.Text, 75)
+				if len(btn.Value) > 2000 {
+					t.Errorf("button value: got %d bytes; want at most 2000", len(btn.Value))
+				}
+				if btn.Confirm != nil {
+					textOK("confirm title", btn.Confirm.Title, 100)
+					textOK("confirm text", btn.Confirm.Text, maxConfirmText)
+				}
+			}
+		}
+	}
+}
+
+func TestButtonValue(t *testing.T) {
+	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix()}
+	got, err := parseButtonValue(v.encode())
+	if err != nil || got != v {
+		t.Errorf("round trip: got %+v, %v; want %+v", got, err, v)
+	}
+	for _, bad := range []string{"", "{", `{"id":"../../pause"}`, `{"id":"E59D6B86-9072-46EB-A996-13F8B44994C1"}`} {
+		if _, err := parseButtonValue(bad); err == nil {
+			t.Errorf("parseButtonValue(%q): got nil error; want one", bad)
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drsim"
+)
+
+// cardFromPost rebuilds the message a chat.postMessage call created, as Slack would send it
+// back in a click payload.
+func cardFromPost(t *testing.T, p post) slackMessage {
+	t.Helper()
+	var blocks slack.Blocks
+	if err := json.Unmarshal([]byte(p.Form.Get("blocks")), &blocks); err != nil {
+		t.Fatalf("decode blocks %q: %v", p.Form.Get("blocks"), err)
+	}
+	return slackMessage{Text: p.Form.Get("text"), Blocks: blocks.BlockSet}
+}
+
+// TestProposePause: an alert's card holds buttons per DR; a click on one pauses that DR only,
+// keeps the other's buttons, and reports in the card's thread.
+func TestProposePause(t *testing.T) {
+	srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
+	e := newEnv(t, dr, func(c *Config) { c.BotToken = testToken })
+	p := goldenProposal(drsim.SeedRunning, drsim.SeedStopFailed)
+	if err := e.bot.ProposePause(context.Background(), p); err != nil {
+		t.Fatalf("ProposePause: %v", err)
+	}
+	posted := e.slack.next(t)
+	if posted.Path != "/api/chat.postMessage" || posted.Form.Get("channel") != chanID {
+		t.Fatalf("got %s to %q; want chat.postMessage to %s", posted.Path, posted.Form.Get("channel"), chanID)
+	}
+	contains(t, "card", posted.Raw, "DWSReplicationLagHigh", "alertmanager", "severity=critical",
+		"https://prometheus.example/graph?g0.expr=lag", "0b9d8c7e-6f5a-4b3c-8d2e-1f0a9b8c7d65")
+	card := cardFromPost(t, posted)
+
+	e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
+	ack := e.slack.next(t)
+	if ack.Path != "/response/click" || !ack.Msg.ReplaceOriginal {
+		t.Fatalf("ack: got %s replace_original=%v; want /response/click, true", ack.Path, ack.Msg.ReplaceOriginal)
+	}
+	valueOf := func(id string) string { return `"value":"{\"id\":\"` + id }
+	if strings.Contains(ack.Raw, valueOf(drsim.SeedRunning)) || !strings.Contains(ack.Raw, valueOf(drsim.SeedStopFailed)) {
+		t.Errorf("ack: got %s; want the clicked DR's buttons gone and the other's kept", ack.Raw)
+	}
+	contains(t, "ack", ack.Raw, "approved by <@U2>", "requested by alert *DWSReplicationLagHigh* (alertmanager)")
+
+	final, _ := e.slack.until(t, isFinal)
+	if final.Path != "/api/chat.postMessage" || final.Form.Get("thread_ts") != "1.2" {
+		t.Errorf("final: got %s thread_ts=%q; want chat.postMessage in thread 1.2", final.Path, final.Form.Get("thread_ts"))
+	}
+	contains(t, "final", final.Raw, "is paused", drsim.SeedRunning, "<@U2>")
+	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
+		t.Errorf("got %d pause POSTs; want 1", n)
+	}
+	if got, _ := srv.Sim.Status(drsim.SeedStopFailed); got != "stop_failed" {
+		t.Errorf("other DR: got status %s; want it untouched (stop_failed)", got)
+	}
+}
+
+func TestProposePauseRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		token string
+		p     Proposal
+		want  string
+	}{
+		{"no token", "", goldenProposal(goldenID), "SLACK_BOT_TOKEN"},
+		{"no channel", testToken, Proposal{IDs: []string{goldenID}}, "no channel"},
+		{"no ids", testToken, Proposal{Channel: chanID}, "no DR ids"},
+		{"invalid id", testToken, Proposal{Channel: chanID, IDs: []string{"../x"}}, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, &fakeDR{}, func(c *Config) { c.BotToken = tt.token })
+			for name, call := range map[string]func(context.Context, Proposal) error{
+				"ProposePause": e.bot.ProposePause, "PauseNow": e.bot.PauseNow,
+			} {
+				err := call(context.Background(), tt.p)
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s: got %v; want an error naming %q", name, err, tt.want)
+				}
+			}
+			e.slack.none(t)
+		})
+	}
+}
+
+// TestPauseNow: auto mode posts one message, then pauses and reports: by updating the
+// message for one DR, in its thread for several.
+func TestPauseNow(t *testing.T) {
+	tests := []struct {
+		name      string
+		ids       []string
+		finalPath string
+	}{
+		{"one", []string{drsim.SeedRunning}, "/api/chat.update"},
+		{"two", []string{drsim.SeedRunning, drsim.SeedStopFailed}, "/api/chat.postMessage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
+			e := newEnv(t, dr, func(c *Config) { c.BotToken = testToken })
+			if err := e.bot.PauseNow(context.Background(), goldenProposal(tt.ids...)); err != nil {
+				t.Fatalf("PauseNow: %v", err)
+			}
+			first := e.slack.next(t)
+			if first.Path != "/api/chat.postMessage" || first.Form.Get("thread_ts") != "" {
+				t.Fatalf("got %s thread_ts=%q; want a new chat.postMessage", first.Path, first.Form.Get("thread_ts"))
+			}
+			contains(t, "message", first.Msg.Text, "automatically", "DR_ALERT_AUTO")
+			for range tt.ids {
+				final, _ := e.slack.until(t, isFinal)
+				if final.Path != tt.finalPath {
+					t.Errorf("final: got %s; want %s", final.Path, tt.finalPath)
+				}
+				contains(t, "final", final.Raw, "is paused", "DR_ALERT_AUTO", "alert *DWSReplicationLagHigh*")
+			}
+			if n := srv.Sim.Count(drsim.RoutePause); n != len(tt.ids) {
+				t.Errorf("got %d pause POSTs; want %d", n, len(tt.ids))
+			}
+		})
+	}
+}
+
+func TestNotify(t *testing.T) {
+	e := newEnv(t, &fakeDR{}, func(c *Config) { c.BotToken = testToken })
+	if err := e.bot.Notify(context.Background(), chanID, "storm of 7 DRs <!channel> refused"); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	p := e.slack.next(t)
+	if p.Path != "/api/chat.postMessage" || p.Form.Get("channel") != chanID {
+		t.Errorf("got %s to %q; want chat.postMessage to %s", p.Path, p.Form.Get("channel"), chanID)
+	}
+	if got, want := p.Msg.Text, "storm of 7 DRs &lt;!channel&gt; refused"; got != want {
+		t.Errorf("got text %q; want %q", got, want)
+	}
+}
+
+// TestJobJSON: a Job survives the trip through JSON that an asynchronous invocation makes.
+func TestJobJSON(t *testing.T) {
+	job := Job{Kind: JobPause, ID: goldenID, ResponseURL: "https://hooks.slack.com/actions/T1/1/x", ResponseURLUses: 1,
+		Channel: chanID, MessageTS: "1.2", Thread: true, Team: teamID, Requester: "U1", Approver: "U2",
+		RequestedAt: goldenAt, ApprovedAt: goldenAt.Add(time.Minute), AlertSource: "smn", AlertTitle: "lag"}
+	data, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Job
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, job) {
+		t.Errorf("round trip: got %+v; want %+v", got, job)
+	}
+	const want = `{"kind":"pause","disaster_recovery_id":"e59d6b86-9072-46eb-a996-13f8b44994c1",` +
+		`"response_url":"https://hooks.slack.com/actions/T1/1/x","response_url_uses":1,"channel":"C1","message_ts":"1.2",` +
+		`"thread":true,"team":"T1","requester":"U1","approver":"U2","requested_at":"2026-11-25T22:30:00Z",` +
+		`"approved_at":"2026-11-25T22:31:00Z","alert_source":"smn","alert_title":"lag"}`
+	if string(data) != want {
+		t.Errorf("got JSON %s; want %s", data, want)
+	}
+}
+
+func TestRunRejectsBadJobs(t *testing.T) {
+	e := newEnv(t, &fakeDR{}, nil)
+	for _, job := range []Job{
+		{Kind: "reboot", ID: goldenID},
+		{Kind: JobPause, ID: "../../x"},
+		{Kind: JobStatus, ID: ""},
+	} {
+		if err := e.bot.Run(context.Background(), job); err == nil {
+			t.Errorf("Run(%+v): got nil error; want one", job)
+		}
+	}
+	e.slack.none(t)
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no secret", Config{}},
+		{"bad api url", Config{SigningSecret: "s", SlackAPIURL: "ftp://x"}},
+		{"bad allowed id", Config{SigningSecret: "s", AllowedIDs: []string{"prod"}}},
+		{"bad allowed user", Config{SigningSecret: "s", AllowedUsers: []string{"<@U1>"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, &fakeDR{}); err == nil {
+				t.Errorf("New: got nil error; want one")
+			}
+		})
+	}
+	if _, err := New(Config{SigningSecret: "s"}, nil); err == nil {
+		t.Errorf("New without DR: got nil error; want one")
+	}
+}
+
+// TestManifest: the Slack app manifest points at the routes this package serves, with the
+// scopes it needs.
+func TestManifest(t *testing.T) {
+	data, err := os.ReadFile("slack-app-manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "manifest", string(data),
+		"command: /dr\n", "url: https://YOUR-FUNCTION-URL/slack/commands\n",
+		"request_url: https://YOUR-FUNCTION-URL/slack/interactions\n",
+		"- commands\n", "- chat:write\n", "is_enabled: true\n")
+}
+
+// recordingDeferrer keeps jobs instead of running them, as a Lambda deferrer hands them to
+// another invocation.
+type recordingDeferrer struct{ jobs chan Job }
+
+func (d *recordingDeferrer) Defer(ctx context.Context, job Job) error {
+	data, err := json.Marshal(job) // what travels in the asynchronous invocation
+	if err != nil {
+		return err
+	}
+	var copied Job
+	if err := json.Unmarshal(data, &copied); err != nil {
+		return err
+	}
+	d.jobs <- copied
+	return nil
+}
+
+// TestExternalDeferrer: with a Config.Deferrer, a click hands over a self-contained Job, and Run
+// on that Job, as the Lambda job entry calls it, completes the pause.
+func TestExternalDeferrer(t *testing.T) {
+	srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
+	rec := &recordingDeferrer{jobs: make(chan Job, 4)}
+	e := newEnv(t, dr, func(c *Config) { c.Deferrer = rec })
+	card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
+	e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
+	ack := e.slack.next(t)
+	contains(t, "ack", ack.Msg.Text, "Pausing DR")
+
+	var job Job
+	select {
+	case job = <-rec.jobs:
+	case <-time.After(waitFor):
+		t.Fatal("no job deferred")
+	}
+	if job.Kind != JobPause || job.ID != drsim.SeedRunning || job.Requester != "U1" || job.Approver != "U2" ||
+		job.Channel != chanID || job.MessageTS != "1.2" || job.Team != teamID || job.ResponseURLUses != 1 ||
+		job.ResponseURL != e.slack.responseURL("click") || job.RequestedAt.IsZero() {
+		t.Errorf("got job %+v; want a pause of %s asked by U1, approved by U2, with its message", job, drsim.SeedRunning)
+	}
+	if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
+		t.Errorf("got %d pause POSTs before Run; want 0", n)
+	}
+
+	// A second click on the same instance before the job ran is still caught in process.
+	e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
+	contains(t, "second click", e.slack.next(t).Msg.Text, "already being paused by <@U2>")
+
+	if err := e.bot.Run(context.Background(), job); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	final, _ := e.slack.until(t, isFinal)
+	contains(t, "final", final.Msg.Text, "is paused")
+	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
+		t.Errorf("got %d pause POSTs; want 1", n)
+	}
+	if err := e.bot.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown: got %v; want nil (nothing in process)", err)
+	}
+}

@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// slackTimeout bounds one post to Slack from deferred work.
+const slackTimeout = 5 * time.Second
+
+// Run executes one deferred job and reports its result to Slack. It returns an error only when
+// the job is malformed or its result could not be delivered; DR failures are results.
+// ctx bounds the whole job: when it ends early, the job tells Slack it was interrupted.
+func (b *Bot) Run(ctx context.Context, job Job) error {
+	switch job.Kind {
+	case JobPause:
+		return b.runPause(ctx, job)
+	case JobStatus, JobList, JobDryRun:
+		return b.runLookup(ctx, job)
+	default:
+		return fmt.Errorf("bot: run: unknown job kind %q", job.Kind)
+	}
+}
+
+func (b *Bot) runPause(ctx context.Context, job Job) error {
+	if err := drapi.ValidateID(job.ID); err != nil {
+		return fmt.Errorf("bot: run pause: %w", err)
+	}
+	start := b.now()
+	holder := job.Approver
+	if holder == "" {
+		holder = job.Requester
+	}
+	b.inflight.hold(job.ID, holder, start.Add(b.cfg.Wait+reportMargin))
+	defer b.inflight.release(job.ID)
+
+	rep := &reporter{b: b, job: &job}
+	var last drapi.Status
+	opt := b.cfg.Follow
+	seen := 0
+	opt.OnStatus = func(s drapi.Status) {
+		last = s
+		seen++
+		// The first status is the one before the pause, already on the card; final statuses
+		// get the final message.
+		if seen == 1 || s == drapi.StatusStopped || s == drapi.StatusStopFailed {
+			return
+		}
+		rep.update(ctx, progressMessage(job, s, b.now().Sub(start)))
+	}
+	// A job whose context ends before DR_WAIT (a Lambda invocation's timeout) stops following
+	// early enough to still tell Slack.
+	followFor, cutShort := b.cfg.Wait, false
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := time.Until(deadline) - slackTimeout; left < followFor {
+			followFor, cutShort = max(left, 0), true
+		}
+	}
+	followCtx, cancel := context.WithTimeout(ctx, followFor)
+	out, err := b.dr.PauseAndFollow(followCtx, job.ID, opt)
+	waitReached := followCtx.Err() != nil
+	cancel()
+	if out.Status == "" {
+		out.Status = last
+	}
+	if out.Elapsed == 0 {
+		out.Elapsed = b.now().Sub(start)
+	}
+
+	// Whatever happened, Slack must hear of it: report on a context that outlives ctx.
+	reportCtx, cancelReport := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancelReport()
+	var msg slackMessage
+	event, outcome := "paused", string(out.Status)
+	switch {
+	case ctx.Err() != nil || (err != nil && waitReached && cutShort):
+		msg = interruptedMessage(job, out, last)
+		event, outcome = "failed", "interrupted"
+	case err != nil && waitReached:
+		msg = finalMessage(job, out, err, b.cfg.Wait, true)
+		event, outcome = "failed", "wait_reached"
+	case err != nil:
+		msg = finalMessage(job, out, err, b.cfg.Wait, false)
+		event, outcome = "failed", errorOutcome(err)
+	case !out.Posted:
+		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
+		event, outcome = "noop", "already_"+string(out.Initial)
+	default:
+		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
+	}
+	b.audit(ctx, decision{
+		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
+		id: job.ID, outcome: outcome, requestID: requestID(out, err), source: job.AlertSource,
+		latency: b.now().Sub(start), err: err,
+	})
+	if err := rep.final(reportCtx, msg); err != nil {
+		return fmt.Errorf("bot: report pause of %s: %w", job.ID, err)
+	}
+	return nil
+}
+
+// errorOutcome names a DR API failure for the audit log.
+func errorOutcome(err error) string {
+	statusErr, _ := errors.AsType[*drapi.StatusError](err)
+	switch {
+	case errors.Is(err, drapi.ErrNotFound):
+		return "not_found"
+	case statusErr != nil:
+		return "status_" + string(statusErr.Status)
+	case errors.Is(err, drapi.ErrThrottled):
+		return "throttled"
+	case errors.Is(err, drapi.ErrAuth):
+		return "auth_rejected"
+	case errors.Is(err, drapi.ErrStatusNotAllowed):
+		return "status_not_allowed"
+	case errors.Is(err, drapi.ErrInvalidID):
+		return "invalid_id"
+	default:
+		return "error"
+	}
+}
+
+// runLookup answers a status, list or dry-run request whose lookup outlived the budget.
+func (b *Bot) runLookup(ctx context.Context, job Job) error {
+	if job.Kind != JobList {
+		if err := drapi.ValidateID(job.ID); err != nil {
+			return fmt.Errorf("bot: run %s: %w", job.Kind, err)
+		}
+	}
+	start := b.now()
+	msg, _ := b.lookup(ctx, job.Kind, job.ID, job.Requester, job.Channel)
+	if ctx.Err() != nil {
+		msg = interruptedLookupMessage(job)
+	}
+	msg.ReplaceOriginal = true
+	reportCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancel()
+	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
+	if err := rep.final(reportCtx, msg); err != nil {
+		return fmt.Errorf("bot: report %s: %w", job.Kind, err)
+	}
+	b.log.LogAttrs(ctx, slog.LevelDebug, "deferred lookup answered",
+		slog.String("job", string(job.Kind)), slog.Int64("latency_ms", b.now().Sub(start).Milliseconds()))
+	return nil
+}
+
+// lookup runs a status, list or dry-run lookup under ctx and builds the answer. The error is
+// the DR API's, already in the answer; callers use it to tell a slow API from an answer.
+func (b *Bot) lookup(ctx context.Context, kind JobKind, id, user, channel string) (slackMessage, error) {
+	if kind == JobList {
+		items, err := b.dr.List(ctx, drapi.ListFilter{})
+		if err != nil {
+			return lookupErrorMessage("", err), err
+		}
+		return listMessage(items), nil
+	}
+	d, err := b.dr.Get(ctx, id)
+	if err != nil {
+		return lookupErrorMessage(id, err), err
+	}
+	if kind == JobStatus {
+		return statusMessage(d), nil
+	}
+	return dryRunMessage(dryRun{ID: id, User: user, Channel: channel, Detail: d,
+		Confirm: b.cfg.Confirm, FourEyes: b.cfg.FourEyes}), nil
+}

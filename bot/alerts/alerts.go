@@ -1,0 +1,139 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// Actions is what an alert decision needs from the Slack side; *bot.Bot satisfies it. Each call
+// gets a context bounded to about 3.5 s so the sender is answered in time: work that outlives
+// the request, such as following a pause to stopped, must detach from it. An error makes the
+// sender retry, so it must mean that nothing reached Slack, or that what did is safe to repeat
+// (a second pause of the same DR is a no-op after the status check).
+type Actions interface {
+	ProposePause(ctx context.Context, p bot.Proposal) error // one approval card for the request
+	PauseNow(ctx context.Context, p bot.Proposal) error     // auto mode: pause allow-listed ids now, result to the channel
+	Notify(ctx context.Context, channel, text string) error // tell humans: refused storm, dropped ids, SMN confirmation needing a human
+}
+
+// Config configures the alert routes. A route whose credential is empty is disabled and answers
+// 403, so a forgotten variable never leaves a route open.
+type Config struct {
+	AlertToken    string            // DR_ALERT_TOKEN: Bearer for /alerts/alertmanager; empty disables the route (403)
+	GrafanaSecret string            // DR_GRAFANA_SECRET: empty disables /alerts/grafana (403)
+	SMNTopics     []string          // DR_SMN_TOPICS: empty disables /alerts/smn (403)
+	SMNMap        map[string]string // DR_SMN_MAP: alarm rule name or resource id -> DR id (see ParseSMNMap)
+	Channel       string            // DR_ALERT_CHANNEL: required when any route is enabled
+	Auto          bool              // DR_ALERT_AUTO: PauseNow instead of ProposePause
+	MaxIDs        int               // DR_ALERT_MAX_IDS; 0 means 2
+	// AllowedIDs (DR_ALLOWED_IDS) lists the DR ids alerts may name; "*" allows all. Empty allows none.
+	AllowedIDs []string
+	// HTTPClient fetches SMN signing certificates and confirms subscriptions; nil means a client
+	// with a short timeout. Redirects are never followed, whatever the client says, since they
+	// would escape the host rule.
+	HTTPClient *http.Client
+	// SMNCertHost, if set, replaces the rule for signing_cert_url and subscribe_url: it receives the
+	// URL's host (with any port) and the scheme must still be https. The default accepts only
+	// smn.<region>.myhuaweicloud.com. Tests use it to point at a local TLS server.
+	SMNCertHost func(host string) bool
+	Logger      *slog.Logger // nil discards logs
+	Now         func() time.Time
+}
+
+const (
+	defaultMaxIDs = 2
+	maxBody       = 1 << 20 // alert payloads are a few KiB; SMN caps messages at 256 KiB
+	// actionTimeout leaves room under the 4 s answer budget (SMN and PagerDuty give up at 5 s).
+	actionTimeout = 3500 * time.Millisecond
+	// grafanaWindow bounds how old or how far ahead a signed Grafana timestamp may be.
+	grafanaWindow = 5 * time.Minute
+	dedupTTL      = time.Hour
+	dedupSize     = 4096
+)
+
+// Handler serves the alert routes. It is safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	act     Actions
+	log     *slog.Logger
+	now     func() time.Time
+	allowed map[string]bool // nil when every id is allowed
+	topics  map[string]bool
+	seen    *dedup
+	certs   *certCache
+	hc      *http.Client
+	hostOK  func(host string) bool
+}
+
+// New checks cfg and returns a Handler calling act.
+func New(cfg Config, act Actions) (*Handler, error) {
+	if act == nil {
+		return nil, errors.New("alerts: nil actions")
+	}
+	if cfg.MaxIDs == 0 {
+		cfg.MaxIDs = defaultMaxIDs
+	}
+	if cfg.MaxIDs < 0 {
+		return nil, fmt.Errorf("alerts: max ids %d: want a positive number", cfg.MaxIDs)
+	}
+	enabled := cfg.AlertToken != "" || cfg.GrafanaSecret != "" || len(cfg.SMNTopics) > 0
+	if enabled && cfg.Channel == "" {
+		return nil, errors.New("alerts: an alert route is enabled but the alert channel is empty")
+	}
+	h := &Handler{cfg: cfg, act: act, log: cfg.Logger, now: cfg.Now, hostOK: cfg.SMNCertHost}
+	if h.log == nil {
+		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.hostOK == nil {
+		h.hostOK = isSMNHost
+	}
+	if !slices.Contains(cfg.AllowedIDs, "*") {
+		h.allowed = make(map[string]bool, len(cfg.AllowedIDs))
+		for _, id := range cfg.AllowedIDs {
+			if err := drapi.ValidateID(id); err != nil {
+				return nil, fmt.Errorf("alerts: allowed id %q: %w", id, err)
+			}
+			h.allowed[id] = true
+		}
+	}
+	h.topics = make(map[string]bool, len(cfg.SMNTopics))
+	for _, t := range cfg.SMNTopics {
+		if t = strings.TrimSpace(t); t != "" {
+			h.topics[t] = true
+		}
+	}
+	for key, id := range cfg.SMNMap {
+		if err := drapi.ValidateID(id); err != nil {
+			return nil, fmt.Errorf("alerts: smn map %q: %w", key, err)
+		}
+	}
+	h.hc = noRedirects(cfg.HTTPClient)
+	h.seen = newDedup(dedupTTL, dedupSize)
+	h.certs = newCertCache(certCacheSize)
+	return h, nil
+}
+
+// noRedirects returns a copy of c (or of a default client) that never follows a redirect.
+func noRedirects(c *http.Client) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	} else {
+		cp.Timeout = 3 * time.Second
+	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}

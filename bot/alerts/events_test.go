@@ -1,0 +1,89 @@
+package alerts_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dws-dr/drpause/bot/alerts"
+)
+
+// functionURLEvent is the part of a Lambda Function URL (payload 2.0) event a replay needs.
+type functionURLEvent struct {
+	RawPath        string            `json:"rawPath"`
+	Headers        map[string]string `json:"headers"`
+	Body           string            `json:"body"`
+	IsBase64       bool              `json:"isBase64Encoded"`
+	RequestContext struct {
+		HTTP struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// TestSampleEvents replays the events/alert-*.json samples against handlers configured with the
+// documented local values, so the samples cannot drift from what the handlers accept.
+func TestSampleEvents(t *testing.T) {
+	var smnHosts []string
+	act := &fakeActions{}
+	h, err := alerts.New(alerts.Config{
+		AlertToken:    "local-alert-token",
+		GrafanaSecret: "local-grafana-secret",
+		SMNTopics:     []string{"urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31:CES_notification_group_bngJ2aMpX"},
+		// The SMN sample carries no real signature, so it must stop at the host rule, before any
+		// network call; the rule records what it was asked.
+		SMNCertHost: func(host string) bool { smnHosts = append(smnHosts, host); return false },
+		Channel:     channel,
+		AllowedIDs:  []string{"*"},
+	}, act)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	tests := []struct {
+		file         string
+		handler      http.Handler
+		wantStatus   int
+		wantDecision string
+	}{
+		{file: "alert-alertmanager.json", handler: h.Alertmanager(), wantStatus: 200, wantDecision: "proposed"},
+		{file: "alert-grafana.json", handler: h.Grafana(), wantStatus: 200, wantDecision: "proposed"},
+		{file: "alert-smn.json", handler: h.SMN(), wantStatus: 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile("../../events/" + tt.file)
+			if err != nil {
+				t.Fatalf("read sample: %v", err)
+			}
+			var ev functionURLEvent
+			if err := json.Unmarshal(data, &ev); err != nil {
+				t.Fatalf("decode sample: %v", err)
+			}
+			if ev.IsBase64 || ev.RequestContext.HTTP.Method != http.MethodPost || !strings.HasPrefix(ev.RawPath, "/alerts/") {
+				t.Fatalf("sample: got base64 %t, method %q, path %q; want a plain POST to /alerts/",
+					ev.IsBase64, ev.RequestContext.HTTP.Method, ev.RawPath)
+			}
+			req := httptest.NewRequest(ev.RequestContext.HTTP.Method, ev.RawPath, strings.NewReader(ev.Body))
+			for k, v := range ev.Headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			tt.handler.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status: got %d (%s); want %d", rec.Code, rec.Body, tt.wantStatus)
+			}
+			if tt.wantDecision != "" {
+				var a answer
+				if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || a.Decision != tt.wantDecision {
+					t.Errorf("answer: got %s; want decision %q", rec.Body, tt.wantDecision)
+				}
+			}
+		})
+	}
+	if want := "smn.cn-north-4.myhuaweicloud.com"; len(smnHosts) != 1 || smnHosts[0] != want {
+		t.Errorf("SMN certificate hosts asked about: got %q; want [%q]", smnHosts, want)
+	}
+}

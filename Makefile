@@ -1,11 +1,75 @@
 # drpause: stop a GaussDB(DWS) disaster-recovery pair from Slack, alerts or one call.
 # `make demo` shows the whole job; `make test` runs every test. See README.md.
 
-GO ?= go
+GO      ?= go
+PKG     := ./functions/pause
+BIN     := bin
+# Static, stripped, without the net/rpc server of the retired go1.x runtime.
+BUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w"
+# Size budget of the stripped linux-arm64 bootstrap, in bytes (12 MB).
+MAX_SIZE := 12000000
+# The documented local signing secret of events/ and `make run`; it opens nothing real.
+LOCAL_SIGNING_SECRET := local-signing-secret
 
-.PHONY: test vet
-test: vet
+.PHONY: build build-PauseFunction zip functiongraph run demo test vet lint events deploy clean
+
+## build: static bootstrap for linux arm64 and amd64 in bin/
+build:
+	GOOS=linux GOARCH=arm64 $(BUILD) -o $(BIN)/linux-arm64/bootstrap $(PKG)
+	GOOS=linux GOARCH=amd64 $(BUILD) -o $(BIN)/linux-amd64/bootstrap $(PKG)
+	@ls -l $(BIN)/linux-arm64/bootstrap $(BIN)/linux-amd64/bootstrap
+	@size=$$(wc -c < $(BIN)/linux-arm64/bootstrap); [ $$size -le $(MAX_SIZE) ] || \
+		{ echo "build: linux-arm64 bootstrap is $$size bytes; the budget is $(MAX_SIZE)" >&2; exit 1; }
+
+## build-PauseFunction: what `sam build` runs (BuildMethod: makefile)
+build-PauseFunction:
+	GOOS=linux GOARCH=arm64 $(BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(PKG)
+
+## zip: bin/pause-arm64.zip for `aws lambda update-function-code --zip-file`
+zip: build
+	cd $(BIN)/linux-arm64 && rm -f ../pause-arm64.zip && zip -q -X ../pause-arm64.zip bootstrap
+	@ls -l $(BIN)/pause-arm64.zip
+
+## functiongraph: bin/pause-functiongraph.zip, an HTTP function (start script + linux/amd64 binary)
+functiongraph: build
+	rm -rf $(BIN)/functiongraph && mkdir -p $(BIN)/functiongraph
+	cp functions/pause/functiongraph/bootstrap $(BIN)/functiongraph/bootstrap
+	cp $(BIN)/linux-amd64/bootstrap $(BIN)/functiongraph/drpause
+	cd $(BIN)/functiongraph && rm -f ../pause-functiongraph.zip && zip -q -X ../pause-functiongraph.zip bootstrap drpause
+	@ls -l $(BIN)/pause-functiongraph.zip
+
+## run: HTTP mode on 127.0.0.1:8080 against the built-in DR simulator
+run:
+	@echo "local Slack signing secret: $(LOCAL_SIGNING_SECRET)  (sign requests with it; see README)"
+	DR_SIMULATE=true DR_LISTEN_HOST=127.0.0.1 PORT=$${PORT:-8080} \
+	SLACK_SIGNING_SECRET=$(LOCAL_SIGNING_SECRET) DR_ALLOWED_USERS='*' \
+	LOG_LEVEL=$${LOG_LEVEL:-info} $(GO) run $(PKG)
+
+## demo: the whole job, from /dr pause to stopped, against the simulator
+demo:
+	$(GO) run ./functions/pause/internal/demo
+
+## test: vet, lint the template, every test with the race detector
+test: vet lint
 	$(GO) test -race ./...
 
 vet:
 	$(GO) vet ./...
+
+## lint: cfn-lint template.yaml (cfn-lint 1.51.0 is on the project's machines)
+lint:
+	@command -v cfn-lint >/dev/null 2>&1 || { \
+		echo "lint: cfn-lint not found: install cfn-lint 1.51.0 (pip install cfn-lint==1.51.0)" >&2; exit 1; }
+	cfn-lint template.yaml
+
+## events: re-sign the Slack events in events/ with the current time
+events:
+	$(GO) run ./functions/pause/internal/cmd/signevents -secret $(LOCAL_SIGNING_SECRET) events/*.json
+
+## deploy: sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
+deploy:
+	sam build
+	sam deploy --guided
+
+clean:
+	rm -rf $(BIN) .aws-sam

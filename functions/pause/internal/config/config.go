@@ -1,0 +1,287 @@
+// Package config reads the binary's settings from the environment with envconfig, under the
+// names the interface file fixes, and checks them so a bad deployment stops at start-up with one
+// line naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// Secret is a setting that must never be printed. Every formatting path (fmt verbs, slog, JSON)
+// shows a placeholder; Reveal gives the value to the one place that needs it.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String redacts; fmt uses it for %v, %s, %q and %x alike.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString redacts %#v too.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// LogValue keeps the value out of slog output at every level.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON keeps the value out of anything that dumps the configuration as JSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// Mode is how the binary serves requests.
+type Mode string
+
+// The modes. ModeAuto picks Lambda when the Lambda runtime API is present.
+const (
+	ModeAuto   Mode = ""
+	ModeLambda Mode = "lambda"
+	ModeHTTP   Mode = "http"
+)
+
+// Config is every setting of the binary. Field tags name the variables; see the interface file
+// and the README's configuration table for their meaning.
+type Config struct {
+	Mode             Mode   `envconfig:"DR_MODE"`
+	LambdaRuntimeAPI string `envconfig:"AWS_LAMBDA_RUNTIME_API"`
+	// LambdaFunctionName is the function deferred work is sent to: this one.
+	LambdaFunctionName string `envconfig:"AWS_LAMBDA_FUNCTION_NAME"`
+	// The Lambda API for deferred work, as Lambda's environment gives it.
+	AWSRegion          string        `envconfig:"AWS_REGION"`
+	AWSAccessKeyID     string        `envconfig:"AWS_ACCESS_KEY_ID"`
+	AWSSecretAccessKey Secret        `envconfig:"AWS_SECRET_ACCESS_KEY"`
+	AWSSessionToken    Secret        `envconfig:"AWS_SESSION_TOKEN"`
+	LambdaEndpoint     string        `envconfig:"AWS_ENDPOINT_URL_LAMBDA"`
+	Port               string        `envconfig:"PORT"`
+	CustomHandlerPort  string        `envconfig:"FUNCTIONS_CUSTOMHANDLER_PORT"`
+	ListenHost         string        `envconfig:"DR_LISTEN_HOST"`
+	ShutdownGrace      time.Duration `envconfig:"DR_SHUTDOWN_GRACE" default:"20s"`
+
+	ProjectID     string `envconfig:"DR_PROJECT_ID"`
+	Region        string `envconfig:"DR_REGION"`
+	Endpoint      string `envconfig:"DR_ENDPOINT"`
+	AccessKey     string `envconfig:"HUAWEICLOUD_SDK_AK"`
+	SecretKey     Secret `envconfig:"HUAWEICLOUD_SDK_SK"`
+	SecurityToken Secret `envconfig:"HUAWEICLOUD_SDK_SECURITY_TOKEN"`
+	Simulate      bool   `envconfig:"DR_SIMULATE" default:"false"`
+	// SimulateDelay is how long the simulator keeps a paused DR in stopping.
+	SimulateDelay time.Duration `envconfig:"DR_SIMULATE_DELAY" default:"3s"`
+
+	SlackSigningSecret Secret `envconfig:"SLACK_SIGNING_SECRET"`
+	SlackBotToken      Secret `envconfig:"SLACK_BOT_TOKEN"`
+	SlackAPIURL        string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
+
+	AllowedUsers    []string      `envconfig:"DR_ALLOWED_USERS"`
+	AllowedChannels []string      `envconfig:"DR_ALLOWED_CHANNELS" default:"*"`
+	AllowedIDs      []string      `envconfig:"DR_ALLOWED_IDS" default:"*"`
+	Confirm         bool          `envconfig:"DR_CONFIRM" default:"true"`
+	FourEyes        bool          `envconfig:"DR_FOUR_EYES" default:"false"`
+	Wait            time.Duration `envconfig:"DR_WAIT" default:"10m"`
+
+	InvokeToken   Secret   `envconfig:"DR_INVOKE_TOKEN"`
+	AlertToken    Secret   `envconfig:"DR_ALERT_TOKEN"`
+	GrafanaSecret Secret   `envconfig:"DR_GRAFANA_SECRET"`
+	SMNTopics     []string `envconfig:"DR_SMN_TOPICS"`
+	SMNMap        string   `envconfig:"DR_SMN_MAP"`
+	AlertChannel  string   `envconfig:"DR_ALERT_CHANNEL"`
+	AlertAuto     bool     `envconfig:"DR_ALERT_AUTO" default:"false"`
+	AlertMaxIDs   int      `envconfig:"DR_ALERT_MAX_IDS" default:"2"`
+
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+}
+
+// Load reads the process environment into a Config and validates it. The error names the
+// variable at fault and never carries a secret's value.
+func Load() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			// The value is left out: it may be a mistyped secret.
+			return Config{}, fmt.Errorf("config: %s: invalid %s", pe.KeyName, describe(pe.TypeName))
+		}
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	c.AllowedUsers = clean(c.AllowedUsers)
+	c.AllowedChannels = clean(c.AllowedChannels)
+	c.AllowedIDs = clean(c.AllowedIDs)
+	c.SMNTopics = clean(c.SMNTopics)
+	if err := c.validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// describe turns envconfig's Go type names into words an operator knows.
+func describe(typeName string) string {
+	switch typeName {
+	case "bool":
+		return "boolean: want true or false"
+	case "time.Duration":
+		return "duration: want e.g. 30s or 10m"
+	case "int":
+		return "number"
+	}
+	return "value"
+}
+
+// clean trims list items and drops empty ones, so "a, b," means [a b].
+func clean(list []string) []string {
+	out := list[:0]
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	switch c.Mode {
+	case ModeAuto, ModeLambda, ModeHTTP:
+	default:
+		return fmt.Errorf("DR_MODE: %q: want lambda or http", c.Mode)
+	}
+	if c.Mode == ModeLambda && c.LambdaRuntimeAPI == "" {
+		return errors.New("AWS_LAMBDA_RUNTIME_API: required with DR_MODE=lambda (set by the Lambda runtime)")
+	}
+	if _, err := c.Level(); err != nil {
+		return err
+	}
+	if !c.Simulate {
+		switch {
+		case c.ProjectID == "":
+			return errors.New("DR_PROJECT_ID: required unless DR_SIMULATE=true")
+		case c.Region == "" && c.Endpoint == "":
+			return errors.New("DR_REGION: required unless DR_ENDPOINT is set or DR_SIMULATE=true")
+		case c.AccessKey == "":
+			return errors.New("HUAWEICLOUD_SDK_AK: required unless DR_SIMULATE=true")
+		case c.SecretKey == "":
+			return errors.New("HUAWEICLOUD_SDK_SK: required unless DR_SIMULATE=true")
+		}
+	}
+	if c.Endpoint != "" {
+		if err := checkEndpoint(c.Endpoint); err != nil {
+			return fmt.Errorf("DR_ENDPOINT: %w", err)
+		}
+	}
+	if u, err := url.Parse(c.SlackAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("SLACK_API_URL: want an absolute http(s) URL")
+	}
+	for _, p := range []struct{ name, value string }{
+		{"PORT", c.Port}, {"FUNCTIONS_CUSTOMHANDLER_PORT", c.CustomHandlerPort},
+	} {
+		if p.value == "" {
+			continue
+		}
+		// 0 asks for any free port; the "listening" log line names it.
+		if n, err := strconv.Atoi(p.value); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("%s: %q: want a port number", p.name, p.value)
+		}
+	}
+	switch {
+	case c.Wait <= 0:
+		return errors.New("DR_WAIT: want a positive duration")
+	case c.ShutdownGrace <= 0:
+		return errors.New("DR_SHUTDOWN_GRACE: want a positive duration")
+	case c.SimulateDelay < 0:
+		return errors.New("DR_SIMULATE_DELAY: want a duration of zero or more")
+	case c.AlertMaxIDs < 1:
+		return errors.New("DR_ALERT_MAX_IDS: want a positive number")
+	}
+	if len(c.AllowedChannels) == 0 {
+		return errors.New("DR_ALLOWED_CHANNELS: empty: want channel ids or *")
+	}
+	if len(c.AllowedIDs) == 0 {
+		return errors.New("DR_ALLOWED_IDS: empty: want DR ids or *")
+	}
+	for _, id := range c.AllowedIDs {
+		if id != "*" && drapi.ValidateID(id) != nil {
+			return fmt.Errorf("DR_ALLOWED_IDS: %q: want canonical lowercase UUIDs or *", id)
+		}
+	}
+	if c.SlackSigningSecret == "" && (c.AlertToken != "" || c.GrafanaSecret != "" || len(c.SMNTopics) > 0) {
+		// Alerts post cards whose buttons come back through /slack/interactions.
+		return errors.New("SLACK_SIGNING_SECRET: required when an alert route is enabled")
+	}
+	return nil
+}
+
+// checkEndpoint allows plain http only towards the local machine, so AK/SK-signed requests
+// (and the security token) never cross a network in clear text.
+func checkEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("want an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return errors.New("plain http only for loopback hosts")
+	}
+	return errors.New("want https")
+}
+
+// Level is LOG_LEVEL as a slog level.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(c.LogLevel)) {
+		return l, fmt.Errorf("LOG_LEVEL: %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	return l, nil
+}
+
+// Lambda reports whether the binary should run the Lambda runtime loop.
+func (c *Config) Lambda() bool {
+	return c.Mode == ModeLambda || c.Mode == ModeAuto && c.LambdaRuntimeAPI != ""
+}
+
+// Addr is the HTTP mode's listen address: PORT, else FUNCTIONS_CUSTOMHANDLER_PORT, else 8080.
+func (c *Config) Addr() string {
+	port := c.Port
+	if port == "" {
+		port = c.CustomHandlerPort
+	}
+	if port == "" {
+		port = "8080"
+	}
+	return net.JoinHostPort(c.ListenHost, port)
+}
+
+// JobSecret is the secret the Lambda job key derives from: the Slack signing secret, else the
+// invoke token, else the alert token. Empty means no deployment secret exists to sign jobs with.
+func (c *Config) JobSecret() Secret {
+	for _, s := range []Secret{c.SlackSigningSecret, c.InvokeToken, c.AlertToken, c.GrafanaSecret} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

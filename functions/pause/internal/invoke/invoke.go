@@ -1,0 +1,273 @@
+// Package invoke is the one-off pause: POST /invoke and a direct Lambda invocation take the same
+// request and give the same answer, so scripts can use either.
+package invoke
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// DR is what a one-off pause needs from the DR API; *drapi.Client satisfies it.
+type DR interface {
+	Get(ctx context.Context, id string) (*drapi.Detail, error)
+	PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
+}
+
+// Request is the body of POST /invoke and the payload of a direct invocation.
+type Request struct {
+	DisasterRecoveryID string `json:"disaster_recovery_id"`
+	Wait               bool   `json:"wait"`
+	DryRun             bool   `json:"dry_run"`
+}
+
+// Response is the answer to a Request that succeeded.
+type Response struct {
+	DisasterRecovery struct {
+		ID string `json:"id"`
+	} `json:"disaster_recovery"`
+	Status    drapi.Status `json:"status"`
+	RequestID string       `json:"request_id"`
+}
+
+// Error is the answer to a Request that failed, with the HTTP status it maps to.
+type Error struct {
+	HTTPStatus int    `json:"-"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	RequestID  string `json:"request_id"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// ErrorBody is how an Error travels: {"error": {...}}.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}
+
+// maxBody caps the request body; a valid one is under 150 bytes.
+const maxBody = 4 << 10
+
+// Service runs one-off pauses. It is safe for concurrent use.
+type Service struct {
+	dr      DR
+	wait    time.Duration
+	allowed []string // DR_ALLOWED_IDS; "*" allows every id
+	follow  drapi.FollowOptions
+	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
+	// status leave running, short enough for a script that asked not to wait.
+	postedWithin time.Duration
+}
+
+// Config configures a Service.
+type Config struct {
+	Wait       time.Duration       // DR_WAIT: how long wait=true follows the pause
+	AllowedIDs []string            // DR_ALLOWED_IDS
+	Follow     drapi.FollowOptions // poll intervals; OnStatus is set by the Service
+}
+
+// New returns a Service calling dr.
+func New(cfg Config, dr DR) *Service {
+	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, postedWithin: 10 * time.Second}
+}
+
+// Decode reads a Request, refusing unknown fields and trailing data so a typo such as
+// "dryrun" never turns a dry run into a real pause.
+func Decode(r io.Reader) (Request, *Error) {
+	var req Request
+	dec := json.NewDecoder(io.LimitReader(r, maxBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_request", Message: "request body: " + err.Error()}
+	}
+	if dec.More() {
+		return req, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_request", Message: "request body: trailing data"}
+	}
+	return req, nil
+}
+
+// Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
+// sent, or, with Wait, once the DR is stopped (within DR_WAIT).
+func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
+	id := req.DisasterRecoveryID
+	if err := drapi.ValidateID(id); err != nil {
+		return Response{}, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_id", Message: "disaster_recovery_id: want a canonical lowercase UUID"}
+	}
+	if !slices.Contains(s.allowed, "*") && !slices.Contains(s.allowed, id) {
+		return Response{}, &Error{HTTPStatus: http.StatusForbidden, Code: "id_not_allowed", Message: "disaster recovery " + id + " is not in DR_ALLOWED_IDS"}
+	}
+	if req.DryRun {
+		d, err := s.dr.Get(ctx, id)
+		if err != nil {
+			return Response{}, fromDR(ctx, err, "")
+		}
+		return answer(id, d.Status, ""), nil
+	}
+	if req.Wait {
+		ctx, cancel := context.WithTimeout(ctx, s.wait)
+		defer cancel()
+		out, err := s.dr.PauseAndFollow(ctx, id, s.follow)
+		if err != nil {
+			return Response{}, fromDR(ctx, err, out.RequestID)
+		}
+		return answer(id, out.Status, out.RequestID), nil
+	}
+	return s.pauseNoWait(ctx, id)
+}
+
+// pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the
+// already-stopping cases) and stops following at the first status change after the pause was
+// taken, so the answer shows the status it left the DR in (stopping, as a rule).
+func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		errTaken   = errors.New("pause taken")
+		errTimeout = errors.New("pause not confirmed in time")
+		first      = true
+		timer      *time.Timer
+	)
+	opt := s.follow
+	opt.OnStatus = func(st drapi.Status) {
+		if !first {
+			cancel(errTaken)
+			return
+		}
+		first = false
+		switch {
+		case st == drapi.StatusStopping:
+			cancel(errTaken) // paused already: nothing to send
+		case st.Pausable():
+			timer = time.AfterFunc(s.postedWithin, func() { cancel(errTimeout) })
+		}
+	}
+	out, err := s.dr.PauseAndFollow(ctx, id, opt)
+	if timer != nil {
+		timer.Stop()
+	}
+	cause := context.Cause(ctx)
+	switch {
+	case err == nil:
+	case errors.Is(cause, errTaken) && (out.Posted || out.Initial == drapi.StatusStopping):
+	case errors.Is(cause, errTimeout):
+		return Response{}, &Error{HTTPStatus: http.StatusGatewayTimeout, Code: "timeout", RequestID: out.RequestID,
+			Message: fmt.Sprintf("no confirmation within %s that the pause was taken; check the status before retrying", s.postedWithin)}
+	default:
+		return Response{}, fromDR(ctx, err, out.RequestID)
+	}
+	return answer(id, out.Status, out.RequestID), nil
+}
+
+func answer(id string, st drapi.Status, requestID string) Response {
+	var r Response
+	r.DisasterRecovery.ID = id
+	r.Status = st
+	r.RequestID = requestID
+	return r
+}
+
+// fromDR maps a DR API error to the answer's status and code. DWS error codes are passed on, as
+// support needs them with the request id.
+func fromDR(ctx context.Context, err error, requestID string) *Error {
+	e := &Error{HTTPStatus: http.StatusBadGateway, Code: "dr_api_error", Message: err.Error(), RequestID: requestID}
+	var apiErr *drapi.Error
+	if errors.As(err, &apiErr) {
+		if apiErr.Code != "" {
+			e.Code = apiErr.Code
+		}
+		if apiErr.RequestID != "" {
+			e.RequestID = apiErr.RequestID
+		}
+	}
+	switch {
+	case errors.Is(err, drapi.ErrInvalidID):
+		e.HTTPStatus, e.Code = http.StatusBadRequest, "invalid_id"
+	case errors.Is(err, drapi.ErrNotFound):
+		e.HTTPStatus = http.StatusNotFound
+		if apiErr == nil || apiErr.Code == "" {
+			e.Code = "not_found"
+		}
+	case errors.Is(err, drapi.ErrStatusNotAllowed):
+		e.HTTPStatus = http.StatusConflict
+		if apiErr == nil || apiErr.Code == "" {
+			e.Code = "status_not_allowed"
+		}
+	case errors.Is(err, drapi.ErrThrottled):
+		e.HTTPStatus = http.StatusTooManyRequests
+		if apiErr == nil || apiErr.Code == "" {
+			e.Code = "throttled"
+		}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.HTTPStatus, e.Code = http.StatusGatewayTimeout, "timeout"
+	case errors.Is(err, drapi.ErrAuth):
+		// The caller's credentials were fine; ours were not: a gateway problem from their side.
+		e.HTTPStatus = http.StatusBadGateway
+	}
+	return e
+}
+
+// Handler serves POST /invoke. An empty token disables the route: it answers 403, as the alert
+// routes do, so a forgotten variable never leaves it open.
+func Handler(s *Service, token string, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set"}})
+			return
+		}
+		if !bearerOK(r.Header.Get("Authorization"), token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
+			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token"}})
+			return
+		}
+		req, derr := Decode(http.MaxBytesReader(w, r.Body, maxBody))
+		if derr != nil {
+			writeJSON(w, derr.HTTPStatus, ErrorBody{derr})
+			return
+		}
+		resp, err := s.Do(r.Context(), req)
+		if err != nil {
+			log.LogAttrs(r.Context(), slog.LevelWarn, "invoke failed",
+				slog.String("disaster_recovery_id", req.DisasterRecoveryID),
+				slog.String("code", err.Code), slog.String("request_id", err.RequestID),
+				slog.String("error", err.Message))
+			writeJSON(w, err.HTTPStatus, ErrorBody{err})
+			return
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "invoke done",
+			slog.String("disaster_recovery_id", req.DisasterRecoveryID), slog.Bool("wait", req.Wait),
+			slog.Bool("dry_run", req.DryRun), slog.String("status", string(resp.Status)),
+			slog.String("request_id", resp.RequestID))
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+// bearerOK compares in constant time, so the token cannot be guessed byte by byte.
+func bearerOK(header, token string) bool {
+	const prefix = "Bearer "
+	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(header[len(prefix):]), []byte(token)) == 1
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("encode answer: %v", err), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

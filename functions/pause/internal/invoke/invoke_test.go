@@ -1,0 +1,196 @@
+package invoke_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
+	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drsim"
+)
+
+const token = "invoke-test-token"
+
+// setup serves POST /invoke over a fresh simulator. Pauses stay in stopping for stoppingFor.
+func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest.Server, *drsim.Sim) {
+	t.Helper()
+	sim, err := drsim.Start(drsim.Options{StoppingFor: stoppingFor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cfg := sim.ClientConfig()
+	dr, err := drapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := invoke.New(invoke.Config{
+		Wait:       300 * time.Millisecond,
+		AllowedIDs: allowed,
+		Follow:     drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
+	}, dr)
+	srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	return srv, sim.Sim
+}
+
+type answer struct {
+	DisasterRecovery struct{ ID string } `json:"disaster_recovery"`
+	Status           string              `json:"status"`
+	RequestID        string              `json:"request_id"`
+	Error            *struct {
+		Code, Message string
+		RequestID     string `json:"request_id"`
+	} `json:"error"`
+}
+
+func call(t *testing.T, url, auth, body string) (int, answer, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw json.RawMessage
+	json.NewDecoder(resp.Body).Decode(&raw)
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		t.Fatalf("answer %s: %v", raw, err)
+	}
+	return resp.StatusCode, a, string(raw)
+}
+
+func body(id string, wait, dry bool) string {
+	b, _ := json.Marshal(invoke.Request{DisasterRecoveryID: id, Wait: wait, DryRun: dry})
+	return string(b)
+}
+
+func TestInvoke(t *testing.T) {
+	bearer := "Bearer " + token
+	tests := []struct {
+		name        string
+		stoppingFor time.Duration
+		allowed     []string
+		faults      []drsim.Fault
+		auth, body  string
+		wantStatus  int
+		wantState   string // status on success
+		wantCode    string // error code on failure
+	}{
+		{name: "dry run", auth: bearer, body: body(drsim.SeedRunning, false, true), wantStatus: 200, wantState: "running"},
+		{name: "pause without wait", stoppingFor: time.Minute, auth: bearer, body: body(drsim.SeedRunning, false, false), wantStatus: 200, wantState: "stopping"},
+		{name: "pause and wait", stoppingFor: drsim.Immediate, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 200, wantState: "stopped"},
+		{name: "already stopped", auth: bearer, body: body(drsim.SeedStopped, false, false), wantStatus: 200, wantState: "stopped"},
+		{name: "no token", body: body(drsim.SeedRunning, false, false), wantStatus: 401, wantCode: "unauthorized"},
+		{name: "wrong token", auth: "Bearer " + token + "x", body: body(drsim.SeedRunning, false, false), wantStatus: 401, wantCode: "unauthorized"},
+		{name: "basic auth", auth: "Basic " + token, body: body(drsim.SeedRunning, false, false), wantStatus: 401, wantCode: "unauthorized"},
+		{name: "bad json", auth: bearer, body: `{"disaster_recovery_id":`, wantStatus: 400, wantCode: "invalid_request"},
+		{name: "unknown field", auth: bearer, body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","dryrun":true}`, wantStatus: 400, wantCode: "invalid_request"},
+		{name: "trailing data", auth: bearer, body: body(drsim.SeedRunning, false, true) + `{}`, wantStatus: 400, wantCode: "invalid_request"},
+		{name: "too big", auth: bearer, body: `{"disaster_recovery_id":"` + strings.Repeat("a", 8<<10) + `"}`, wantStatus: 400, wantCode: "invalid_request"},
+		{name: "invalid id", auth: bearer, body: body("../../v2/x", false, false), wantStatus: 400, wantCode: "invalid_id"},
+		{name: "id not allowed", allowed: []string{drsim.SeedStopped}, auth: bearer, body: body(drsim.SeedRunning, false, false), wantStatus: 403, wantCode: "id_not_allowed"},
+		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, false), wantStatus: 404},
+		{name: "status does not allow", auth: bearer, body: body(drsim.SeedUnstart, false, false), wantStatus: 409, wantCode: "status_not_allowed"},
+		{name: "api error", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "DWS.0001"},
+		{name: "wait deadline", stoppingFor: time.Minute, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			allowed := tt.allowed
+			if allowed == nil {
+				allowed = []string{"*"}
+			}
+			srv, sim := setup(t, tt.stoppingFor, allowed)
+			sim.Inject(tt.faults...)
+			status, a, raw := call(t, srv.URL, tt.auth, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("status: got %d %s; want %d", status, raw, tt.wantStatus)
+			}
+			if tt.wantState != "" && (a.Status != tt.wantState || a.DisasterRecovery.ID == "" || a.Error != nil) {
+				t.Errorf("answer: got %s; want status %q", raw, tt.wantState)
+			}
+			if status >= 400 && (a.Error == nil || a.Error.Message == "") {
+				t.Errorf("answer: got %s; want an error object", raw)
+			}
+			if tt.wantCode != "" && (a.Error == nil || a.Error.Code != tt.wantCode) {
+				t.Errorf("error code: got %s; want %q", raw, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestInvokePauseReportsRequestID(t *testing.T) {
+	srv, sim := setup(t, time.Minute, []string{"*"})
+	_, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))
+	if a.RequestID == "" {
+		t.Errorf("answer: got %s; want the pause's X-Request-Id", raw)
+	}
+	if n := sim.Count(drsim.RoutePause); n != 1 {
+		t.Errorf("pause calls: got %d; want 1", n)
+	}
+}
+
+func TestInvokeDisabledWithoutToken(t *testing.T) {
+	h := invoke.Handler(invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, nil), "", slog.New(slog.DiscardHandler))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/invoke", strings.NewReader(body(drsim.SeedRunning, false, false))))
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), `"code":"disabled"`) {
+		t.Errorf("got %d %s; want 403 disabled", rec.Code, rec.Body)
+	}
+}
+
+// fakeDR answers every call with err, for the error mapping of answers the simulator would take
+// seconds to produce (throttling is retried by the client).
+type fakeDR struct{ err error }
+
+var _ invoke.DR = fakeDR{}
+
+func (f fakeDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { return nil, f.err }
+func (f fakeDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	return drapi.Outcome{ID: id}, f.err
+}
+
+func TestInvokeErrorMapping(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+		wantReqID  string
+	}{
+		{"throttled", &drapi.Error{HTTPStatus: 429, Code: "APIG.0308", RequestID: "r1"}, 429, "APIG.0308", "r1"},
+		{"throttled without code", &drapi.Error{HTTPStatus: 429}, 429, "throttled", ""},
+		{"our credentials rejected", &drapi.Error{HTTPStatus: 401, Code: "APIGW.0301", RequestID: "r2"}, 502, "APIGW.0301", "r2"},
+		{"not found", &drapi.Error{HTTPStatus: 404, Code: "DWS.10101"}, 404, "DWS.10101", ""},
+		{"server error", &drapi.Error{HTTPStatus: 503}, 502, "dr_api_error", ""},
+		{"transport", errors.New("dial tcp: connection refused"), 502, "dr_api_error", ""},
+		{"deadline", fmt.Errorf("follow: %w", context.DeadlineExceeded), 504, "timeout", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, fakeDR{tt.err})
+			for _, req := range []invoke.Request{
+				{DisasterRecoveryID: drsim.SeedRunning, DryRun: true},
+				{DisasterRecoveryID: drsim.SeedRunning, Wait: true},
+			} {
+				_, err := svc.Do(context.Background(), req)
+				if err == nil || err.HTTPStatus != tt.wantStatus || err.Code != tt.wantCode || err.RequestID != tt.wantReqID {
+					t.Errorf("Do(%+v): got %+v; want %d %s request id %q", req, err, tt.wantStatus, tt.wantCode, tt.wantReqID)
+				}
+			}
+		})
+	}
+}

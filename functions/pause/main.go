@@ -131,6 +131,9 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 		if err != nil {
 			return nil, follow, nil, fmt.Errorf("start simulator: %w", err)
 		}
+		if cfg.SimulateLatency > 0 {
+			sim.Sim.Inject(drsim.Fault{Kind: drsim.FaultDelay, Delay: cfg.SimulateLatency})
+		}
 		closeSim = func() { sim.Close() }
 		dcfg = sim.ClientConfig()
 		dcfg.HTTPClient = hc

@@ -82,6 +82,9 @@ type Config struct {
 	Simulate      bool   `envconfig:"DR_SIMULATE" default:"false"`
 	// SimulateDelay is how long the simulator keeps a paused DR in stopping.
 	SimulateDelay time.Duration `envconfig:"DR_SIMULATE_DELAY" default:"3s"`
+	// SimulateLatency delays every simulator answer, to see how Slack's side behaves when the DR
+	// API is slow (benchmarks, load tests, demos of a slow cloud).
+	SimulateLatency time.Duration `envconfig:"DR_SIMULATE_LATENCY" default:"0s"`
 
 	SlackSigningSecret Secret `envconfig:"SLACK_SIGNING_SECRET"`
 	SlackBotToken      Secret `envconfig:"SLACK_BOT_TOKEN"`
@@ -202,6 +205,8 @@ func (c *Config) validate() error {
 		return errors.New("DR_SHUTDOWN_GRACE: want a positive duration")
 	case c.SimulateDelay < 0:
 		return errors.New("DR_SIMULATE_DELAY: want a duration of zero or more")
+	case c.SimulateLatency < 0:
+		return errors.New("DR_SIMULATE_LATENCY: want a duration of zero or more")
 	case c.AlertMaxIDs < 1:
 		return errors.New("DR_ALERT_MAX_IDS: want a positive number")
 	}

@@ -1,7 +1,6 @@
 package drapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // DefaultUserAgent is sent, and signed, when Config.UserAgent is empty.
@@ -463,12 +463,30 @@ func drainClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// maxMessage caps a raw body used as an error message: enough for an HTML error page's gist.
-const maxMessage = 512
+// Caps of the text fields of an error answer. maxMessage leaves room for an HTML error page's
+// gist; DWS codes ("APIG.0308") and request ids (32 hex digits) are far shorter than theirs.
+const (
+	maxMessage   = 512
+	maxCode      = 64
+	maxRequestID = 128
+)
 
 // newError builds the *Error of a non-2xx answer. Like the SDK it reads error_code and error_msg,
 // then code and message, then a nested {"error": {"code", "message"}}, then takes the raw body.
+//
+// Every text field comes from outside (DWS, a gateway, or whatever answered) and ends up in
+// logs and Slack messages, so each is made showable; fuzzing found error_msg and the request
+// id passed through uncapped, with newlines and invalid UTF-8.
 func newError(resp *http.Response, body []byte, now time.Time) *Error {
+	e := parseError(resp, body, now)
+	e.Code = showable(e.Code, maxCode)
+	e.Message = showable(e.Message, maxMessage)
+	e.RequestID = showable(e.RequestID, maxRequestID)
+	return e
+}
+
+// parseError is newError before its text fields are made showable.
+func parseError(resp *http.Response, body []byte, now time.Time) *Error {
 	e := &Error{
 		HTTPStatus: resp.StatusCode,
 		RequestID:  resp.Header.Get(headerRequestID),
@@ -492,7 +510,7 @@ func newError(resp *http.Response, body []byte, now time.Time) *Error {
 			return e
 		}
 	}
-	e.Message = rawMessage(body)
+	e.Message = string(body)
 	return e
 }
 
@@ -509,12 +527,20 @@ func jsonString(raw json.RawMessage) string {
 	return ""
 }
 
-// rawMessage makes a body fit to be an error message: valid UTF-8, one line, trimmed, capped.
-func rawMessage(body []byte) string {
-	s := strings.ToValidUTF8(string(bytes.TrimSpace(body)), "\uFFFD")
+// showable makes outside text fit to show: valid UTF-8, one line without control characters (a
+// newline could forge a log line or a line of a Slack message), trimmed, and cut after max bytes
+// with "..." marking the cut.
+func showable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxMessage {
-		s = strings.ToValidUTF8(s[:maxMessage], "") + "..."
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "..."
 	}
 	return s
 }

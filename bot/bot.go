@@ -70,6 +70,9 @@ type Bot struct {
 	deferrer Deferrer
 	local    *localDeferrer // the deferrer when it is the in-process one, for Shutdown
 	inflight *inflight
+	// sleep waits between attempts to deliver a message to Slack; tests record the waits
+	// instead of sitting them out.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // New checks cfg and returns a Bot calling dr.
@@ -134,6 +137,7 @@ func New(cfg Config, dr DR) (*Bot, error) {
 		now:      cfg.Now,
 		deferrer: cfg.Deferrer,
 		inflight: newInflight(),
+		sleep:    sleep,
 	}
 	if cfg.BotToken != "" {
 		b.api = slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(cfg.HTTPClient))

@@ -1,11 +1,10 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,14 +30,16 @@ func (b *Bot) Commands() http.Handler {
 	})
 }
 
-// parseSlashCommand parses the verified body with slack-go's parser, which wants a request.
+// parseSlashCommand parses the verified body once and lets slack-go's parser, which wants a
+// request, map the fields. The request carries the form already parsed, so the ParseForm that
+// SlashCommandParse calls has nothing left to do; given the body instead, it parsed it and then
+// copied every value into r.Form, which was half the allocations of a slash command.
 func parseSlashCommand(body []byte) (slack.SlashCommand, error) {
-	r := &http.Request{
-		Method: http.MethodPost,
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
-		Body:   io.NopCloser(bytes.NewReader(body)),
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return slack.SlashCommand{}, err
 	}
-	return slack.SlashCommandParse(r)
+	return slack.SlashCommandParse(&http.Request{Method: http.MethodPost, Form: form, PostForm: form})
 }
 
 func writeMessage(w http.ResponseWriter, m slackMessage) {
@@ -82,7 +83,8 @@ func parseID(arg string) (string, bool) {
 func (b *Bot) statusCommand(ctx context.Context, cmd slack.SlashCommand, args []string) slackMessage {
 	start := b.now()
 	if len(args) != 1 {
-		return invalidIDMessage("")
+		// Extra words are part of what was given as the id: say that is not one.
+		return invalidIDMessage(strings.Join(args, " "))
 	}
 	id, ok := parseID(args[0])
 	if !ok {

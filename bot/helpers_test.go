@@ -36,7 +36,7 @@ const (
 
 // waitFor bounds every wait for deferred work: long enough for a loaded machine, short enough
 // to fail fast.
-const waitFor = 5 * time.Second
+const waitFor = 20 * time.Second
 
 // sign returns Slack's v0 signature of body at ts with secret.
 func sign(secret string, ts time.Time, body string) string {
@@ -78,7 +78,7 @@ func commandBody(user, channel, text, responseURL string) string {
 
 // clickBody is the interactivity form Slack sends when user clicks the button actionID of the
 // actions block blockID on the message msg (posted as ts in channel).
-func clickBody(t *testing.T, user, channel string, msg slackMessage, blockID, actionID, responseURL string) string {
+func clickBody(t testing.TB, user, channel string, msg slackMessage, blockID, actionID, responseURL string) string {
 	t.Helper()
 	value := buttonValueOf(t, msg, blockID, actionID)
 	blocks, err := json.Marshal(msg.Blocks)
@@ -95,7 +95,7 @@ func clickBody(t *testing.T, user, channel string, msg slackMessage, blockID, ac
 }
 
 // buttonValueOf returns the value of button actionID in the actions block blockID of msg.
-func buttonValueOf(t *testing.T, msg slackMessage, blockID, actionID string) string {
+func buttonValueOf(t testing.TB, msg slackMessage, blockID, actionID string) string {
 	t.Helper()
 	for _, blk := range msg.Blocks {
 		ab, ok := blk.(*slack.ActionBlock)
@@ -328,10 +328,12 @@ func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 		AllowedChannels: []string{"*"},
 		AllowedIDs:      []string{"*"},
 		Confirm:         true,
-		Wait:            2 * time.Second,
-		LookupBudget:    time.Second,
-		Follow:          drapi.FollowOptions{MinInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
-		Logger:          slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// Generous: it bounds only a pause that never ends, and a loaded CI machine must not
+		// turn a normal follow into "DR_WAIT reached".
+		Wait:         15 * time.Second,
+		LookupBudget: time.Second,
+		Follow:       drapi.FollowOptions{MinInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -355,16 +357,13 @@ func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 	return &env{bot: b, slack: d, logs: logs}
 }
 
-// do serves r with h and returns the answer, failing the test when it took a second or more:
-// Slack gives 3 s, and the bot must not come near it.
+// do serves r with h and returns the answer. It asserts no wall-clock time: that Slack never
+// waits on the DR API is shown causally by the slow-path tests (the answer arrives while the DR
+// call is still blocked), and measured by `make bench`.
 func (e *env) do(t *testing.T, h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
-	start := time.Now()
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if took := time.Since(start); took >= time.Second {
-		t.Errorf("answer took %s; want under 1s", took)
-	}
 	return w
 }
 

@@ -264,7 +264,8 @@ func TestPauseOutcomes(t *testing.T) {
 			},
 			want: []string{"is paused"}, pauses: 2, event: "paused"},
 		{name: "wait reached", id: drsim.SeedRunning, opts: drsim.Options{StoppingFor: time.Hour},
-			edit: func(c *Config) { c.Wait = 100 * time.Millisecond },
+			// Long enough for the first poll to see stopping even on a loaded machine.
+			edit: func(c *Config) { c.Wait = time.Second },
 			want: []string{"still *stopping* after DR_WAIT", "/dr status"}, pauses: 1, event: "failed"},
 	}
 	for _, tt := range tests {

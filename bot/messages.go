@@ -269,6 +269,10 @@ func progressMessage(job Job, status drapi.Status, elapsed time.Duration) slackM
 // finalMessage reports how a pause ended. err is PauseAndFollow's error; waitReached tells a
 // DR_WAIT deadline from other errors.
 func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, waitReached bool) slackMessage {
+	// An API answer below 500 (a refusal, throttling) says what happened even when DR_WAIT ran
+	// out meanwhile.
+	var apiErr *drapi.Error
+	refused := errors.As(err, &apiErr) && apiErr.HTTPStatus < 500
 	var headline string
 	switch {
 	case err == nil && !out.Posted && out.Initial == drapi.StatusStopped:
@@ -278,9 +282,19 @@ func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, wai
 			code(job.ID), esc(string(out.Initial)), esc(string(out.Status)))
 	case err == nil:
 		headline = fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", code(job.ID), esc(string(out.Status)))
-	case waitReached:
+	case waitReached && !refused && out.Posted:
 		headline = fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
 			code(job.ID), esc(string(orStatus(out.Status, "unknown"))), wait, job.ID)
+	case waitReached && !refused && out.Attempts > 0:
+		// The POST went out and its answer never came: DWS may have acted on it.
+		headline = fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
+			code(job.ID), wait, job.ID)
+	case waitReached && !refused && out.Initial == drapi.StatusStopping:
+		headline = fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
+			code(job.ID), esc(string(orStatus(out.Status, "unknown"))), wait, job.ID)
+	case waitReached && !refused:
+		headline = fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
+			wait, code(job.ID), job.ID)
 	default:
 		headline = fmt.Sprintf(":x: Pause of DR %s failed: %s", code(job.ID), describeError(err))
 	}
@@ -292,8 +306,7 @@ func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, wai
 		"Requested by", who(job.Requester, job.AlertSource, job.AlertTitle),
 		"Approved by", approver(job),
 	}
-	var apiErr *drapi.Error
-	if errors.As(err, &apiErr) {
+	if apiErr != nil {
 		pairs = append(pairs, "DWS error", code(orUnknown(apiErr.Code))+" "+esc(truncate(apiErr.Message, 500)))
 	}
 	if reqID := requestID(out, err); reqID != "" {
@@ -388,7 +401,7 @@ func describeError(err error) string {
 	case apiErr != nil:
 		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", apiErr.HTTPStatus)
 	default:
-		return "could not reach the DWS API. The pause may or may not have been accepted: check with `/dr status`."
+		return "could not reach the DWS API, or got an unreadable answer. The pause may or may not have been accepted: check with `/dr status`."
 	}
 }
 
@@ -583,7 +596,9 @@ func alertContext(p Proposal) []slack.Block {
 	if len(p.Dropped) > 0 {
 		ids := make([]string, len(p.Dropped))
 		for i, id := range p.Dropped {
-			ids[i] = code(truncate(id, 40))
+			// Escaped as well: an invalid id is the alert sender's text, and a code span does not
+			// stop Slack from reading <!channel> in it (found by FuzzAlertCard).
+			ids[i] = code(esc(truncate(id, 40)))
 		}
 		blocks = append(blocks, contextLine("Not paused, not in DR_ALLOWED_IDS: "+strings.Join(ids, ", ")))
 	}

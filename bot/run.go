@@ -99,7 +99,7 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		latency: b.now().Sub(start), err: err,
 	})
 	if err := rep.final(reportCtx, msg); err != nil {
-		return fmt.Errorf("bot: report pause of %s: %w", job.ID, err)
+		return fmt.Errorf("bot: result of the pause of %s not delivered to Slack: %w", job.ID, err)
 	}
 	return nil
 }
@@ -142,7 +142,7 @@ func (b *Bot) runLookup(ctx context.Context, job Job) error {
 	defer cancel()
 	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
 	if err := rep.final(reportCtx, msg); err != nil {
-		return fmt.Errorf("bot: report %s: %w", job.Kind, err)
+		return fmt.Errorf("bot: %s answer not delivered to Slack: %w", job.Kind, err)
 	}
 	b.log.LogAttrs(ctx, slog.LevelDebug, "deferred lookup answered",
 		slog.String("job", string(job.Kind)), slog.Int64("latency_ms", b.now().Sub(start).Milliseconds()))

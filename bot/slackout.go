@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -21,10 +25,28 @@ const responseURLUses = 5
 // for the final message whatever happened before.
 const maxProgressPosts = 2
 
-var errNoToken = errors.New("bot: SLACK_BOT_TOKEN is not set")
+var (
+	errNoToken       = errors.New("bot: SLACK_BOT_TOKEN is not set")
+	errUsesExhausted = errors.New("bot: response_url uses exhausted")
+)
 
-// respond posts m to a response_url. The URL is a bearer capability for 30 minutes, so it is
-// kept out of the errors.
+// Retry policy of the posts that carry a job's messages to Slack.
+const (
+	maxSlackAttempts   = 3
+	slackRetryBackoff  = 200 * time.Millisecond // before the second attempt; doubled for the third
+	maxSlackRetryAfter = 3 * time.Second        // cap of Slack's Retry-After
+)
+
+// httpStatusError is a non-2xx answer to a post to a response_url.
+type httpStatusError struct {
+	status     int
+	retryAfter time.Duration
+}
+
+func (e *httpStatusError) Error() string { return fmt.Sprintf("http %d", e.status) }
+
+// respond posts m to a response_url. The URL is a bearer capability for 30 minutes, so the
+// errors name only its host.
 func (b *Bot) respond(ctx context.Context, responseURL string, m slackMessage) error {
 	u, err := url.Parse(responseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -44,14 +66,88 @@ func (b *Bot) respond(ctx context.Context, responseURL string, m slackMessage) e
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err
 		}
-		return fmt.Errorf("post to response_url: %w", err)
+		return fmt.Errorf("post to response_url at %s: %w", u.Host, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post to response_url: http %d", resp.StatusCode)
+		return fmt.Errorf("post to response_url at %s: %w", u.Host, &httpStatusError{
+			status:     resp.StatusCode,
+			retryAfter: retryAfter(resp.Header.Get("Retry-After")),
+		})
 	}
 	return nil
+}
+
+// retryAfter reads Retry-After in seconds, the form Slack sends; 0 when absent or unreadable.
+func retryAfter(v string) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs < 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// withRetry calls send until it succeeds, up to attempts times, as long as the failure may be
+// Slack's passing trouble (see retryDelay) and ctx leaves time for the wait.
+func (b *Bot) withRetry(ctx context.Context, attempts int, send func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		err := send(ctx)
+		if err == nil || attempt >= attempts || ctx.Err() != nil {
+			return err
+		}
+		wait, ok := retryDelay(err, attempt)
+		if !ok {
+			return err
+		}
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+			return err
+		}
+		if b.sleep(ctx, wait) != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryDelay reports whether a failed post to Slack is worth sending again, and after how long:
+// throttling (after Retry-After, capped), a 5xx, or a transport failure such as a timeout. Any
+// other 4xx, and Slack's ok:false answers, would fail again. A transport failure may hide a
+// delivered post; sending it again replaces the same message, or at worst repeats a result in
+// a thread, which beats losing it.
+func retryDelay(err error, attempt int) (time.Duration, bool) {
+	backoff := slackRetryBackoff << (attempt - 1)
+	status, after := 0, time.Duration(0)
+	if e, ok := errors.AsType[*httpStatusError](err); ok {
+		status, after = e.status, e.retryAfter
+	} else if e, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		status, after = http.StatusTooManyRequests, e.RetryAfter
+	} else if e, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		status = e.Code
+	}
+	switch {
+	case status == http.StatusTooManyRequests && after > 0:
+		return min(after, maxSlackRetryAfter), true
+	case status == http.StatusTooManyRequests || status >= 500:
+		return backoff, true
+	case status != 0:
+		return 0, false
+	}
+	if _, ok := errors.AsType[net.Error](err); ok || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return backoff, true
+	}
+	return 0, false
 }
 
 // postMessage posts m to channel with chat.postMessage, in the thread of threadTS when it is
@@ -105,7 +201,8 @@ func (r *reporter) update(ctx context.Context, m slackMessage) {
 	if !r.viaAPI() && (r.progress >= maxProgressPosts || r.job.ResponseURLUses >= responseURLUses-1) {
 		return
 	}
-	if err := r.send(ctx, m); err != nil {
+	// One attempt: a retry would spend response_url uses the final message may need.
+	if err := r.send(ctx, m, 1); err != nil {
 		r.b.log.LogAttrs(ctx, slog.LevelWarn, "slack progress update failed",
 			slog.String("disaster_recovery_id", r.job.ID), slog.String("error", err.Error()))
 		return
@@ -116,18 +213,22 @@ func (r *reporter) update(ctx context.Context, m slackMessage) {
 }
 
 // final reports the end of the job.
-func (r *reporter) final(ctx context.Context, m slackMessage) error { return r.send(ctx, m) }
+func (r *reporter) final(ctx context.Context, m slackMessage) error {
+	return r.send(ctx, m, maxSlackAttempts)
+}
 
-func (r *reporter) send(ctx context.Context, m slackMessage) error {
+// send delivers m in at most attempts posts to each of the Web API and response_url.
+func (r *reporter) send(ctx context.Context, m slackMessage, attempts int) error {
 	ctx, cancel := context.WithTimeout(ctx, slackTimeout)
 	defer cancel()
 	if r.viaAPI() {
-		var err error
-		if r.job.Thread {
-			_, err = r.b.postMessage(ctx, r.job.Channel, r.job.MessageTS, m)
-		} else {
-			err = r.b.updateMessage(ctx, r.job.Channel, r.job.MessageTS, m)
-		}
+		err := r.b.withRetry(ctx, attempts, func(ctx context.Context) error {
+			if r.job.Thread {
+				_, err := r.b.postMessage(ctx, r.job.Channel, r.job.MessageTS, m)
+				return err
+			}
+			return r.b.updateMessage(ctx, r.job.Channel, r.job.MessageTS, m)
+		})
 		if err == nil || r.job.ResponseURL == "" {
 			return err
 		}
@@ -139,13 +240,16 @@ func (r *reporter) send(ctx context.Context, m slackMessage) error {
 	if r.job.ResponseURL == "" {
 		return errors.New("bot: no response_url and no message to update")
 	}
-	if r.job.ResponseURLUses >= responseURLUses {
-		return errors.New("bot: response_url uses exhausted")
-	}
 	if r.job.Thread {
 		m.ReplaceOriginal = false
 		m.ResponseType = inChannel
 	}
-	r.job.ResponseURLUses++
-	return r.b.respond(ctx, r.job.ResponseURL, m)
+	return r.b.withRetry(ctx, attempts, func(ctx context.Context) error {
+		if r.job.ResponseURLUses >= responseURLUses {
+			return errUsesExhausted
+		}
+		// Every attempt counts: Slack may have counted a post whose answer was lost.
+		r.job.ResponseURLUses++
+		return r.b.respond(ctx, r.job.ResponseURL, m)
+	})
 }

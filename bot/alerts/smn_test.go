@@ -45,7 +45,7 @@ var (
 )
 
 // testCertificate is generated once per test binary: RSA key generation is the slow part.
-func testCertificate(t *testing.T) (*rsa.PrivateKey, []byte) {
+func testCertificate(t testing.TB) (*rsa.PrivateKey, []byte) {
 	t.Helper()
 	testKeyOnce.Do(func() {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)

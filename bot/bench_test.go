@@ -1,0 +1,283 @@
+//go:build unix
+
+package bot
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// The benchmarks of this file measure the request path of the Slack routes: what runs between
+// the server handing a request over and the handler returning. The DR API and Slack are
+// in-memory doubles that answer at once, so the numbers are CPU and allocations, not network.
+// BenchmarkBareVerifyParse is the reference they are read against (issue 7): the least any
+// handler does with a Slack request, verify the signature with slack-go and parse the form.
+//
+// Besides ns/op, each reports cpu-ns/op, the CPU time of the process per request, GC included:
+// on a machine shared with other work the wall time swings with the load, the CPU time much
+// less, and it is what issue 7 compares ("server CPU time per signed slash command").
+//
+//	go test -run='^$' -bench=. -benchmem -count=5 ./bot
+
+// BenchmarkCommands serves signed slash commands through Commands(), with a DR that answers at
+// once (status, card) and the JSON audit log written to io.Discard as in production.
+func BenchmarkCommands(b *testing.B) {
+	dr := &fakeDR{get: func(_ context.Context, id string) (*drapi.Detail, error) {
+		d := goldenDetail()
+		d.ID = id
+		return d, nil
+	}}
+	tests := []struct {
+		name string
+		text string
+		want string // in the answer
+	}{
+		{"help", "help", "/dr pause"},
+		{"status", "status " + goldenID, "is *running*"},
+		{"pause_card", "pause " + goldenID, "asks to pause DR"},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			bt := newBenchBot(b, dr, nil, nil)
+			req := newReplay("/slack/commands", commandBody("U1", chanID, tt.text, "https://hooks.slack.test/commands/1"))
+			serveOnce(b, bt.Commands(), req, tt.want)
+			benchServe(b, bt.Commands(), req)
+		})
+	}
+}
+
+// BenchmarkInteractions serves signed clicks on a card through Interactions(). The ack goes to
+// response_url through an in-memory transport. A pause click hands its job to a Deferrer that
+// drops it and releases the DR's in-flight claim, as the job would when it ends: without that,
+// every click after the first would be answered "already being paused".
+func BenchmarkInteractions(b *testing.B) {
+	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()})
+	tests := []struct {
+		name     string
+		actionID string
+		wantJobs bool
+	}{
+		{"cancel", actionCancel, false},
+		{"pause", actionPause, true},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			var bt *Bot
+			d := &dropDeferrer{release: func(id string) { bt.inflight.release(id) }}
+			slackAPI := &memorySlack{}
+			bt = newBenchBot(b, &fakeDR{}, d, &http.Client{Transport: slackAPI})
+			body := clickBody(b, "U2", chanID, card, actionsBlockID(goldenID), tt.actionID, "https://hooks.slack.test/actions/1")
+			req := newReplay("/slack/interactions", body)
+			serveOnce(b, bt.Interactions(), req, "")
+			n := benchServe(b, bt.Interactions(), req) + 1
+			// Every click acked exactly once, and every pause click deferred its job: none
+			// was refused or skipped along the way.
+			if got := slackAPI.posts.Load(); got != int64(n) {
+				b.Errorf("got %d posts to response_url; want %d", got, n)
+			}
+			wantJobs := int64(0)
+			if tt.wantJobs {
+				wantJobs = int64(n)
+			}
+			if got := d.jobs.Load(); got != wantJobs {
+				b.Errorf("got %d deferred jobs; want %d", got, wantJobs)
+			}
+		})
+	}
+}
+
+// BenchmarkBareVerifyParse is the reference: a handler that reads the body under the same cap,
+// verifies the Slack signature with slack-go and parses the form, and does nothing else.
+func BenchmarkBareVerifyParse(b *testing.B) {
+	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()})
+	tests := []struct {
+		name string
+		path string
+		body string
+	}{
+		{"command", "/slack/commands", commandBody("U1", chanID, "status "+goldenID, "https://hooks.slack.test/commands/1")},
+		{"click", "/slack/interactions", clickBody(b, "U2", chanID, card, actionsBlockID(goldenID), actionCancel, "https://hooks.slack.test/actions/1")},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			h := bareVerifyParse(testSecret)
+			req := newReplay(tt.path, tt.body)
+			serveOnce(b, h, req, "")
+			benchServe(b, h, req)
+		})
+	}
+}
+
+// bareVerifyParse is the bare handler of issue 7's "done when".
+func bareVerifyParse(secret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			http.Error(w, "cannot read request body", http.StatusBadRequest)
+			return
+		}
+		v, err := slack.NewSecretsVerifier(r.Header, secret)
+		if err != nil {
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		_, _ = v.Write(body) // an HMAC never fails to write
+		if err := v.Ensure(); err != nil {
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		if _, err := url.ParseQuery(string(body)); err != nil {
+			http.Error(w, "malformed form", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// newBenchBot builds a Bot allowing U1 and U2 everywhere, with confirmation on and the audit
+// log encoded as JSON, as main configures it, into io.Discard.
+func newBenchBot(b *testing.B, dr DR, d Deferrer, hc *http.Client) *Bot {
+	b.Helper()
+	bt, err := New(Config{
+		SigningSecret:   testSecret,
+		AllowedUsers:    []string{"U1", "U2"},
+		AllowedChannels: []string{"*"},
+		AllowedIDs:      []string{"*"},
+		Confirm:         true,
+		HTTPClient:      hc,
+		Deferrer:        d,
+		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}, dr)
+	if err != nil {
+		b.Fatalf("New: %v", err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		if err := bt.Shutdown(ctx); err != nil {
+			b.Errorf("Shutdown: %v", err)
+		}
+	})
+	return bt
+}
+
+// replay serves the same signed request again and again, as if Slack sent the same bytes
+// several times within the 5 minutes its signature is valid: only the body is rewound.
+type replay struct {
+	r    *http.Request
+	data []byte
+	body replayBody
+}
+
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }
+
+func newReplay(path, body string) *replay {
+	return &replay{r: signedRequest(path, body), data: []byte(body)}
+}
+
+func (p *replay) next() *http.Request {
+	p.body.Reset(p.data)
+	p.r.Body = &p.body
+	return p.r
+}
+
+// serveOnce serves req through a recorder and fails unless the answer is a 200 holding want.
+func serveOnce(b *testing.B, h http.Handler, req *replay, want string) {
+	b.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req.next())
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), want) {
+		b.Fatalf("got %d %q; want 200 holding %q", w.Code, w.Body, want)
+	}
+}
+
+// benchServe serves req b.N times and returns how many. Its ResponseWriter keeps only the status,
+// so the handler and not a recorder is measured.
+func benchServe(b *testing.B, h http.Handler, req *replay) int {
+	b.Helper()
+	w := &statusWriter{header: make(http.Header)}
+	n := 0
+	b.ReportAllocs()
+	cpu := processCPU(b)
+	for b.Loop() {
+		w.reset()
+		h.ServeHTTP(w, req.next())
+		if w.code != http.StatusOK {
+			b.Fatalf("got status %d; want 200", w.code)
+		}
+		n++
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(n), "cpu-ns/op")
+	return n
+}
+
+// processCPU returns the user and system CPU time of the process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// statusWriter is a ResponseWriter that keeps only the status.
+type statusWriter struct {
+	header http.Header
+	code   int
+}
+
+func (w *statusWriter) Header() http.Header { return w.header }
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+func (w *statusWriter) reset() {
+	clear(w.header)
+	w.code = 0
+}
+
+// memorySlack answers every response_url post with 200 without a network.
+type memorySlack struct{ posts atomic.Int64 }
+
+func (s *memorySlack) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	_ = r.Body.Close()
+	s.posts.Add(1)
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+}
+
+// dropDeferrer counts jobs and drops them, releasing the claim the job would release at its end.
+type dropDeferrer struct {
+	release func(id string)
+	jobs    atomic.Int64
+}
+
+func (d *dropDeferrer) Defer(_ context.Context, job Job) error {
+	d.jobs.Add(1)
+	d.release(job.ID)
+	return nil
+}

@@ -30,6 +30,10 @@ import (
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
+// maxIdleConnsPerHost is how many idle connections to one host (the DR API, Slack) the binary
+// keeps for reuse: enough for the concurrent requests of a busy HTTP-mode instance.
+const maxIdleConnsPerHost = 64
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Stdout)
@@ -54,9 +58,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	level, _ := cfg.Level() // checked by Load
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
-	// One client for every outbound call, so warm instances reuse connections.
-	hc := &http.Client{Timeout: 30 * time.Second}
-	dr, follow, closeSim, err := newDR(cfg, hc, log)
+	// One client for every outbound call, so warm instances reuse connections. In HTTP mode
+	// concurrent requests each hold a DR API connection; DefaultTransport keeps only two idle
+	// per host and closes the rest, so under load nearly every request opened a new one.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+	// The DR API client shares the transport but never follows a redirect: Go would carry
+	// X-Security-Token (a custom header) to wherever the redirect points. DWS never redirects.
+	drHC := &http.Client{Timeout: hc.Timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	dr, follow, closeSim, err := newDR(cfg, drHC, log)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,8 @@ type Config struct {
 }
 
 // Load reads the process environment into a Config and validates it. The error names the
-// variable at fault and never carries a secret's value.
+// variable at fault and carries no value read from the environment: a secret pasted into the
+// wrong variable would otherwise be printed.
 func Load() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
@@ -159,7 +160,7 @@ func (c *Config) validate() error {
 	switch c.Mode {
 	case ModeAuto, ModeLambda, ModeHTTP:
 	default:
-		return fmt.Errorf("DR_MODE: %q: want lambda or http", c.Mode)
+		return errors.New("DR_MODE: invalid: want lambda or http")
 	}
 	if c.Mode == ModeLambda && c.LambdaRuntimeAPI == "" {
 		return errors.New("AWS_LAMBDA_RUNTIME_API: required with DR_MODE=lambda (set by the Lambda runtime)")
@@ -195,7 +196,7 @@ func (c *Config) validate() error {
 		}
 		// 0 asks for any free port; the "listening" log line names it.
 		if n, err := strconv.Atoi(p.value); err != nil || n < 0 || n > 65535 {
-			return fmt.Errorf("%s: %q: want a port number", p.name, p.value)
+			return fmt.Errorf("%s: invalid: want a port number", p.name)
 		}
 	}
 	switch {
@@ -216,9 +217,9 @@ func (c *Config) validate() error {
 	if len(c.AllowedIDs) == 0 {
 		return errors.New("DR_ALLOWED_IDS: empty: want DR ids or *")
 	}
-	for _, id := range c.AllowedIDs {
+	for i, id := range c.AllowedIDs {
 		if id != "*" && drapi.ValidateID(id) != nil {
-			return fmt.Errorf("DR_ALLOWED_IDS: %q: want canonical lowercase UUIDs or *", id)
+			return fmt.Errorf("DR_ALLOWED_IDS: item %d is not an id: want canonical lowercase UUIDs or *", i+1)
 		}
 	}
 	if c.SlackSigningSecret == "" && (c.AlertToken != "" || c.GrafanaSecret != "" || len(c.SMNTopics) > 0) {
@@ -255,7 +256,7 @@ func checkEndpoint(raw string) error {
 func (c *Config) Level() (slog.Level, error) {
 	var l slog.Level
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(c.LogLevel)) {
-		return l, fmt.Errorf("LOG_LEVEL: %q: want debug, info, warn or error", c.LogLevel)
+		return l, errors.New("LOG_LEVEL: invalid: want debug, info, warn or error")
 	}
 	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return l, fmt.Errorf("LOG_LEVEL: %w", err)

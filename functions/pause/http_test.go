@@ -31,7 +31,8 @@ type httpServer struct {
 func startHTTP(t *testing.T, env []string) *httpServer {
 	t.Helper()
 	cmd := exec.Command(bootstrapPath)
-	cmd.Env = append(env, "DR_LISTEN_HOST=127.0.0.1", "PORT=0", "DR_SHUTDOWN_GRACE=3s")
+	// Defaults first: a later entry wins, so a test may set its own grace.
+	cmd.Env = append([]string{"DR_LISTEN_HOST=127.0.0.1", "PORT=0", "DR_SHUTDOWN_GRACE=3s"}, env...)
 	out := newOutput()
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
+	"github.com/dws-dr/drpause/pkg/drsim"
+)
+
+// TestShutdownWithWorkRunning sends SIGTERM to the real binary while deferred work runs. Work
+// that fits in DR_SHUTDOWN_GRACE finishes and reports before the process exits; work that
+// does not is cut short, and Slack hears that it was interrupted, with the DR and how to check
+// it, before the process exits 0. Either way the log says what happened. TestHTTPMode covers
+// SIGTERM with nothing running.
+func TestShutdownWithWorkRunning(t *testing.T) {
+	id := drsim.SeedRunning
+	tests := []struct {
+		name string
+		env  []string
+		// start asks for the work and returns once it runs.
+		start     func(t *testing.T, srv *httpServer, slack *slackdouble.Server)
+		wantSlack []string // in one message, delivered before the exit
+		wantLog   []string
+		notLog    []string
+	}{
+		{
+			name: "pause finishes within the grace",
+			env:  []string{"DR_SIMULATE_DELAY=1s", "DR_SHUTDOWN_GRACE=20s"},
+			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+				clickPause(t, srv, slack, id)
+			},
+			wantSlack: []string{"DR `" + id + "` is paused: status *stopped*"},
+			wantLog:   []string{`"msg":"stopped"`, `"outcome":"stopped"`},
+			notLog:    []string{"interrupted", "shutdown cut work short"},
+		},
+		{
+			name: "pause cut short",
+			env:  []string{"DR_SIMULATE_DELAY=1m", "DR_SHUTDOWN_GRACE=1s"},
+			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+				clickPause(t, srv, slack, id)
+				// The pause was sent: the DR is seen stopping.
+				waitMessage(t, slack, mentions("status *stopping*"))
+			},
+			wantSlack: []string{"Interrupted while pausing DR `" + id + "`", "Check with `/dr status " + id + "`"},
+			wantLog:   []string{`"outcome":"interrupted"`, `"disaster_recovery_id":"` + id + `"`, "shutdown cut work short"},
+			notLog:    []string{`"msg":"stopped"`},
+		},
+		{
+			name: "deferred lookup cut short",
+			env:  []string{"DR_SIMULATE_LATENCY=1m", "DR_SHUTDOWN_GRACE=1s"},
+			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+				body := slashBody("status "+id, slack.ResponseURL("status"))
+				status, b := post(t, srv.url+"/slack/commands", "application/x-www-form-urlencoded", body, slackHeaders(body))
+				if status != http.StatusOK || !strings.Contains(string(b), "Working on it") {
+					t.Fatalf("/dr status: got %d %s; want 200 saying the answer will follow", status, b)
+				}
+			},
+			wantSlack: []string{"Interrupted before the DR API answered", "Try `/dr status " + id + "` again"},
+			wantLog:   []string{"shutdown cut work short"},
+			notLog:    []string{`"msg":"stopped"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			slack := slackdouble.Start()
+			defer slack.Close()
+			srv := startHTTP(t, append(baseEnv(slack), tt.env...))
+			tt.start(t, srv, slack)
+			for _, m := range slack.Messages() {
+				if containsAll(slackdouble.Render(m.Fields), tt.wantSlack) {
+					t.Fatalf("the work ended before SIGTERM: %s", m.Raw)
+				}
+			}
+
+			if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-srv.done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("still running 20s after SIGTERM")
+			}
+			if srv.waitErr != nil {
+				t.Errorf("exit after SIGTERM: got %v; want status 0", srv.waitErr)
+			}
+			// No waiting here: the message must have arrived before the process ended.
+			found := false
+			for _, m := range slack.Messages() {
+				text := slackdouble.Render(m.Fields)
+				if containsAll(text, tt.wantSlack) {
+					found = true
+				}
+			}
+			if !found {
+				var seen []string
+				for _, m := range slack.Messages() {
+					seen = append(seen, m.Via+": "+slackdouble.Render(m.Fields))
+				}
+				t.Errorf("Slack before the exit: got\n%s\nwant a message with %q", strings.Join(seen, "\n"), tt.wantSlack)
+			}
+			out := srv.out.String()
+			for _, s := range tt.wantLog {
+				if !strings.Contains(out, s) {
+					t.Errorf("log: no %s in\n%s", s, out)
+				}
+			}
+			for _, s := range tt.notLog {
+				if strings.Contains(out, s) {
+					t.Errorf("log: got %s; want none in\n%s", s, out)
+				}
+			}
+		})
+	}
+}
+
+// clickPause asks for a pause card of id, clicks its Pause button and returns once the bot has
+// acknowledged the click, i.e. the pause job is running.
+func clickPause(t *testing.T, srv *httpServer, slack *slackdouble.Server, id string) {
+	t.Helper()
+	body := slashBody("pause "+id, slack.ResponseURL("command"))
+	status, card := post(t, srv.url+"/slack/commands", "application/x-www-form-urlencoded", body, slackHeaders(body))
+	var fields map[string]any
+	if status != http.StatusOK || json.Unmarshal(card, &fields) != nil {
+		t.Fatalf("/dr pause: got %d %s; want 200 with a card", status, card)
+	}
+	value, ok := slackdouble.Buttons(fields)["dr_pause"]
+	if !ok {
+		t.Fatalf("card: no dr_pause button in %s", card)
+	}
+	click := clickBody(value, slack.ResponseURL("click"))
+	if status, b := post(t, srv.url+"/slack/interactions", "application/x-www-form-urlencoded", click, slackHeaders(click)); status != http.StatusOK {
+		t.Fatalf("click: got %d %s; want 200", status, b)
+	}
+	waitMessage(t, slack, mentions("Pausing DR `"+id+"`"))
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,17 +100,39 @@ func newTransport(tlsConfig *tls.Config) *http.Transport {
 	}
 }
 
-var (
-	// projectIDPattern keeps the project id a single, plain path segment.
-	projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	// regionPattern keeps a region a plain DNS label sequence, so it cannot change the endpoint's host.
-	regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-)
+// validProjectID keeps the project id a single, plain path segment: 1 to 64 of A-Za-z0-9_-.
+func validProjectID(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isLowerAlnum(c) || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRegion keeps a region a plain sequence of DNS labels joined by single hyphens
+// (cn-north-4), so it cannot change the endpoint's host.
+func validRegion(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLowerAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
 // New checks cfg and returns a Client. It needs a project id, both keys, and a region or an
 // endpoint; it refuses endpoints a signed request should not go to (see Config.Endpoint).
 func New(cfg Config) (*Client, error) {
-	if !projectIDPattern.MatchString(cfg.ProjectID) {
+	if !validProjectID(cfg.ProjectID) {
 		return nil, errors.New("drapi: config: project id must be 1 to 64 letters, digits, '-' or '_'")
 	}
 	// Only say which part is missing: the values are secrets.
@@ -163,7 +184,7 @@ func endpointURL(endpoint, region string) (*url.URL, error) {
 		if region == "" {
 			return nil, errors.New("drapi: config: region or endpoint is required")
 		}
-		if !regionPattern.MatchString(region) {
+		if !validRegion(region) {
 			return nil, fmt.Errorf("drapi: config: invalid region %.64q", region)
 		}
 		endpoint = endpointFor(region)

@@ -3,7 +3,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,12 +11,12 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/internal/benchkit"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -180,12 +179,8 @@ func newBenchBot(b *testing.B, dr DR, d Deferrer, hc *http.Client) *Bot {
 type replay struct {
 	r    *http.Request
 	data []byte
-	body replayBody
+	body benchkit.Body
 }
-
-type replayBody struct{ bytes.Reader }
-
-func (*replayBody) Close() error { return nil }
 
 func newReplay(path, body string) *replay {
 	return &replay{r: signedRequest(path, body), data: []byte(body)}
@@ -207,57 +202,10 @@ func serveOnce(b *testing.B, h http.Handler, req *replay, want string) {
 	}
 }
 
-// benchServe serves req b.N times and returns how many. Its ResponseWriter keeps only the status,
-// so the handler and not a recorder is measured.
+// benchServe serves req once per iteration and returns how many times.
 func benchServe(b *testing.B, h http.Handler, req *replay) int {
 	b.Helper()
-	w := &statusWriter{header: make(http.Header)}
-	n := 0
-	b.ReportAllocs()
-	cpu := processCPU(b)
-	for b.Loop() {
-		w.reset()
-		h.ServeHTTP(w, req.next())
-		if w.code != http.StatusOK {
-			b.Fatalf("got status %d; want 200", w.code)
-		}
-		n++
-	}
-	b.ReportMetric(float64(processCPU(b)-cpu)/float64(n), "cpu-ns/op")
-	return n
-}
-
-// processCPU returns the user and system CPU time of the process so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// statusWriter is a ResponseWriter that keeps only the status.
-type statusWriter struct {
-	header http.Header
-	code   int
-}
-
-func (w *statusWriter) Header() http.Header { return w.header }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return len(p), nil
-}
-
-func (w *statusWriter) reset() {
-	clear(w.header)
-	w.code = 0
+	return benchkit.ServeLoop(b, func(w http.ResponseWriter) { h.ServeHTTP(w, req.next()) })
 }
 
 // memorySlack answers every response_url post with 200 without a network.

@@ -3,7 +3,6 @@
 package alerts_test
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -20,12 +19,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/bot/internal/benchkit"
 )
 
 // The benchmarks of this file measure one alert through its route: authentication, decoding,
@@ -120,7 +119,7 @@ func BenchmarkSMN(b *testing.B) {
 func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benchRequest) {
 	b.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/alerts", nil)
-	var body replayBody
+	var body benchkit.Body
 	serve := func(w http.ResponseWriter, req benchRequest) {
 		body.Reset(req.body)
 		r.Body, r.Header = &body, req.header
@@ -132,31 +131,14 @@ func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benc
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"decision":"proposed"`) {
 		b.Fatalf("got %d %s; want 200 and a proposal", rec.Code, rec.Body)
 	}
-	w := &statusWriter{header: make(http.Header)}
-	n := 1
-	b.ReportAllocs()
-	cpu := processCPU(b)
-	for b.Loop() {
-		w.reset()
-		serve(w, reqs[n%len(reqs)])
-		if w.code != http.StatusOK {
-			b.Fatalf("got status %d; want 200", w.code)
-		}
-		n++
-	}
-	b.ReportMetric(float64(processCPU(b)-cpu)/float64(n-1), "cpu-ns/op")
+	i := 0
+	n := 1 + benchkit.ServeLoop(b, func(w http.ResponseWriter) {
+		i++
+		serve(w, reqs[i%len(reqs)])
+	})
 	if got := act.proposed.Load(); got != int64(n) {
 		b.Fatalf("got %d proposals for %d requests; want one each: the dedup skipped some", got, n)
 	}
-}
-
-// processCPU returns the user and system CPU time of the process so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // newBenchHandler returns a Handler with every route enabled and the JSON audit log of
@@ -209,31 +191,3 @@ func (a *countingActions) ProposePause(context.Context, bot.Proposal) error {
 
 func (a *countingActions) PauseNow(context.Context, bot.Proposal) error { return nil }
 func (a *countingActions) Notify(context.Context, string, string) error { return nil }
-
-type replayBody struct{ bytes.Reader }
-
-func (*replayBody) Close() error { return nil }
-
-// statusWriter keeps only the status, so the handler and not a recorder is measured.
-type statusWriter struct {
-	header http.Header
-	code   int
-}
-
-func (w *statusWriter) Header() http.Header { return w.header }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return len(p), nil
-}
-
-func (w *statusWriter) reset() {
-	clear(w.header)
-	w.code = 0
-}

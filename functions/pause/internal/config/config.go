@@ -185,8 +185,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("DR_ENDPOINT: %w", err)
 		}
 	}
-	if u, err := url.Parse(c.SlackAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return errors.New("SLACK_API_URL: want an absolute http(s) URL")
+	// The bot token travels to this URL: the same rule as the DR endpoint keeps it off clear text.
+	if err := checkEndpoint(c.SlackAPIURL); err != nil {
+		return fmt.Errorf("SLACK_API_URL: %w", err)
 	}
 	for _, p := range []struct{ name, value string }{
 		{"PORT", c.Port}, {"FUNCTIONS_CUSTOMHANDLER_PORT", c.CustomHandlerPort},
@@ -222,9 +223,32 @@ func (c *Config) validate() error {
 			return fmt.Errorf("DR_ALLOWED_IDS: item %d is not an id: want canonical lowercase UUIDs or *", i+1)
 		}
 	}
-	if c.SlackSigningSecret == "" && (c.AlertToken != "" || c.GrafanaSecret != "" || len(c.SMNTopics) > 0) {
-		// Alerts post cards whose buttons come back through /slack/interactions.
-		return errors.New("SLACK_SIGNING_SECRET: required when an alert route is enabled")
+	for _, l := range []struct {
+		name  string
+		items []string
+	}{{"DR_ALLOWED_USERS", c.AllowedUsers}, {"DR_ALLOWED_CHANNELS", c.AllowedChannels}} {
+		for i, item := range l.items {
+			if item != "*" && strings.ContainsAny(item, " *,<>@#") {
+				return fmt.Errorf("%s: item %d is not a Slack id: want ids such as U012AB3CD, or *", l.name, i+1)
+			}
+		}
+	}
+	// With confirmation off the requester's own command is the approval: nobody else could be
+	// the second pair of eyes, so the combination would promise a safeguard it cannot give.
+	if c.FourEyes && !c.Confirm {
+		return errors.New("DR_FOUR_EYES: requires DR_CONFIRM=true: with confirmation off nobody else approves")
+	}
+	if alerts := c.AlertToken != "" || c.GrafanaSecret != "" || len(c.SMNTopics) > 0; alerts {
+		// Alerts post cards whose buttons come back through /slack/interactions, to a channel,
+		// with the bot token: without any of the three an alert could only be dropped.
+		switch {
+		case c.SlackSigningSecret == "":
+			return errors.New("SLACK_SIGNING_SECRET: required when an alert route is enabled")
+		case c.SlackBotToken == "":
+			return errors.New("SLACK_BOT_TOKEN: required when an alert route is enabled: alert cards and results are posted with it")
+		case c.AlertChannel == "":
+			return errors.New("DR_ALERT_CHANNEL: required when an alert route is enabled")
+		}
 	}
 	return nil
 }

@@ -115,6 +115,12 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"empty channels", real("DR_ALLOWED_CHANNELS", " , "), "DR_ALLOWED_CHANNELS"},
 		{"bad id", real("DR_ALLOWED_IDS", "E59D6B86-9072-46EB-A996-13F8B44994C1"), "DR_ALLOWED_IDS"},
 		{"alerts without slack", real("DR_GRAFANA_SECRET", "g"), "SLACK_SIGNING_SECRET"},
+		{"alerts without bot token", real("DR_ALERT_TOKEN", "a", "SLACK_SIGNING_SECRET", "s", "DR_ALERT_CHANNEL", "C1"), "SLACK_BOT_TOKEN"},
+		{"alerts without channel", real("DR_SMN_TOPICS", "urn:smn:x", "SLACK_SIGNING_SECRET", "s", "SLACK_BOT_TOKEN", "xoxb-1"), "DR_ALERT_CHANNEL"},
+		{"four eyes without confirm", real("DR_FOUR_EYES", "true", "DR_CONFIRM", "false"), "DR_FOUR_EYES"},
+		{"plain http slack url", real("SLACK_API_URL", "http://slack.example.com/api/"), "SLACK_API_URL"},
+		{"bad user id", real("DR_ALLOWED_USERS", "U1,@alice"), "DR_ALLOWED_USERS"},
+		{"bad channel id", real("DR_ALLOWED_CHANNELS", "#ops"), "DR_ALLOWED_CHANNELS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +146,10 @@ func TestLoadAccepts(t *testing.T) {
 		{"loopback http endpoint", map[string]string{"DR_PROJECT_ID": "p", "DR_ENDPOINT": "http://127.0.0.1:9999", "HUAWEICLOUD_SDK_AK": "a", "HUAWEICLOUD_SDK_SK": "s"}},
 		{"lists with spaces", map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": " U1, U2 ,", "DR_ALLOWED_IDS": "e59d6b86-9072-46eb-a996-13f8b44994c1"}},
 		{"any port", map[string]string{"DR_SIMULATE": "true", "PORT": "0"}},
+		{"four eyes with confirm", map[string]string{"DR_SIMULATE": "true", "DR_FOUR_EYES": "true"}},
+		{"loopback slack url", map[string]string{"DR_SIMULATE": "true", "SLACK_API_URL": "http://127.0.0.1:9/api/"}},
+		{"alerts with slack", map[string]string{"DR_SIMULATE": "true", "DR_ALERT_TOKEN": "a", "SLACK_SIGNING_SECRET": "s",
+			"SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

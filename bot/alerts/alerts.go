@@ -58,6 +58,10 @@ const (
 	// grafanaWindow bounds how old or how far ahead a signed Grafana timestamp may be.
 	grafanaWindow = 5 * time.Minute
 	dedupTTL      = time.Hour
+	// smnWindow bounds how old or how far ahead a signed SMN notification may be. It equals
+	// dedupTTL, so within one instance a replay is either remembered or refused; SMN's retry
+	// schedule is not documented, so a tighter window could drop a real alarm.
+	smnWindow = dedupTTL
 	dedupSize     = 4096
 )
 

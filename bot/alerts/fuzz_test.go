@@ -419,7 +419,8 @@ func FuzzSMN(f *testing.F) {
 // gives, when allow-listed.
 func FuzzSMNNotification(f *testing.F) {
 	for i, m := range cesSeeds() {
-		f.Add(m, "[华为云][紧急告警]云监控通知：dws-primary已触发告警。", "1565df032a19494590d61e05f7b0dc0"+strconv.Itoa(i%10), "2026-11-20T08:14:17Z")
+		// A timestamp inside the accepted window, so the seeds reach the decoder.
+		f.Add(m, "[华为云][紧急告警]云监控通知：dws-primary已触发告警。", "1565df032a19494590d61e05f7b0dc0"+strconv.Itoa(i%10), fuzzNow.Add(-time.Minute).Format(time.RFC3339))
 	}
 	f.Add(cesSeeds()[0], "", "", "")
 	f.Add(cesSeeds()[0], "subject\r\nX-Injected: 1", "id\x00", "\xff")
@@ -441,8 +442,13 @@ func FuzzSMNNotification(f *testing.F) {
 			if len(body) > maxBody {
 				checkStatus(t, "signed", status, http.StatusRequestEntityTooLarge)
 			} else if !utf8Valid(m) {
-				// JSON turned invalid UTF-8 into U+FFFD, so the signature no longer matches.
-				checkStatus(t, "signed, not UTF-8", status, http.StatusOK, http.StatusUnauthorized)
+				// JSON turned invalid UTF-8 into U+FFFD, so the signature no longer matches; the
+				// timestamp may be refused first.
+				checkStatus(t, "signed, not UTF-8", status, http.StatusOK, http.StatusUnauthorized, http.StatusBadRequest)
+			} else if ts, err := time.Parse(time.RFC3339, timestamp); err != nil {
+				checkStatus(t, "signed, unreadable timestamp", status, http.StatusBadRequest)
+			} else if d := fuzzNow.Sub(ts); d > smnWindow || d < -smnWindow {
+				checkStatus(t, "signed, replayed or future", status, http.StatusUnauthorized)
 			} else {
 				checkStatus(t, "signed", status, http.StatusOK)
 			}

@@ -153,6 +153,20 @@ func (h *Handler) SMN() http.Handler {
 			return
 		}
 
+		// The timestamp is signed: a captured alarm replayed later, or to another instance,
+		// must not propose or start a pause again. Confirmations stay valid for SMN's 48 hours.
+		if m.Type == smnNotification {
+			ts, err := time.Parse(time.RFC3339, m.Timestamp)
+			if err != nil {
+				h.reject(w, r, source, http.StatusBadRequest, "timestamp: want RFC 3339")
+				return
+			}
+			if d := h.now().Sub(ts); d > smnWindow || d < -smnWindow {
+				h.reject(w, r, source, http.StatusUnauthorized, "notification timestamp outside the accepted window")
+				return
+			}
+		}
+
 		switch m.Type {
 		case smnSubscribe:
 			res, err := h.confirm(ctx, m)

@@ -274,6 +274,33 @@ func TestSMN(t *testing.T) {
 			wantStatus: 401, wantCertHits: 1,
 		},
 		{
+			name: "replayed after the window",
+			build: func(f fixture) (*smnMessage, string) {
+				m := f.s.notification(f.t, "m1", cesMessage(f.t, true, cesAlarmRule, ""))
+				m.Timestamp = testNow.Add(-61 * time.Minute).Format(time.RFC3339) // the window is an hour
+				return signed(f, m), ""
+			},
+			wantStatus: 401, wantCertHits: 1,
+		},
+		{
+			name: "timestamp from the future",
+			build: func(f fixture) (*smnMessage, string) {
+				m := f.s.notification(f.t, "m1", cesMessage(f.t, true, cesAlarmRule, ""))
+				m.Timestamp = testNow.Add(61 * time.Minute).Format(time.RFC3339)
+				return signed(f, m), ""
+			},
+			wantStatus: 401, wantCertHits: 1,
+		},
+		{
+			name: "unreadable timestamp",
+			build: func(f fixture) (*smnMessage, string) {
+				m := f.s.notification(f.t, "m1", cesMessage(f.t, true, cesAlarmRule, ""))
+				m.Timestamp = "2026/11/20 08:14:17"
+				return signed(f, m), ""
+			},
+			wantStatus: 400, wantCertHits: 1,
+		},
+		{
 			name: "subject added after signing",
 			build: func(f fixture) (*smnMessage, string) {
 				m := f.s.notification(f.t, "m1", cesMessage(f.t, true, cesAlarmRule, ""))

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -112,18 +114,40 @@ func TestReplayedClick(t *testing.T) {
 				t.Errorf("got %d pausing and %d refused answers; want 1 and %d", pausing, refused, n-1)
 			}
 
-			// Once more after the pause, still inside the 5 minutes.
+			// Once more after the pause, still inside the 5 minutes, once the job has let go of
+			// the DR: only its status (stopped) refuses this one.
+			for deadline := time.Now().Add(waitFor); ; {
+				if _, held := e.bot.inflight.holder(drsim.SeedRunning, time.Now()); !held {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the job still holds %s after %s", drsim.SeedRunning, waitFor)
+				}
+				time.Sleep(time.Millisecond) // a poll with a deadline: the job signals nothing when it lets go
+			}
 			w := httptest.NewRecorder()
 			e.bot.Interactions().ServeHTTP(w, click.request())
 			if w.Code != http.StatusOK {
 				t.Errorf("late replay: got status %d; want 200", w.Code)
 			}
-			late, _ := e.slack.until(t, func(p post) bool {
-				return strings.Contains(p.Msg.Text, "already stopped: no pause sent") ||
-					strings.Contains(p.Msg.Text, "already being paused by <@U2>: no second pause sent")
-			})
-			if strings.Contains(late.Msg.Text, "is paused") {
-				t.Errorf("late replay: got %q; want a refusal", late.Msg.Text)
+			// Shutdown waits for every job the replays started, so all they posted is in.
+			if err := e.bot.Shutdown(context.Background()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			e.slack.mu.Lock()
+			all := append([]post(nil), e.slack.all...)
+			e.slack.mu.Unlock()
+			paused := 0
+			for _, p := range all {
+				if isFinal(p) && strings.Contains(p.Msg.Text, "is paused") {
+					paused++
+				}
+			}
+			if paused != 1 {
+				t.Errorf("got %d 'is paused' messages over the whole replay; want 1", paused)
+			}
+			if last := all[len(all)-1]; !strings.Contains(last.Msg.Text, "was already stopped: no pause sent") {
+				t.Errorf("late replay: got %q last; want the report of an already stopped DR", last.Msg.Text)
 			}
 			if got := srv.Sim.Count(drsim.RoutePause); got != 1 {
 				t.Errorf("got %d pause POSTs; want 1", got)
@@ -137,7 +161,7 @@ func TestReplayedClick(t *testing.T) {
 // nor Slack. With DR_CONFIRM off, the slash command would otherwise pause at once.
 func TestBadSignatures(t *testing.T) {
 	now := time.Now()
-	card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: now})
+	card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: now}, testKey)
 	tests := []struct {
 		name string
 		// sign returns the request to send for the body, which is signed as given.
@@ -299,25 +323,40 @@ func TestHostileCommandText(t *testing.T) {
 }
 
 // TestHostileButtonValue: a click is signed by Slack, but the button value in it is whatever
-// the client sent. Tampered with, then validly signed, a value naming a hostile id is refused
-// and nothing reaches the DR API.
+// the client sent. Two layers stand between a hostile id in it and the DR API: the MAC refuses
+// any value the bot did not make, and behind a valid MAC (a value the bot sealed itself) the id
+// is still validated. Each layer is shown on its own, and nothing reaches the DR API.
 func TestHostileButtonValue(t *testing.T) {
-	for _, tt := range hostileIDs {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, dr := countingDR(t, drsim.Options{})
-			e := newEnv(t, dr, nil)
-			card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()})
-			setButtonValues(card, buttonValue{ID: tt.id, Requester: "U1", RequestedAt: time.Now().Unix()}.encode())
-			e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-			refusal := e.slack.next(t)
-			contains(t, "refusal", refusal.Msg.Text, "does not name a valid DR: nothing done")
-			checkNoDRCalls(t, srv.Sim, dr)
-		})
+	layers := []struct {
+		name    string
+		seal    func(v buttonValue) string
+		want    string
+		outcome string
+	}{
+		{"unsigned", buttonValue.encode, "not made by this app, or was changed: nothing done", "bad_button"},
+		{"sealed", testKey.seal, "does not name a valid DR: nothing done", "invalid_button_value"},
+	}
+	for _, layer := range layers {
+		for _, tt := range hostileIDs {
+			t.Run(layer.name+"/"+tt.name, func(t *testing.T) {
+				srv, dr := countingDR(t, drsim.Options{})
+				e := newEnv(t, dr, nil)
+				card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey)
+				setButtonValues(card, layer.seal(buttonValue{ID: tt.id, Requester: "U1", RequestedAt: time.Now().Unix()}))
+				e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
+				refusal := e.slack.next(t)
+				contains(t, "refusal", refusal.Msg.Text, layer.want)
+				checkNoDRCalls(t, srv.Sim, dr)
+				if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != layer.outcome {
+					t.Errorf("got refused decisions %v; want one with outcome %s", refused, layer.outcome)
+				}
+			})
+		}
 	}
 	t.Run("raw invalid UTF-8 in the payload", func(t *testing.T) {
 		srv, dr := countingDR(t, drsim.Options{})
 		e := newEnv(t, dr, nil)
-		card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()})
+		card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey)
 		form, err := url.ParseQuery(clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.responseURL("click")))
 		if err != nil {
 			t.Fatal(err)
@@ -334,8 +373,82 @@ func TestHostileButtonValue(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("got status %d (%s); want 200", w.Code, w.Body)
 		}
-		contains(t, "refusal", e.slack.next(t).Msg.Text, "does not name a valid DR: nothing done")
+		contains(t, "refusal", e.slack.next(t).Msg.Text, "not made by this app, or was changed: nothing done")
 		checkNoDRCalls(t, srv.Sim, dr)
+	})
+}
+
+// TestForgedButtonValue: the requester of a four-eyes card cannot approve it by re-sending their
+// click with the value edited (the click itself stays validly signed by Slack), nor can anyone
+// put another requester in the audit line. Each edit keeps the card's MAC; the control shows the
+// unedited value from the same user would be refused by four-eyes only.
+func TestForgedButtonValue(t *testing.T) {
+	tests := []struct {
+		name string
+		user string
+		edit func(v map[string]any)
+	}{
+		{"requester removed", "U1", func(v map[string]any) { delete(v, "by") }},
+		{"requester changed", "U1", func(v map[string]any) { v["by"] = "U2" }},
+		{"alert source set", "U1", func(v map[string]any) { delete(v, "by"); v["src"] = "grafana"; v["title"] = "x" }},
+		{"requester forged for the audit", "U2", func(v map[string]any) { v["by"] = "U9" }},
+		{"request time moved", "U2", func(v map[string]any) { v["at"] = v["at"].(float64) + 1 }},
+		{"MAC removed", "U2", func(v map[string]any) { delete(v, "mac") }},
+		{"MAC of another key", "U2", func(v map[string]any) {
+			v["mac"] = newButtonKey("another-signing-secret").sum(buttonValue{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: int64(v["at"].(float64))})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, dr := countingDR(t, drsim.Options{StoppingFor: drsim.Immediate})
+			e := newEnv(t, dr, func(c *Config) { c.FourEyes = true })
+			card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
+			calls := dr.calls.Load() // the card's lookup
+			value := buttonValueOf(t, card, actionsBlockID(drsim.SeedRunning), actionPause)
+			var v map[string]any
+			if err := json.Unmarshal([]byte(value), &v); err != nil {
+				t.Fatalf("button value %q: %v", value, err)
+			}
+			tt.edit(v)
+			edited, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setButtonValues(card, string(edited))
+			e.click(t, tt.user, card, drsim.SeedRunning, actionPause, "click")
+
+			p := e.slack.next(t)
+			contains(t, "answer", p.Msg.Text, "This button was not made by this app, or was changed: nothing done.")
+			if p.Msg.ResponseType != ephemeral || p.Msg.ReplaceOriginal {
+				t.Errorf("answer: got response_type %q replace_original=%v; want ephemeral, false", p.Msg.ResponseType, p.Msg.ReplaceOriginal)
+			}
+			// Shutdown waits for any job the click started, so a pause it sent is counted.
+			if err := e.bot.Shutdown(context.Background()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			if n := dr.calls.Load() - calls; n != 0 {
+				t.Errorf("got %d DR client calls after the click; want 0", n)
+			}
+			if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
+				t.Errorf("got %d pause POSTs; want 0", n)
+			}
+			refused := e.logs.decisions(t, "refused")
+			if len(refused) != 1 || refused[0]["outcome"] != "bad_button" || refused[0]["slack_user"] != tt.user {
+				t.Errorf("got refused decisions %v; want one by %s with outcome bad_button", refused, tt.user)
+			}
+			for _, l := range e.logs.lines(t) {
+				if l["requested_by"] == "U9" {
+					t.Errorf("audit line %v names the forged requester", l)
+				}
+			}
+		})
+	}
+	t.Run("control: unedited, by the requester", func(t *testing.T) {
+		_, dr := countingDR(t, drsim.Options{StoppingFor: drsim.Immediate})
+		e := newEnv(t, dr, func(c *Config) { c.FourEyes = true })
+		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
+		e.click(t, "U1", card, drsim.SeedRunning, actionPause, "click")
+		contains(t, "answer", e.slack.next(t).Msg.Text, "Four-eyes rule")
 	})
 }
 

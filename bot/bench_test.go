@@ -64,7 +64,7 @@ func BenchmarkCommands(b *testing.B) {
 // drops it and releases the DR's in-flight claim, as the job would when it ends: without that,
 // every click after the first would be answered "already being paused".
 func BenchmarkInteractions(b *testing.B) {
-	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()})
+	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()}, testKey)
 	tests := []struct {
 		name     string
 		actionID string
@@ -102,7 +102,7 @@ func BenchmarkInteractions(b *testing.B) {
 // BenchmarkBareVerifyParse is the reference: a handler that reads the body under the same cap,
 // verifies the Slack signature with slack-go and parses the form, and does nothing else.
 func BenchmarkBareVerifyParse(b *testing.B) {
-	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()})
+	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()}, testKey)
 	tests := []struct {
 		name string
 		path string

@@ -40,6 +40,7 @@ type Config struct {
 	FourEyes        bool                // DR_FOUR_EYES
 	Wait            time.Duration       // DR_WAIT: how long to follow a pause; default 10m
 	LookupBudget    time.Duration       // default 1500ms: status/list/card lookups beyond this are deferred
+	CardTTL         time.Duration       // default 1h: a click on an older card is refused
 	Follow          drapi.FollowOptions // poll intervals (tests set milliseconds); OnStatus is set by the bot
 	HTTPClient      *http.Client        // for response_url and the Web API; nil: a default with timeouts
 	Logger          *slog.Logger
@@ -52,6 +53,7 @@ const (
 	DefaultSlackAPIURL  = "https://slack.com/api/"
 	DefaultWait         = 10 * time.Minute
 	DefaultLookupBudget = 1500 * time.Millisecond
+	DefaultCardTTL      = time.Hour
 )
 
 // Bot serves Slack's slash command and interactivity requests and runs the work they defer.
@@ -59,6 +61,7 @@ const (
 type Bot struct {
 	cfg      Config
 	secret   secret
+	buttons  buttonKey
 	users    allowList
 	channels allowList
 	ids      allowList
@@ -83,6 +86,10 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	if dr == nil {
 		return nil, errors.New("bot: DR client is required")
 	}
+	if cfg.FourEyes && !cfg.Confirm {
+		// Without a card the requester's own command is the approval.
+		return nil, errors.New("bot: DR_FOUR_EYES requires DR_CONFIRM: with confirmation off nobody else approves")
+	}
 	if cfg.SlackAPIURL == "" {
 		cfg.SlackAPIURL = DefaultSlackAPIURL
 	}
@@ -98,6 +105,9 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	}
 	if cfg.LookupBudget <= 0 {
 		cfg.LookupBudget = DefaultLookupBudget
+	}
+	if cfg.CardTTL <= 0 {
+		cfg.CardTTL = DefaultCardTTL
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -128,6 +138,7 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	b := &Bot{
 		cfg:      cfg,
 		secret:   secret(cfg.SigningSecret),
+		buttons:  newButtonKey(cfg.SigningSecret),
 		users:    users,
 		channels: channels,
 		ids:      ids,

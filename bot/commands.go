@@ -180,7 +180,7 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 
 	if b.cfg.Confirm {
 		b.audit(ctx, b.decisionFor(cmd, "requested", id, "card", start))
-		return cardMessage(c)
+		return cardMessage(c, b.buttons)
 	}
 
 	// No confirmation: this request is the approval.

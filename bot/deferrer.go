@@ -128,6 +128,17 @@ func (f *inflight) claim(id, by string, now, until time.Time) (holder string, ok
 	return "", true
 }
 
+// holder reports whether id has an unexpired claim at now, and who holds it.
+func (f *inflight) holder(id string, now time.Time) (by string, held bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.m[id]
+	if !ok || !now.Before(c.until) {
+		return "", false
+	}
+	return c.by, true
+}
+
 // hold marks id as being paused whether or not it already was: a job's own claim.
 func (f *inflight) hold(id, by string, until time.Time) {
 	f.mu.Lock()

@@ -450,7 +450,10 @@ func FuzzCommandText(f *testing.F) {
 
 // fuzzInteractionSeeds are block_actions payloads like Slack's, and broken ones.
 func fuzzInteractionSeeds() []string {
-	value := buttonValue{ID: fuzzID, Requester: "U1", RequestedAt: 1764111111}.encode()
+	// Sealed with the fuzz bots' key and fresh, so a seed gets through to the pause; the
+	// fuzzer cannot forge a MAC, so most of what it derives is refused as a changed button.
+	now := time.Now().Unix()
+	value := testKey.seal(buttonValue{ID: fuzzID, Requester: "U1", RequestedAt: now})
 	payload := func(user, action, value, responseURL string) string {
 		p := fmt.Sprintf(`{"type":"block_actions","user":{"id":%q,"username":"someone","team_id":"T1"},`+
 			`"api_app_id":"A1","team":{"id":"T1","domain":"example"},"trigger_id":"1.2.3","response_url":%q,`+
@@ -472,6 +475,11 @@ func fuzzInteractionSeeds() []string {
 		payload("U2", actionPause, `{"id":"е59d6b86-9072-46eb-a996-13f8b44994c1"}`, resp),
 		payload("U2", actionPause, `{"id":"`+fuzzID+`\r\nX: y"}`, resp),
 		payload("U2", actionPause, "not json", resp),
+		// Hostile values the bot itself sealed: only the id check stands in their way.
+		payload("U2", actionPause, testKey.seal(buttonValue{ID: "../../clusters/x", RequestedAt: now}), resp),
+		payload("U2", actionPause, testKey.seal(buttonValue{ID: fuzzID + "?a=b", RequestedAt: now}), resp),
+		payload("U1", actionPause, testKey.seal(buttonValue{ID: fuzzID, RequestedAt: now, AlertSource: "grafana"}), resp),
+		payload("U2", actionPause, testKey.seal(buttonValue{ID: fuzzID, Requester: "U1", RequestedAt: 1}), resp),
 		payload("U2", actionPause, value, "file:///etc/passwd"),
 		payload("U2", "other_action", value, resp),
 		url.Values{"payload": {`{"type":"view_submission"}`}}.Encode(),
@@ -491,7 +499,7 @@ func FuzzInteractionPayload(f *testing.F) {
 		if err != nil {
 			continue
 		}
-		f.Add(form.Get("payload"), buttonValue{ID: fuzzID, Requester: "U1", RequestedAt: 1}.encode())
+		f.Add(form.Get("payload"), testKey.seal(buttonValue{ID: fuzzID, Requester: "U1", RequestedAt: time.Now().Unix()}))
 	}
 	for _, v := range []string{
 		`{"id":"` + fuzzID + `","at":-9223372036854775808}`,
@@ -502,14 +510,19 @@ func FuzzInteractionPayload(f *testing.F) {
 		`[]`, `null`, `"` + fuzzID + `"`, "\xff",
 	} {
 		f.Add(`{"type":"block_actions"}`, v)
+		// The same, sealed: past the MAC, the id check must still hold.
+		var bv buttonValue
+		if json.Unmarshal([]byte(v), &bv) == nil {
+			f.Add(`{"type":"block_actions"}`, testKey.seal(bv))
+		}
 	}
 	fb := newFuzzBot(f, nil)
 	f.Fuzz(func(t *testing.T, payload, value string) {
-		if v, err := parseButtonValue(value); err == nil {
+		if v, err := testKey.open(value); err == nil {
 			if verr := drapi.ValidateID(v.ID); verr != nil {
-				t.Errorf("parseButtonValue(%q) accepted id %q: %v", value, v.ID, verr)
+				t.Errorf("open(%q) accepted id %q: %v", value, v.ID, verr)
 			}
-			again, err := parseButtonValue(v.encode())
+			again, err := testKey.open(testKey.seal(v))
 			if err != nil || again != v {
 				t.Errorf("button value %+v: encoded and parsed again got %+v, %v; want it unchanged", v, again, err)
 			}
@@ -557,7 +570,7 @@ func FuzzAlertCard(f *testing.F) {
 			Links:   []Link{{Text: linkText, URL: linkURL}},
 			Dropped: []string{dropped},
 		}
-		for _, m := range []slackMessage{alertCardMessage(p, at), alertAutoMessage(p, at)} {
+		for _, m := range []slackMessage{alertCardMessage(p, at, testKey), alertAutoMessage(p, at)} {
 			data, err := json.Marshal(m)
 			if err != nil {
 				t.Fatalf("card does not marshal: %v", err)
@@ -574,7 +587,7 @@ func FuzzAlertCard(f *testing.F) {
 				if n := utf8.RuneCountInString(v); n > maxButtonValue {
 					t.Errorf("got a button value of %d characters; want at most %d", n, maxButtonValue)
 				}
-				if _, err := parseButtonValue(v); err != nil {
+				if _, err := testKey.open(v); err != nil {
 					t.Errorf("button value %.200q does not parse back: %v", v, err)
 				}
 			}

@@ -34,6 +34,10 @@ const (
 	chanID = "C1"
 )
 
+// testKey is the button key of every Bot built with testSecret: cards made with it are the
+// bot's own.
+var testKey = newButtonKey(testSecret)
+
 // waitFor bounds every wait for deferred work: long enough for a loaded machine, short enough
 // to fail fast.
 const waitFor = 20 * time.Second

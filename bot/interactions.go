@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,8 +16,9 @@ import (
 // ackTimeout bounds a post to Slack made while Slack waits for the answer to a click.
 const ackTimeout = time.Second
 
-// Interactions handles POST /slack/interactions, the clicks on card buttons. Every click is
-// authorized again for the user who clicks, in the channel of the card, for the DR it names.
+// Interactions handles POST /slack/interactions, the clicks on card buttons. A click acts only
+// on a button value the bot made (its MAC checks out) on a card younger than Config.CardTTL, and
+// is authorized again for the user who clicks, in the channel of the card, for the DR it names.
 func (b *Bot) Interactions() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := b.readVerified(w, r)
@@ -65,11 +67,17 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		b.audit(ctx, d)
 	}
 
-	v, err := parseButtonValue(act.Value)
-	if err != nil {
+	v, err := b.buttons.open(act.Value)
+	switch {
+	case errors.Is(err, errBadButton):
+		d.err = err
+		done("refused", "bad_button")
+		b.ack(ctx, cb.ResponseURL, badButtonMessage())
+		return
+	case err != nil:
 		d.err = err
 		done("refused", "invalid_button_value")
-		b.ack(ctx, cb.ResponseURL, simple(ephemeral, "This button does not name a valid DR: nothing done."))
+		b.ack(ctx, cb.ResponseURL, invalidButtonMessage())
 		return
 	}
 	d.id, d.requester, d.source = v.ID, v.Requester, v.AlertSource
@@ -83,6 +91,14 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	blocks := cb.Message.Blocks.BlockSet
 
 	if act.ActionID == actionCancel {
+		// A pause already handed over cannot be called back: say so, and leave the card to
+		// the job, which is about to replace it.
+		if holder, held := b.inflight.holder(v.ID, start); held {
+			done("refused", "in_flight")
+			b.ack(ctx, cb.ResponseURL, cancelTooLateMessage(v.ID, holder))
+			return
+		}
+		// Even an expired card may be cleared: that pauses nothing.
 		msg := cancelledMessage(v.ID, requester, user, start)
 		if shared := sharedCard(blocks); shared {
 			msg = replaceBlock(msg, blocks, act.BlockID)
@@ -92,6 +108,13 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 
+	// A card is an approval asked for in a situation that passes: weeks later the DR, or the
+	// people allowed to pause it, may be different.
+	if age := start.Sub(requestedAt); age > b.cfg.CardTTL {
+		done("refused", "expired")
+		b.ack(ctx, cb.ResponseURL, expiredMessage(v.ID, age))
+		return
+	}
 	if b.cfg.FourEyes && v.Requester != "" && v.Requester == user {
 		done("refused", "four_eyes")
 		b.ack(ctx, cb.ResponseURL, refusalMessage(&refusal{reason: "four_eyes", subject: user, setting: "DR_FOUR_EYES"}))
@@ -122,7 +145,12 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		b.inflight.release(v.ID)
 		d.err = err
 		done("failed", "defer_failed")
-		b.ack(ctx, cb.ResponseURL, unavailableMessage())
+		// The card now says "Pausing": take that back where everyone saw it.
+		failed := handOffFailedMessage(job)
+		if job.Thread {
+			failed = replaceBlock(failed, blocks, act.BlockID)
+		}
+		b.ack(ctx, cb.ResponseURL, failed)
 		return
 	}
 	done("approved", "deferred")

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -78,7 +76,7 @@ func TestClickPause(t *testing.T) {
 
 // TestClickRefused: every click is authorized again, for the user who clicks.
 func TestClickRefused(t *testing.T) {
-	card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()})
+	card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey)
 	tests := []struct {
 		name    string
 		user    string
@@ -275,7 +273,7 @@ func TestPauseOutcomes(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, srv.Sim)
 			}
-			card := cardMessage(card{ID: tt.id, Requester: "U1", RequestedAt: time.Now()})
+			card := cardMessage(card{ID: tt.id, Requester: "U1", RequestedAt: time.Now()}, testKey)
 			e.click(t, "U2", card, tt.id, actionPause, "click")
 			final, _ := e.slack.until(t, isFinal)
 			contains(t, "final", final.Raw, tt.want...)
@@ -318,7 +316,7 @@ func TestPauseErrorsInWords(t *testing.T) {
 				return drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning}, tt.err
 			}}
 			e := newEnv(t, dr, nil)
-			e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}), goldenID, actionPause, "click")
+			e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
 			final, _ := e.slack.until(t, isFinal)
 			contains(t, "final", final.Raw, tt.want...)
 		})
@@ -342,7 +340,7 @@ func TestSlowPause(t *testing.T) {
 			Status: drapi.StatusStopped, RequestID: "req-slow", Attempts: 1, Elapsed: 5 * time.Second}, nil
 	}}
 	e := newEnv(t, dr, nil)
-	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}), goldenID, actionPause, "click")
+	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
 	ack := e.slack.next(t)
 	contains(t, "ack", ack.Msg.Text, "Pausing DR")
 	close(release)
@@ -367,7 +365,7 @@ func TestResponseURLBudget(t *testing.T) {
 		return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
 	}}
 	e := newEnv(t, dr, nil)
-	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}), goldenID, actionPause, "click")
+	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
 	_, before := e.slack.until(t, isFinal)
 	if got := len(before) + 1; got != 1+maxProgressPosts+1 {
 		t.Errorf("got %d response_url posts; want %d (ack, %d progress, final)", got, 2+maxProgressPosts, maxProgressPosts)
@@ -389,7 +387,7 @@ func TestShutdownInterrupts(t *testing.T) {
 			fmt.Errorf("follow: still stopping: %w", ctx.Err())
 	}
 	e := newEnv(t, dr, func(c *Config) { c.Wait = time.Hour })
-	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}), goldenID, actionPause, "click")
+	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -413,7 +411,7 @@ func TestShutdownWaits(t *testing.T) {
 		return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
 	}}
 	e := newEnv(t, dr, nil)
-	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}), goldenID, actionPause, "click")
+	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
 	var wg sync.WaitGroup
 	var err error
 	wg.Add(1)
@@ -433,28 +431,28 @@ func TestShutdownWaits(t *testing.T) {
 // TestClickIgnoredOrInvalid: interactions that are not card clicks do nothing, and a button
 // value that does not name a valid DR is refused before any DR call.
 func TestClickIgnoredOrInvalid(t *testing.T) {
-	forged := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()})
-	for _, blk := range forged.Blocks {
-		if ab, ok := blk.(*slack.ActionBlock); ok {
-			for _, el := range ab.Elements.ElementSet {
-				el.(*slack.ButtonBlockElement).Value = `{"id":"../../disaster-recoveries","by":"U1"}`
-			}
-		}
-	}
+	// Sealed with the bot's key: only the id check refuses it.
+	invalid := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+	setButtonValues(invalid, testKey.seal(buttonValue{ID: "../../disaster-recoveries", Requester: "U1", RequestedAt: time.Now().Unix()}))
+	unsigned := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+	setButtonValues(unsigned, `{"id":"../../disaster-recoveries","by":"U1"}`)
 	tests := []struct {
-		name      string
-		body      func(e *env) string
-		wantPosts int
+		name string
+		body func(e *env) string
+		want string // the refusal; empty: no post at all
 	}{
 		{"view submission", func(e *env) string {
 			return url.Values{"payload": {`{"type":"view_submission","user":{"id":"U2"}}`}}.Encode()
-		}, 0},
+		}, ""},
 		{"other action", func(e *env) string {
 			return url.Values{"payload": {`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"other","value":"x"}]}`}}.Encode()
-		}, 0},
-		{"invalid value", func(e *env) string {
-			return clickBody(t, "U2", chanID, forged, actionsBlockID(goldenID), actionPause, e.slack.responseURL("c"))
-		}, 1},
+		}, ""},
+		{"invalid id", func(e *env) string {
+			return clickBody(t, "U2", chanID, invalid, actionsBlockID(goldenID), actionPause, e.slack.responseURL("c"))
+		}, "does not name a valid DR"},
+		{"unsigned value", func(e *env) string {
+			return clickBody(t, "U2", chanID, unsigned, actionsBlockID(goldenID), actionPause, e.slack.responseURL("c"))
+		}, "not made by this app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,11 +462,10 @@ func TestClickIgnoredOrInvalid(t *testing.T) {
 			if w.Code != http.StatusOK {
 				t.Errorf("got status %d; want 200", w.Code)
 			}
-			if tt.wantPosts == 0 {
+			if tt.want == "" {
 				e.slack.none(t)
 			} else {
-				p := e.slack.next(t)
-				contains(t, "refusal", p.Msg.Text, "not name a valid DR")
+				contains(t, "refusal", e.slack.next(t).Msg.Text, tt.want)
 			}
 			if n := dr.calls.Load(); n != 0 {
 				t.Errorf("got %d DR calls; want 0", n)
@@ -515,7 +512,7 @@ func TestPauseCredentialsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, dr, nil)
-	e.click(t, "U2", cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}),
+	e.click(t, "U2", cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey),
 		drsim.SeedRunning, actionPause, "click")
 	final, _ := e.slack.until(t, isFinal)
 	contains(t, "final", final.Raw, "rejected the credentials", "X-Request-Id")
@@ -524,5 +521,139 @@ func TestPauseCredentialsRejected(t *testing.T) {
 	}
 	if got, _ := srv.Sim.Status(drsim.SeedRunning); got != drapi.StatusRunning {
 		t.Errorf("got status %s; want running", got)
+	}
+}
+
+// TestExpiredCard: a card is an approval asked for now; a click on it after CardTTL pauses
+// nothing, while Cancel may still clear it.
+func TestExpiredCard(t *testing.T) {
+	tests := []struct {
+		name   string
+		ttl    time.Duration // Config.CardTTL; 0: the default
+		age    time.Duration
+		action string
+		want   string // in the answer to the click
+		pauses int
+	}{
+		{"fresh, default TTL", 0, DefaultCardTTL - time.Minute, actionPause, "Pausing DR", 1},
+		{"expired, default TTL", 0, DefaultCardTTL + time.Minute, actionPause,
+			"This request expired (made 1h1m0s ago): run `/dr pause " + drsim.SeedRunning + "` again.", 0},
+		{"weeks old", 0, 21 * 24 * time.Hour, actionPause, "This request expired (made 504h0m0s ago)", 0},
+		{"fresh, short TTL", 5 * time.Minute, 4 * time.Minute, actionPause, "Pausing DR", 1},
+		{"expired, short TTL", 5 * time.Minute, 6 * time.Minute, actionPause, "This request expired (made 6m0s ago)", 0},
+		{"cancel of an expired card", 0, DefaultCardTTL + time.Minute, actionCancel, "cancelled by <@U2>", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
+			// A card holds whole seconds; a clock on one makes the age in the answer exact.
+			now := time.Now().Truncate(time.Second)
+			e := newEnv(t, dr, func(c *Config) {
+				c.CardTTL = tt.ttl
+				c.Now = func() time.Time { return now }
+			})
+			card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: now.Add(-tt.age)}, testKey)
+			e.click(t, "U2", card, drsim.SeedRunning, tt.action, "click")
+			contains(t, "answer", e.slack.next(t).Msg.Text, tt.want)
+			if tt.pauses > 0 {
+				e.slack.until(t, isFinal)
+			}
+			if err := e.bot.Shutdown(context.Background()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			if n := srv.Sim.Count(drsim.RoutePause); n != tt.pauses {
+				t.Errorf("got %d pause POSTs; want %d", n, tt.pauses)
+			}
+			if tt.pauses == 0 && tt.action == actionPause {
+				if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != "expired" {
+					t.Errorf("got refused decisions %v; want one with outcome expired", refused)
+				}
+			}
+		})
+	}
+}
+
+// TestCancelAfterPause: a Cancel that loses the race to a Pause says it is too late and leaves
+// the card to the pause, which carries on to its end.
+func TestCancelAfterPause(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	dr := &fakeDR{pauseAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+		close(started)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
+	}}
+	e := newEnv(t, dr, nil)
+	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+	e.click(t, "U2", card, goldenID, actionPause, "pause")
+	<-started
+	e.click(t, "U1", card, goldenID, actionCancel, "cancel")
+	answer, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/cancel" })
+	contains(t, "cancel", answer.Msg.Text, "already being paused by <@U2>; cancel is too late")
+	if answer.Msg.ResponseType != ephemeral || answer.Msg.ReplaceOriginal {
+		t.Errorf("cancel: got response_type %q replace_original=%v; want ephemeral, false",
+			answer.Msg.ResponseType, answer.Msg.ReplaceOriginal)
+	}
+	close(release)
+	final, _ := e.slack.until(t, isFinal)
+	contains(t, "final", final.Msg.Text, "is paused")
+	if n := e.slack.count("/response/cancel"); n != 1 {
+		t.Errorf("got %d posts to the cancel's response_url; want the one answer", n)
+	}
+	if got := e.logs.decisions(t, "cancelled"); len(got) != 0 {
+		t.Errorf("got cancelled decisions %v; want none", got)
+	}
+	if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != "in_flight" {
+		t.Errorf("got refused decisions %v; want one with outcome in_flight", refused)
+	}
+}
+
+// failingDeferrer refuses every job, as a full or shutting-down deferrer does.
+type failingDeferrer struct{}
+
+func (failingDeferrer) Defer(context.Context, Job) error { return errUnavailable }
+
+// TestClickHandOffFails: when the job cannot be handed over after the card already said
+// "Pausing", the card is replaced again, in the channel, with what really happened; the
+// in-flight claim is released, so the next click tries again instead of "already being paused".
+func TestClickHandOffFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		card  slackMessage
+		other string // a DR whose buttons must survive on a shared card
+	}{
+		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), ""},
+		{"shared alert card", alertCardMessage(goldenProposal(goldenID, goldenID2), time.Now(), testKey), goldenID2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dr := &fakeDR{}
+			e := newEnv(t, dr, func(c *Config) { c.Deferrer = failingDeferrer{} })
+			for _, name := range []string{"first", "second"} {
+				e.click(t, "U2", tt.card, goldenID, actionPause, name)
+				pausing, failed := e.slack.next(t), e.slack.next(t)
+				contains(t, name+" ack", pausing.Msg.Text, "Pausing DR")
+				if failed.Path != "/response/"+name || !failed.Msg.ReplaceOriginal || failed.Msg.ResponseType != inChannel {
+					t.Fatalf("%s: got %s replace_original=%v response_type=%q (%q); want the card replaced in the channel",
+						name, failed.Path, failed.Msg.ReplaceOriginal, failed.Msg.ResponseType, failed.Msg.Text)
+				}
+				contains(t, name+" failure", failed.Raw, "Could not start the pause of DR `"+goldenID+"`",
+					"Nothing was sent to the DR API", "/dr pause "+goldenID)
+				if strings.Contains(failed.Raw, "Following it until") {
+					t.Errorf("%s: the card still says it is pausing: %s", name, failed.Raw)
+				}
+				if tt.other != "" && !strings.Contains(failed.Raw, actionsBlockID(tt.other)) {
+					t.Errorf("%s: the buttons of %s are gone from the shared card: %s", name, tt.other, failed.Raw)
+				}
+			}
+			if n := dr.calls.Load(); n != 0 {
+				t.Errorf("got %d DR calls; want 0", n)
+			}
+			if failed := e.logs.decisions(t, "failed"); len(failed) != 2 || failed[0]["outcome"] != "defer_failed" {
+				t.Errorf("got failed decisions %v; want two with outcome defer_failed", failed)
+			}
+		})
 	}
 }

@@ -1,9 +1,13 @@
 package bot
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -43,30 +47,87 @@ const (
 )
 
 // buttonValue is what a card button carries back to the bot on a click, so that a click needs
-// no server-side state. It is not secret and needs no MAC: the click is signed by Slack and
-// authorized again.
+// no server-side state. It is not secret, but it is authenticated: Slack signs the click, not
+// the value inside it, which is whatever the client sends back. Without the MAC a requester
+// could drop "by" or set "src" and approve their own pause under four-eyes, or forge the
+// requester in the audit line.
 type buttonValue struct {
 	ID          string `json:"id"`
 	Requester   string `json:"by,omitempty"` // Slack user id; empty for an alert card
 	RequestedAt int64  `json:"at"`           // Unix seconds
 	AlertSource string `json:"src,omitempty"`
 	AlertTitle  string `json:"title,omitempty"`
-}
-
-func parseButtonValue(s string) (buttonValue, error) {
-	var v buttonValue
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return buttonValue{}, fmt.Errorf("decode button value: %w", err)
-	}
-	if err := drapi.ValidateID(v.ID); err != nil {
-		return buttonValue{}, err
-	}
-	return v, nil
+	MAC         string `json:"mac,omitempty"` // see buttonKey
 }
 
 func (v buttonValue) encode() string {
 	b, _ := json.Marshal(v) // a struct of strings and ints always marshals
 	return string(b)
+}
+
+// errBadButton: a button value the bot did not make, or that was changed since.
+var errBadButton = errors.New("button value not made by this bot, or changed")
+
+// buttonKeyLabel separates the button key from every other use of the signing secret; a new
+// value format gets a new label, so old cards stop working instead of being misread.
+const buttonKeyLabel = "drpause button v1"
+
+// buttonKey MACs the button values the bot makes. It is derived from the signing secret, so
+// every instance of the bot shares it without a new setting, and rotating the secret voids the
+// cards made before.
+type buttonKey []byte
+
+func newButtonKey(signingSecret string) buttonKey {
+	m := hmac.New(sha256.New, []byte(signingSecret))
+	m.Write([]byte(buttonKeyLabel))
+	return m.Sum(nil)
+}
+
+func (buttonKey) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// sum is the MAC of v: HMAC-SHA256 over the JSON of v without its MAC. json.Marshal writes the
+// fields in struct order, so the encoding is canonical for the decoded values: what is
+// authenticated is the values the click uses, however the client spelled them.
+func (k buttonKey) sum(v buttonValue) string {
+	v.MAC = ""
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(v.encode()))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// seal returns v with its MAC, encoded as a button carries it.
+func (k buttonKey) seal(v buttonValue) string {
+	// JSON carries invalid UTF-8 as U+FFFD, so MAC the values as a click will decode them.
+	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle} {
+		*f = strings.ToValidUTF8(*f, "\uFFFD")
+	}
+	v.MAC = k.sum(v)
+	return v.encode()
+}
+
+// ButtonValue returns the value of a card button for DR id asked for by requester (a Slack user
+// id) at the given time, as a Bot with this signing secret makes it. It is for tools that click
+// without a card from the bot (load tests, sample events): a click must carry a value the bot
+// made, and one whose time is more than Config.CardTTL ago is refused.
+func ButtonValue(signingSecret, id, requester string, at time.Time) string {
+	return newButtonKey(signingSecret).seal(buttonValue{ID: id, Requester: requester, RequestedAt: at.Unix()})
+}
+
+// open decodes a button value and checks its MAC before anything else looks at it; the id is
+// validated after, so that even a value the bot made never names a URL path it should not.
+// A decode or MAC failure wraps errBadButton.
+func (k buttonKey) open(s string) (buttonValue, error) {
+	var v buttonValue
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return buttonValue{}, fmt.Errorf("%w: decode: %w", errBadButton, err)
+	}
+	if !hmac.Equal([]byte(v.MAC), []byte(k.sum(v))) {
+		return buttonValue{}, errBadButton
+	}
+	if err := drapi.ValidateID(v.ID); err != nil {
+		return buttonValue{}, err
+	}
+	return v, nil
 }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
@@ -194,7 +255,7 @@ type card struct {
 	FourEyes    bool
 }
 
-func cardMessage(c card) slackMessage {
+func cardMessage(c card, key buttonKey) slackMessage {
 	name, status := "unknown", orUnknown(c.Lookup)
 	if c.Detail != nil {
 		name, status = orUnknown(c.Detail.Name), orUnknown(string(c.Detail.Status))
@@ -213,7 +274,7 @@ func cardMessage(c card) slackMessage {
 			section(text + ". Pausing stops replication to the standby until someone starts it again."),
 			fields("DR id", code(c.ID), "Name", esc(truncate(name, 200)), "Status", esc(status),
 				"Requested", formatTime(c.RequestedAt)),
-			pauseButtons(v, name),
+			pauseButtons(v, name, key),
 			contextLine(approve),
 		},
 	}
@@ -221,14 +282,14 @@ func cardMessage(c card) slackMessage {
 
 // pauseButtons is the actions block of a card; its block id names the DR, so a card with
 // several DRs can replace the block of the one clicked.
-func pauseButtons(v buttonValue, name string) *slack.ActionBlock {
+func pauseButtons(v buttonValue, name string, key buttonKey) *slack.ActionBlock {
 	confirm := slack.NewConfirmationBlockObject(
 		plain("Pause DR replication?", 100),
 		plain(fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), maxConfirmText),
 		plain("Pause", 30),
 		plain("Keep running", 30),
 	).WithStyle(slack.StyleDanger)
-	value := v.encode()
+	value := key.seal(v)
 	pause := slack.NewButtonBlockElement(actionPause, value, plain("Pause", 75)).
 		WithStyle(slack.StyleDanger).WithConfirm(confirm)
 	cancel := slack.NewButtonBlockElement(actionCancel, value, plain("Cancel", 75))
@@ -444,6 +505,36 @@ func inFlightMessage(id, by string) slackMessage {
 	return simple(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", code(id), holder))
 }
 
+// cancelTooLateMessage answers a Cancel that lost the race to a Pause: the card stays, since
+// it is about to show the pause.
+func cancelTooLateMessage(id, by string) slackMessage {
+	holder := "an alert"
+	if by != "" {
+		holder = mention(by)
+	}
+	return simple(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", code(id), holder))
+}
+
+func badButtonMessage() slackMessage {
+	return simple(ephemeral, "This button was not made by this app, or was changed: nothing done.")
+}
+
+func invalidButtonMessage() slackMessage {
+	return simple(ephemeral, "This button does not name a valid DR: nothing done.")
+}
+
+func expiredMessage(id string, age time.Duration) slackMessage {
+	return simple(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr pause %s` again.", formatDuration(age), id))
+}
+
+// handOffFailedMessage replaces a card that already said "Pausing" when the job could not be
+// started after all, so the channel is not left believing a pause is under way.
+func handOffFailedMessage(job Job) slackMessage {
+	text := fmt.Sprintf(":x: Could not start the pause of DR %s (%s): the bot cannot take new work right now. "+
+		"Nothing was sent to the DR API. Try again in a minute: `/dr pause %s`.", code(job.ID), requestedBy(job), job.ID)
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
 func workingMessage(what string) slackMessage {
 	return simple(ephemeral, fmt.Sprintf(":hourglass_flowing_sand: Working on it… the DR API is slow; the %s will follow here.", what))
 }
@@ -534,7 +625,7 @@ func dryRunMessage(d dryRun) slackMessage {
 }
 
 // alertCardMessage is one approval card for an alert's proposal, with a pair of buttons per DR.
-func alertCardMessage(p Proposal, at time.Time) slackMessage {
+func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
 	text := fmt.Sprintf("The %s proposes pausing %d DR %s", who("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Pause DR replication? (alert)", 150)),
@@ -545,8 +636,9 @@ func alertCardMessage(p Proposal, at time.Time) slackMessage {
 		if len(blocks) >= maxBlocks-3 {
 			break
 		}
-		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: p.Source, AlertTitle: truncate(p.Title, 200)}
-		blocks = append(blocks, section("DR "+code(id)), pauseButtons(v, "from alert"))
+		// Both cut short so that, even escaped and MACed, the value stays under Slack's 2000.
+		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: truncate(p.Source, 50), AlertTitle: truncate(p.Title, 200)}
+		blocks = append(blocks, section("DR "+code(id)), pauseButtons(v, "from alert", key))
 	}
 	blocks = append(blocks, contextLine("Any allowed user can approve. Requested "+formatTime(at)+"."))
 	return slackMessage{Text: text, Blocks: blocks}

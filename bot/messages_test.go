@@ -83,9 +83,9 @@ func TestGolden(t *testing.T) {
 		{"refused_channel", refusalMessage(&refusal{reason: "channel", subject: "CX", setting: "DR_ALLOWED_CHANNELS"})},
 		{"refused_id", refusalMessage(&refusal{reason: "id", subject: goldenID, setting: "DR_ALLOWED_IDS"})},
 		{"refused_four_eyes", refusalMessage(&refusal{reason: "four_eyes", subject: "U1", setting: "DR_FOUR_EYES"})},
-		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()})},
+		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()}, testKey)},
 		{"card_four_eyes_slow", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt,
-			Lookup: "unknown (DR API slow)", FourEyes: true})},
+			Lookup: "unknown (DR API slow)", FourEyes: true}, testKey)},
 		{"cancelled", cancelledMessage(goldenID, "<@U1>", "U2", goldenAt)},
 		{"pausing", pausingMessage(goldenJob(), 10*time.Minute)},
 		{"progress", progressMessage(goldenJob(), drapi.StatusStopping, 4*time.Second)},
@@ -120,6 +120,11 @@ func TestGolden(t *testing.T) {
 		{"already_stopping", alreadyMessage(goldenID, drapi.StatusStopping)},
 		{"not_pausable", notPausableMessage(goldenID, drapi.StatusUnstart)},
 		{"in_flight", inFlightMessage(goldenID, "U2")},
+		{"cancel_too_late", cancelTooLateMessage(goldenID, "U2")},
+		{"bad_button", badButtonMessage()},
+		{"invalid_button", invalidButtonMessage()},
+		{"expired", expiredMessage(goldenID, 26*time.Hour+3*time.Minute)},
+		{"hand_off_failed", handOffFailedMessage(goldenJob())},
 		{"lookup_error", lookupErrorMessage(goldenID, apiError(403, "APIGW.0301", "Incorrect IAM authentication information.", 1))},
 		{"list_error", lookupErrorMessage("", apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4))},
 		{"working", workingMessage("status")},
@@ -133,7 +138,7 @@ func TestGolden(t *testing.T) {
 		{"dry_run", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID, Detail: goldenDetail(), Confirm: true})},
 		{"dry_run_stopped", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID,
 			Detail: &drapi.Detail{ID: goldenID, Name: "dr-orders", Status: drapi.StatusStopped}, Confirm: true})},
-		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
+		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt, testKey)},
 		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
 	}
 	for _, tt := range tests {
@@ -212,14 +217,68 @@ func checkLimits(t *testing.T, msg slackMessage) {
 }
 
 func TestButtonValue(t *testing.T) {
-	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix()}
-	got, err := parseButtonValue(v.encode())
-	if err != nil || got != v {
-		t.Errorf("round trip: got %+v, %v; want %+v", got, err, v)
+	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix(), AlertSource: "grafana", AlertTitle: "t"}
+	sealed := testKey.seal(v)
+	if n := len(sealed); n >= maxButtonValue {
+		t.Errorf("sealed value is %d bytes; want under %d", n, maxButtonValue)
 	}
-	for _, bad := range []string{"", "{", `{"id":"../../pause"}`, `{"id":"E59D6B86-9072-46EB-A996-13F8B44994C1"}`} {
-		if _, err := parseButtonValue(bad); err == nil {
-			t.Errorf("parseButtonValue(%q): got nil error; want one", bad)
+	got, err := testKey.open(sealed)
+	if want := (buttonValue{ID: v.ID, Requester: v.Requester, RequestedAt: v.RequestedAt,
+		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle, MAC: got.MAC}); err != nil || got != want || got.MAC == "" {
+		t.Errorf("round trip: got %+v, %v; want %+v with a MAC", got, err, want)
+	}
+
+	// Every field is covered by the MAC: a value changed in any of them, or re-sealed with
+	// another key, is refused as not the bot's, before its id is even looked at.
+	resealed := func(edit func(*buttonValue)) string {
+		w := v
+		edit(&w)
+		w.MAC = testKey.sum(v) // the MAC of the original value
+		return w.encode()
+	}
+	bad := map[string]string{
+		"empty":               "",
+		"not JSON":            "{",
+		"null":                "null",
+		"no MAC":              v.encode(),
+		"other key":           newButtonKey("another-signing-secret").seal(v),
+		"raw secret key":      buttonKey(testSecret).seal(v),
+		"MAC changed":         strings.Replace(sealed, `"}`, `x"}`, 1),
+		"id changed":          resealed(func(w *buttonValue) { w.ID = goldenID2 }),
+		"by removed":          resealed(func(w *buttonValue) { w.Requester = "" }),
+		"by changed":          resealed(func(w *buttonValue) { w.Requester = "U2" }),
+		"at changed":          resealed(func(w *buttonValue) { w.RequestedAt++ }),
+		"src changed":         resealed(func(w *buttonValue) { w.AlertSource = "smn" }),
+		"title changed":       resealed(func(w *buttonValue) { w.AlertTitle = "u" }),
+		"unsigned hostile id": `{"id":"../../pause"}`,
+	}
+	for name, s := range bad {
+		if _, err := testKey.open(s); !errors.Is(err, errBadButton) {
+			t.Errorf("%s: open(%q): got %v; want errBadButton", name, s, err)
+		}
+	}
+
+	// The exported form is the same value, for tools outside the package.
+	if got, want := ButtonValue(testSecret, goldenID, "U1", goldenAt), testKey.seal(buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix()}); got != want {
+		t.Errorf("ButtonValue: got %s; want %s", got, want)
+	}
+
+	// The worst an alert can do to the length: every character escaped by JSON as \u003c.
+	worst := Proposal{Channel: chanID, Source: strings.Repeat("<", 5000), Title: strings.Repeat("<", 5000), IDs: []string{goldenID}}
+	for _, value := range buttonValues(alertCardMessage(worst, goldenAt, testKey)) {
+		if n := utf8.RuneCountInString(value); n >= maxButtonValue {
+			t.Errorf("alert card button value is %d characters; want under %d", n, maxButtonValue)
+		}
+		if _, err := testKey.open(value); err != nil {
+			t.Errorf("alert card button value does not open: %v", err)
+		}
+	}
+
+	// Behind a valid MAC the id is still validated.
+	for _, id := range []string{"../../pause", strings.ToUpper(goldenID), ""} {
+		s := testKey.seal(buttonValue{ID: id, RequestedAt: 1})
+		if _, err := testKey.open(s); err == nil || errors.Is(err, errBadButton) {
+			t.Errorf("open(%q): got %v; want an invalid id error", s, err)
 		}
 	}
 }

@@ -31,7 +31,7 @@ func (b *Bot) ProposePause(ctx context.Context, p Proposal) error {
 	if err := checkProposal(p); err != nil {
 		return fmt.Errorf("bot: propose pause: %w", err)
 	}
-	if _, err := b.postMessage(ctx, p.Channel, "", alertCardMessage(p, start)); err != nil {
+	if _, err := b.postMessage(ctx, p.Channel, "", alertCardMessage(p, start, b.buttons)); err != nil {
 		return fmt.Errorf("bot: propose pause: %w", err)
 	}
 	for _, id := range p.IDs {
@@ -71,6 +71,10 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 			d.event, d.outcome, d.err = "failed", "defer_failed", err
 			b.audit(ctx, d)
 			errs = append(errs, fmt.Errorf("defer pause of %s: %w", id, err))
+			// The message says "pausing automatically": correct it where it was read.
+			if _, err := b.postMessage(ctx, p.Channel, ts, handOffFailedMessage(job)); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		d.latency = b.now().Sub(start)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -131,6 +132,29 @@ func TestPauseNow(t *testing.T) {
 	}
 }
 
+// TestPauseNowHandOffFails: when a job cannot be handed over, the thread of the "pausing
+// automatically" message says so, and PauseNow returns the error for the alert's sender.
+func TestPauseNowHandOffFails(t *testing.T) {
+	dr := &fakeDR{}
+	e := newEnv(t, dr, func(c *Config) {
+		c.BotToken = testToken
+		c.Deferrer = failingDeferrer{}
+	})
+	err := e.bot.PauseNow(context.Background(), goldenProposal(goldenID))
+	if !errors.Is(err, errUnavailable) {
+		t.Errorf("PauseNow: got %v; want errUnavailable", err)
+	}
+	first, failed := e.slack.next(t), e.slack.next(t)
+	contains(t, "message", first.Msg.Text, "automatically")
+	if failed.Path != "/api/chat.postMessage" || failed.Form.Get("thread_ts") != "1.2" {
+		t.Errorf("got %s thread_ts=%q; want a reply in the thread of 1.2", failed.Path, failed.Form.Get("thread_ts"))
+	}
+	contains(t, "reply", failed.Msg.Text, "Could not start the pause of DR `"+goldenID+"`", "Nothing was sent to the DR API")
+	if n := dr.calls.Load(); n != 0 {
+		t.Errorf("got %d DR calls; want 0", n)
+	}
+}
+
 func TestNotify(t *testing.T) {
 	e := newEnv(t, &fakeDR{}, func(c *Config) { c.BotToken = testToken })
 	if err := e.bot.Notify(context.Background(), chanID, "storm of 7 DRs <!channel> refused"); err != nil {
@@ -188,18 +212,26 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  Config
+		want string // in the error
 	}{
-		{"no secret", Config{}},
-		{"bad api url", Config{SigningSecret: "s", SlackAPIURL: "ftp://x"}},
-		{"bad allowed id", Config{SigningSecret: "s", AllowedIDs: []string{"prod"}}},
-		{"bad allowed user", Config{SigningSecret: "s", AllowedUsers: []string{"<@U1>"}}},
+		{"no secret", Config{}, "signing secret"},
+		{"bad api url", Config{SigningSecret: "s", SlackAPIURL: "ftp://x"}, "Slack API URL"},
+		{"bad allowed id", Config{SigningSecret: "s", AllowedIDs: []string{"prod"}}, "allowed ids"},
+		{"bad allowed user", Config{SigningSecret: "s", AllowedUsers: []string{"<@U1>"}}, "allowed users"},
+		// Without a card the requester's own command would be the approval.
+		{"four eyes without confirmation", Config{SigningSecret: "s", FourEyes: true, Confirm: false},
+			"DR_FOUR_EYES requires DR_CONFIRM: with confirmation off nobody else approves"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg, &fakeDR{}); err == nil {
-				t.Errorf("New: got nil error; want one")
+			_, err := New(tt.cfg, &fakeDR{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: got error %v; want one containing %q", err, tt.want)
 			}
 		})
+	}
+	if _, err := New(Config{SigningSecret: "s", FourEyes: true, Confirm: true}, &fakeDR{}); err != nil {
+		t.Errorf("New with four eyes and confirmation: got %v; want nil", err)
 	}
 	if _, err := New(Config{SigningSecret: "s"}, nil); err == nil {
 		t.Errorf("New without DR: got nil error; want one")

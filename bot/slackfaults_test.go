@@ -197,7 +197,7 @@ func TestSlackFaults(t *testing.T) {
 				waits = append(waits, d)
 				return nil
 			}
-			card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()})
+			card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
 			body := clickBody(t, "U2", chanID, card, actionsBlockID(goldenID), actionPause, slk.srv.URL+responseURLPath)
 			w := e.do(t, e.bot.Interactions(), signedRequest("/slack/interactions", body))
 			if w.Code != http.StatusOK {

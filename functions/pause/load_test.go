@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -224,8 +225,7 @@ func (lg *loadGen) one(t *testing.T, i int) time.Duration {
 	default:
 		id := clickIDs[(i/3)%len(clickIDs)]
 		route, what = "/slack/interactions", "click on Pause "+id
-		v, _ := json.Marshal(map[string]any{"id": id, "by": "U0REQUEST", "at": time.Now().Unix()})
-		body = clickBody(string(v), responseURL)
+		body = clickBody(bot.ButtonValue(slacksign.LocalSecret, id, "U0REQUEST", time.Now()), responseURL)
 		want = clickResults
 	}
 	if route == "/slack/commands" {

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/functions/pause/internal/fakelambda"
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
@@ -436,8 +437,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("/invoke: got %d %s; want an error", status, b)
 		}
 		// A card made before the key was rotated: the click's job meets the 401.
-		v, _ := json.Marshal(map[string]any{"id": drsim.SeedRunning, "by": "U0REQUEST", "at": time.Now().Unix()})
-		click := clickBody(string(v), responseURL("rejected_click"))
+		click := clickBody(bot.ButtonValue(canarySigning, drsim.SeedRunning, "U0REQUEST", time.Now()), responseURL("rejected_click"))
 		if status, b := postNoLeak(t, srv.url+"/slack/interactions", form, click, signedBy(canarySigning, click)); status != http.StatusOK {
 			t.Fatalf("click: got %d %s; want 200", status, b)
 		}

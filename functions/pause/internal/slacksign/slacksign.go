@@ -13,9 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dws-dr/drpause/bot"
 )
 
 // LocalSecret is the signing secret of the recorded events and of `make run`. It is public and
@@ -49,8 +52,9 @@ var ErrNotSlack = errors.New("slacksign: event has no slack signature header")
 
 // ResignEvent re-signs a recorded Lambda HTTP event (Function URL / HTTP API v2 or REST API v1)
 // whose headers carry a Slack signature, for time t. If rewrite is not nil it first replaces the
-// decoded body (tests use it to point response_url at a local server); the body keeps its
-// encoding. Keys of the returned JSON are sorted.
+// decoded body (tests use it to point response_url at a local server). The buttons of a click
+// get fresh values sealed with secret at t, as a card posted at t would carry. The body keeps
+// its encoding. Keys of the returned JSON are sorted.
 func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) []byte) ([]byte, error) {
 	var ev map[string]any
 	dec := json.NewDecoder(bytes.NewReader(event))
@@ -74,11 +78,12 @@ func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) 
 	}
 	if rewrite != nil {
 		body = rewrite(body)
-		if b64 {
-			ev["body"] = base64.StdEncoding.EncodeToString(body)
-		} else {
-			ev["body"] = string(body)
-		}
+	}
+	body = resealButtons(body, secret, t)
+	if b64 {
+		ev["body"] = base64.StdEncoding.EncodeToString(body)
+	} else {
+		ev["body"] = string(body)
 	}
 	ts, sig := Sign(secret, t, body)
 	headers[tsKey], headers[sigKey] = ts, sig
@@ -99,6 +104,41 @@ func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) 
 		return nil, fmt.Errorf("slacksign: encode event: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// resealButtons gives the actions of an interaction payload fresh button values, made with
+// secret at t for the DR id and requester the recorded value names: a recorded value's MAC was
+// made with another key, or has expired. Any other body is returned as it is.
+func resealButtons(body []byte, secret string, t time.Time) []byte {
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		return body
+	}
+	var payload map[string]any
+	dec := json.NewDecoder(strings.NewReader(form.Get("payload")))
+	dec.UseNumber()
+	if dec.Decode(&payload) != nil {
+		return body
+	}
+	actions, _ := payload["actions"].([]any)
+	for _, a := range actions {
+		action, _ := a.(map[string]any)
+		raw, _ := action["value"].(string)
+		var v struct {
+			ID string `json:"id"`
+			By string `json:"by"`
+		}
+		if json.Unmarshal([]byte(raw), &v) != nil || v.ID == "" {
+			continue
+		}
+		action["value"] = bot.ButtonValue(secret, v.ID, v.By, t)
+	}
+	out, err := json.Marshal(payload)
+	if err != nil {
+		return body
+	}
+	form.Set("payload", string(out))
+	return []byte(form.Encode())
 }
 
 // findKey returns the key of m equal to name without regard to case, or "".

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 )
 
@@ -72,10 +73,7 @@ func slashCommand(base, text, responseURL string) makeRequest {
 // rather than finding the DR already in flight.
 func click(base, responseURL string) makeRequest {
 	return func(ctx context.Context) (*http.Request, error) {
-		value, err := json.Marshal(map[string]any{"id": randomID(), "by": "U0REQUEST", "at": time.Now().Unix()})
-		if err != nil {
-			return nil, err
-		}
+		value := bot.ButtonValue(slacksign.LocalSecret, randomID(), "U0REQUEST", time.Now())
 		payload, err := json.Marshal(map[string]any{
 			"type":         "block_actions",
 			"user":         map[string]string{"id": benchUser, "username": "bench", "name": "bench", "team_id": benchTeam},
@@ -89,7 +87,7 @@ func click(base, responseURL string) makeRequest {
 			"actions": []map[string]any{{
 				"action_id": "dr_pause", "block_id": "dr_actions", "type": "button", "style": "danger",
 				"text":  map[string]any{"type": "plain_text", "text": "Pause"},
-				"value": string(value), "action_ts": "1795600805.123456",
+				"value": value, "action_ts": "1795600805.123456",
 			}},
 		})
 		if err != nil {

@@ -16,6 +16,18 @@ import (
 // done (an error wrapping ctx.Err()). Throttling, 5xx answers and transport failures while polling
 // do not end the follow; other errors, such as ErrNotFound or ErrAuth, do.
 //
+// A pause refused because the status no longer allows it, when the status read again is stopping
+// or stopped, is another pause that got there first (two instances that both read running, say):
+// it is followed like a DR found stopping, with no error and Outcome.Posted false. That makes
+// concurrent pauses harmless, not single: only one POST is accepted, but each caller may send one.
+// Making the POST itself single-flight across instances would need a lease shared by them (a
+// DynamoDB or Redis lock), which this package does not take.
+//
+// DWS accepts a pause before it acts on it, so after a pause from stop_failed the status may read
+// stop_failed a while longer: it counts as the end of the follow only once the status has been
+// seen to leave stop_failed since the pause was accepted; until then the follow goes on, bounded
+// by ctx.
+//
 // The Outcome is filled on every return, with or without an error.
 func (c *Client) PauseAndFollow(ctx context.Context, id string, opt FollowOptions) (Outcome, error) {
 	f := &follower{c: c, id: id, opt: opt, out: Outcome{ID: id}}
@@ -74,6 +86,10 @@ func (f *follower) pause(ctx context.Context) error {
 	if errors.Is(err, ErrStatusNotAllowed) {
 		if d, _, gerr := f.c.get(ctx, f.id); gerr == nil {
 			f.observe(d.Status)
+			// Another pause got there first; the DR is on its way to where it was asked to go.
+			if d.Status == StatusStopping || d.Status == StatusStopped {
+				return nil
+			}
 			return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
 		}
 	}
@@ -90,6 +106,9 @@ func (f *follower) follow(ctx context.Context) error {
 		maxInterval = 10 * time.Second
 	}
 	maxInterval = max(maxInterval, interval)
+	// After a pause accepted from stop_failed, a stop_failed read may predate the pause taking
+	// effect: it is final only once another status has been seen since.
+	staleStopFailed := f.out.Posted && f.out.Status == StatusStopFailed
 	for {
 		if err := f.c.wait(ctx, interval); err != nil {
 			return f.gaveUp(ctx)
@@ -112,9 +131,15 @@ func (f *follower) follow(ctx context.Context) error {
 		switch d.Status {
 		case StatusStopped:
 			return nil
-		case StatusStopFailed, StatusAbnormal:
+		case StatusStopFailed:
+			if staleStopFailed {
+				continue
+			}
+			return &StatusError{ID: f.id, Op: "follow", Status: d.Status}
+		case StatusAbnormal:
 			return &StatusError{ID: f.id, Op: "follow", Status: d.Status}
 		}
+		staleStopFailed = false
 	}
 }
 

@@ -89,9 +89,13 @@ type FollowOptions struct {
 
 // Outcome is what PauseAndFollow observed. It is returned with and without an error, so callers
 // can report how far a failed pause got.
+//
+// Posted false with Initial running or stop_failed: another pause got there first (DWS refused
+// this one because the DR was already stopping or stopped); with Initial stopping or stopped, the
+// DR was found that way and nothing was sent.
 type Outcome struct {
 	ID        string        // the DR id asked for
-	PauseID   string        // the id the pause call returned; empty when no pause was sent
+	PauseID   string        // the id the pause call returned; empty when no pause was accepted
 	Posted    bool          // a pause POST was accepted (false: it was already stopping or stopped)
 	Initial   Status        // the status before anything was done
 	Status    Status        // the last status observed

@@ -128,6 +128,11 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 // pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the
 // already-stopping cases) and stops following at the first status change after the pause was
 // taken, so the answer shows the status it left the DR in (stopping, as a rule).
+//
+// The status answered is the last one observed. Once DWS has accepted the pause it can still
+// read running when postedWithin runs out; the answer is then 200 with status running, as the
+// pause was accepted and a retry would only send a second one. 504 is kept for a pause that was
+// never confirmed.
 func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -158,7 +163,9 @@ func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error)
 	cause := context.Cause(ctx)
 	switch {
 	case err == nil:
-	case errors.Is(cause, errTaken) && (out.Posted || out.Initial == drapi.StatusStopping):
+	case errors.Is(cause, errTaken) && (out.Posted || out.Status == drapi.StatusStopping):
+		// Stopping without a POST of ours: found that way, or another pause got there first.
+	case errors.Is(cause, errTimeout) && out.Posted:
 	case errors.Is(cause, errTimeout):
 		return Response{}, &Error{HTTPStatus: http.StatusGatewayTimeout, Code: "timeout", RequestID: out.RequestID,
 			Message: fmt.Sprintf("no confirmation within %s that the pause was taken; check the status before retrying", s.postedWithin)}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,6 +191,120 @@ func TestInvokeErrorMapping(t *testing.T) {
 				if err == nil || err.HTTPStatus != tt.wantStatus || err.Code != tt.wantCode || err.RequestID != tt.wantReqID {
 					t.Errorf("Do(%+v): got %+v; want %d %s request id %q", req, err, tt.wantStatus, tt.wantCode, tt.wantReqID)
 				}
+			}
+		})
+	}
+}
+
+// scriptedDWS plays the DR detail and pause endpoints: the detail reads statuses in order,
+// repeating the last; every pause answers pauseStatus, or, when that is 0, is held until the
+// client gives up. Unlike the simulator, it can keep reading running after accepting a pause, as
+// DWS does until it acts on it.
+type scriptedDWS struct {
+	statuses    []drapi.Status
+	pauseStatus int
+
+	mu          sync.Mutex
+	gets, posts int
+}
+
+func (d *scriptedDWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	drPath := "/v2/" + drsim.ProjectID + "/disaster-recovery/" + drsim.SeedRunning
+	d.mu.Lock()
+	var n int
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == drPath:
+		d.gets++
+		n = d.gets
+	case r.Method == http.MethodPost && r.URL.Path == drPath+"/pause":
+		d.posts++
+		n = d.posts
+	default:
+		d.mu.Unlock()
+		http.Error(w, `{"error_code":"DWS.10101","error_msg":"unexpected request"}`, http.StatusNotFound)
+		return
+	}
+	d.mu.Unlock()
+	w.Header().Set("X-Request-Id", fmt.Sprintf("%s-%d", r.Method, n))
+	if r.Method == http.MethodGet {
+		st := d.statuses[min(n, len(d.statuses))-1]
+		fmt.Fprintf(w, `{"disaster_recovery":{"id":%q,"status":%q}}`, drsim.SeedRunning, st)
+		return
+	}
+	switch d.pauseStatus {
+	case 0:
+		<-r.Context().Done()
+	case http.StatusOK:
+		fmt.Fprintf(w, `{"disaster_recovery":{"id":%q}}`, drsim.SeedRunning)
+	default:
+		w.WriteHeader(d.pauseStatus)
+		fmt.Fprint(w, `{"error_code":"DWS.0001","error_msg":"status does not allow"}`)
+	}
+}
+
+func (d *scriptedDWS) pauses() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.posts
+}
+
+func TestInvokeNoWaitBound(t *testing.T) {
+	tests := []struct {
+		name        string
+		statuses    []drapi.Status
+		pauseStatus int
+		wantStatus  int
+		wantState   string // status on success
+		wantReqID   string // request id on success
+		wantCode    string // error code on failure
+	}{
+		{
+			name:     "accepted but still running",
+			statuses: []drapi.Status{drapi.StatusRunning}, pauseStatus: http.StatusOK,
+			wantStatus: 200, wantState: "running", wantReqID: "POST-1",
+		},
+		{
+			name:     "never confirmed",
+			statuses: []drapi.Status{drapi.StatusRunning}, pauseStatus: 0,
+			wantStatus: 504, wantCode: "timeout",
+		},
+		{
+			name:     "another pause got there first",
+			statuses: []drapi.Status{drapi.StatusRunning, drapi.StatusStopping}, pauseStatus: http.StatusConflict,
+			wantStatus: 200, wantState: "stopping", wantReqID: "POST-1",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dws := &scriptedDWS{statuses: tt.statuses, pauseStatus: tt.pauseStatus}
+			api := httptest.NewServer(dws)
+			t.Cleanup(api.Close)
+			dr, err := drapi.New(drapi.Config{ProjectID: drsim.ProjectID, Endpoint: api.URL, Credentials: drsim.LocalCredentials()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := invoke.New(invoke.Config{
+				Wait:       time.Second,
+				AllowedIDs: []string{"*"},
+				Follow:     drapi.FollowOptions{MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
+			}, dr)
+			svc.SetPostedWithin(50 * time.Millisecond)
+			srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+			t.Cleanup(srv.Close)
+
+			status, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))
+
+			if status != tt.wantStatus {
+				t.Fatalf("status: got %d %s; want %d", status, raw, tt.wantStatus)
+			}
+			if tt.wantState != "" && (a.Status != tt.wantState || a.RequestID != tt.wantReqID || a.Error != nil) {
+				t.Errorf("answer: got %s; want status %q, request id %q", raw, tt.wantState, tt.wantReqID)
+			}
+			if tt.wantCode != "" && (a.Error == nil || a.Error.Code != tt.wantCode) {
+				t.Errorf("error code: got %s; want %q", raw, tt.wantCode)
+			}
+			if n := dws.pauses(); n != 1 {
+				t.Errorf("pause calls: got %d; want 1", n)
 			}
 		})
 	}

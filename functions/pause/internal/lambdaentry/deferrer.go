@@ -31,10 +31,18 @@ type Deferrer[J any] struct {
 	Endpoint    string                  // AWS_ENDPOINT_URL_LAMBDA; empty: the region's endpoint
 	HTTPClient  *http.Client            // nil: the SDK's default
 
+	// Timeout bounds one hand-off, on top of ctx; zero means DefaultDeferTimeout. The hand-off
+	// runs while Slack waits for its 3 s answer, so a slow Lambda API must fail it rather than
+	// make Slack give up on the click.
+	Timeout time.Duration
+
 	// The client is built on first use, so invocations that defer nothing never pay for it.
 	once   sync.Once
 	client *lambda.Client
 }
+
+// DefaultDeferTimeout leaves half of Slack's 3 s to the rest of the answer.
+const DefaultDeferTimeout = 1500 * time.Millisecond
 
 // Defer seals job and invokes the function with it, without waiting for the work to run.
 func (d *Deferrer[J]) Defer(ctx context.Context, job J) error {
@@ -54,7 +62,9 @@ func (d *Deferrer[J]) Defer(ctx context.Context, job J) error {
 		return errors.New("defer job: no function name (AWS_LAMBDA_FUNCTION_NAME)")
 	}
 	d.once.Do(func() {
-		opts := lambda.Options{Region: d.Region, Credentials: d.Credentials}
+		// One attempt: an asynchronous invocation whose answer was lost may have been queued,
+		// and a retry would queue the job twice; the click reports the failure instead.
+		opts := lambda.Options{Region: d.Region, Credentials: d.Credentials, RetryMaxAttempts: 1}
 		if d.Endpoint != "" {
 			opts.BaseEndpoint = aws.String(d.Endpoint)
 		}
@@ -63,6 +73,12 @@ func (d *Deferrer[J]) Defer(ctx context.Context, job J) error {
 		}
 		d.client = lambda.New(opts)
 	})
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultDeferTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	_, err = d.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(d.FunctionName),
 		InvocationType: types.InvocationTypeEvent,

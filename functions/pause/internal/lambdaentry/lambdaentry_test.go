@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +284,72 @@ func newService(t *testing.T) *invoke.Service {
 	}
 	follow := drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 	return invoke.New(invoke.Config{Wait: 5 * time.Second, AllowedIDs: []string{"*"}, Follow: follow}, dr)
+}
+
+// TestDeferrerFailsFast: a hand-off is bounded by Timeout and sent once, so a slow or failing
+// Lambda API neither makes Slack wait past its 3 s nor queues the same job twice.
+func TestDeferrerFailsFast(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		answer  func(w http.ResponseWriter, r *http.Request)
+		wantErr error // besides any error
+	}{
+		{
+			name:    "slow Lambda API",
+			timeout: 100 * time.Millisecond,
+			answer:  func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+			wantErr: context.DeadlineExceeded,
+		},
+		{
+			// Timeout is generous: the SDK's default retries, with their backoff, fit in it.
+			name:    "Lambda API error",
+			timeout: 10 * time.Second,
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Amzn-Errortype", "ServiceException")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				io.WriteString(w, `{"Type":"Service","message":"internal failure"}`)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			requests := 0
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				requests++
+				mu.Unlock()
+				// Read to the end, so the server watches the connection and cancels r.Context()
+				// when the client hangs up.
+				io.Copy(io.Discard, r.Body)
+				tt.answer(w, r)
+			}))
+			t.Cleanup(api.Close)
+			d := &Deferrer[testJob]{
+				FunctionName: "stack-pause", Key: NewJobKey("signing-secret"), Region: "eu-west-1",
+				Endpoint: api.URL, Timeout: tt.timeout,
+				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", ""),
+			}
+			// Backstop, so an unbounded Defer fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := d.Defer(ctx, testJob{Kind: "pause", ID: drsim.SeedRunning})
+			elapsed := time.Since(start)
+
+			if err == nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("Defer: got %v; want an error wrapping %v", err, tt.wantErr)
+			}
+			if limit := tt.timeout + time.Second; elapsed > limit {
+				t.Errorf("Defer took %v; want at most %v", elapsed, limit)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if requests != 1 {
+				t.Errorf("got %d requests to the Lambda API; want 1", requests)
+			}
+		})
+	}
 }

@@ -338,6 +338,11 @@ func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, wai
 	switch {
 	case err == nil && !out.Posted && out.Initial == drapi.StatusStopped:
 		headline = fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", code(job.ID))
+	case err == nil && !out.Posted && out.Attempts > 0:
+		// Our POST was refused because another pause (another instance, a replayed click) got
+		// there first: the DR is paused once, as asked.
+		headline = fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
+			code(job.ID), esc(string(out.Status)))
 	case err == nil && !out.Posted:
 		headline = fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
 			code(job.ID), esc(string(out.Initial)), esc(string(out.Status)))

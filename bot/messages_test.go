@@ -92,6 +92,8 @@ func TestGolden(t *testing.T) {
 		{"final_stopped", finalMessage(goldenJob(), goldenOutcome(), nil, 10*time.Minute, false)},
 		{"final_already_stopped", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopped,
 			Status: drapi.StatusStopped, RequestID: "req-0003"}, nil, 10*time.Minute, false)},
+		{"final_another_pause_first", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning,
+			Status: drapi.StatusStopped, Attempts: 1, RequestID: "req-3"}, nil, 10*time.Minute, false)},
 		{"final_already_stopping", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopping,
 			Status: drapi.StatusStopped, RequestID: "req-0004", Elapsed: 9 * time.Second}, nil, 10*time.Minute, false)},
 		{"final_not_found", finalMessage(goldenJob(), failed,

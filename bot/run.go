@@ -87,6 +87,9 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 	case err != nil:
 		msg = finalMessage(job, out, err, b.cfg.Wait, false)
 		event, outcome = "failed", errorOutcome(err)
+	case !out.Posted && out.Attempts > 0:
+		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
+		event, outcome = "noop", "another_pause_first"
 	case !out.Posted:
 		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
 		event, outcome = "noop", "already_"+string(out.Initial)

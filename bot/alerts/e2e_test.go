@@ -205,8 +205,11 @@ func TestEndToEndAutoPauseFollowedToStopped(t *testing.T) {
 	}
 }
 
-// TestEndToEndDuplicateAcrossInstances: two instances (two Lambda containers) get the same alert.
-// Their dedup caches are separate, so the DR status check is what keeps it to one pause.
+// TestEndToEndDuplicateAcrossInstances: two instances (two Lambda containers) get the same alert,
+// the second after the first pause has started, as a repeat or a second Alertmanager of an HA
+// pair sends it. Their dedup caches are separate, so the DR status check is what keeps it to one
+// pause. Two instances acting at the same instant can each send one, and DWS refuses the second:
+// pkg/drapi's TestPauseAndFollow covers how that refusal is reported.
 func TestEndToEndDuplicateAcrossInstances(t *testing.T) {
 	sim := startSim(t)
 	sl := newLocalSlack(t)

@@ -62,7 +62,7 @@ const (
 	// dedupTTL, so within one instance a replay is either remembered or refused; SMN's retry
 	// schedule is not documented, so a tighter window could drop a real alarm.
 	smnWindow = dedupTTL
-	dedupSize     = 4096
+	dedupSize = 4096
 )
 
 // Handler serves the alert routes. It is safe for concurrent use.

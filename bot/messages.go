@@ -137,7 +137,8 @@ func esc(s string) string { return mrkdwnEscaper.Replace(s) }
 
 // truncate shortens s to at most n runes, marking the cut.
 func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	// No string has more runes than bytes: most messages never need counting.
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)

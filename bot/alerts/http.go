@@ -28,6 +28,22 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, source string, 
 	writeJSON(w, status, b)
 }
 
+// admit is the gate every alert route opens with: POST only, and only while the route's
+// credential is configured (disabled, it answers 403 naming what is missing). It reports
+// whether the request may go on; when not, it has answered.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, source string, enabled bool, missing string) bool {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reject(w, r, source, http.StatusMethodNotAllowed, "only POST")
+		return false
+	}
+	if !enabled {
+		h.reject(w, r, source, http.StatusForbidden, "route disabled: no "+missing+" configured")
+		return false
+	}
+	return true
+}
+
 // answer runs the decision under the answer budget, logs it and answers the sender: 200 once a
 // decision is made, 503 when Actions failed and nothing reached Slack, so a retry is safe.
 func (h *Handler) answer(ctx context.Context, w http.ResponseWriter, b batch) {

@@ -95,13 +95,7 @@ func ParseSMNMap(s string) (map[string]string, error) {
 func (h *Handler) SMN() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceSMN
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			h.reject(w, r, source, http.StatusMethodNotAllowed, "only POST")
-			return
-		}
-		if len(h.topics) == 0 {
-			h.reject(w, r, source, http.StatusForbidden, "route disabled: no SMN topics configured")
+		if !h.admit(w, r, source, len(h.topics) > 0, "SMN topics") {
 			return
 		}
 		if t := r.Header.Get(headerSMNTopicURN); t != "" && !h.topics[t] {

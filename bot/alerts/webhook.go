@@ -54,13 +54,7 @@ const (
 func (h *Handler) Alertmanager() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceAlertmanager
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			h.reject(w, r, source, http.StatusMethodNotAllowed, "only POST")
-			return
-		}
-		if h.cfg.AlertToken == "" {
-			h.reject(w, r, source, http.StatusForbidden, "route disabled: no alert token configured")
+		if !h.admit(w, r, source, h.cfg.AlertToken != "", "alert token") {
 			return
 		}
 		if !bearerMatches(r.Header.Get("Authorization"), h.cfg.AlertToken) {
@@ -80,13 +74,7 @@ func (h *Handler) Alertmanager() http.Handler {
 func (h *Handler) Grafana() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceGrafana
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			h.reject(w, r, source, http.StatusMethodNotAllowed, "only POST")
-			return
-		}
-		if h.cfg.GrafanaSecret == "" {
-			h.reject(w, r, source, http.StatusForbidden, "route disabled: no grafana secret configured")
+		if !h.admit(w, r, source, h.cfg.GrafanaSecret != "", "grafana secret") {
 			return
 		}
 		sig, err := hex.DecodeString(r.Header.Get(headerGrafanaSignature))

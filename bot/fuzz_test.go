@@ -261,17 +261,7 @@ func FuzzCommands(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ts, sig string) {
 		for _, fb := range bots {
-			fb.reset()
-			w := httptest.NewRecorder()
-			fb.bot.Commands().ServeHTTP(w, fuzzRequest("/slack/commands", body, ts, sig))
-			checkUnsigned(t, w, body)
-			fb.effects().checkNone(t, "unsigned command")
-
-			fb.reset()
-			w = httptest.NewRecorder()
-			fb.bot.Commands().ServeHTTP(w, signedFuzzRequest("/slack/commands", body))
-			checkSigned(t, w, body)
-			e := fb.effects()
+			w, e := fb.serveTwice(t, fb.bot.Commands(), "/slack/commands", body, ts, sig, "command")
 			e.checkIDs(t, "signed command")
 			e.checkAuthorized(t, "signed command", false)
 			if e.posts != 0 {
@@ -298,17 +288,7 @@ func FuzzInteractions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ts, sig string) {
 		for i, fb := range bots {
-			fb.reset()
-			w := httptest.NewRecorder()
-			fb.bot.Interactions().ServeHTTP(w, fuzzRequest("/slack/interactions", body, ts, sig))
-			checkUnsigned(t, w, body)
-			fb.effects().checkNone(t, "unsigned click")
-
-			fb.reset()
-			w = httptest.NewRecorder()
-			fb.bot.Interactions().ServeHTTP(w, signedFuzzRequest("/slack/interactions", body))
-			checkSigned(t, w, body)
-			e := fb.effects()
+			_, e := fb.serveTwice(t, fb.bot.Interactions(), "/slack/interactions", body, ts, sig, "click")
 			e.checkIDs(t, "signed click")
 			e.checkAuthorized(t, "signed click", i == 1)
 			if len(e.jobs) > 1 {
@@ -316,6 +296,23 @@ func FuzzInteractions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// serveTwice serves body to h with the fuzzed signature headers, where it must have no effect,
+// then signed with the test secret; it returns the signed answer and what it did.
+func (fb *fuzzBot) serveTwice(t *testing.T, h http.Handler, path string, body []byte, ts, sig, what string) (*httptest.ResponseRecorder, fuzzEffects) {
+	t.Helper()
+	fb.reset()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, fuzzRequest(path, body, ts, sig))
+	checkUnsigned(t, w, body)
+	fb.effects().checkNone(t, "unsigned "+what)
+
+	fb.reset()
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, signedFuzzRequest(path, body))
+	checkSigned(t, w, body)
+	return w, fb.effects()
 }
 
 // signedFuzzRequest signs body now, with the test secret, as Slack would.

@@ -69,6 +69,15 @@ func startHTTP(t *testing.T, env []string) *httpServer {
 // post sends a POST with the given headers and returns the status and body.
 func post(t *testing.T, url, contentType string, body []byte, header http.Header) (int, []byte) {
 	t.Helper()
+	resp := send(t, url, contentType, body, header)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// send sends a POST with the given headers; the caller reads and closes the answer.
+func send(t *testing.T, url, contentType string, body []byte, header http.Header) *http.Response {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +90,7 @@ func post(t *testing.T, url, contentType string, body []byte, header http.Header
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return resp
 }
 
 // slackHeaders signs body as Slack would, now.

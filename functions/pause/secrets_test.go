@@ -197,24 +197,13 @@ func checkDRWire(t *testing.T, reqs []wireRequest) {
 // headers included, and returns its status and body.
 func postNoLeak(t *testing.T, url, contentType string, body []byte, header http.Header) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
-	}
+	resp := send(t, url, contentType, body, header)
 	defer resp.Body.Close()
 	dump, err := httputil.DumpResponse(resp, true)
 	if err != nil {
 		t.Fatalf("POST %s: read answer: %v", url, err)
 	}
-	checkNoCanary(t, "the answer to POST "+req.URL.Path, string(dump))
+	checkNoCanary(t, "the answer to POST "+resp.Request.URL.Path, string(dump))
 	b, _ := io.ReadAll(resp.Body) // DumpResponse left a copy of the body in place
 	return resp.StatusCode, b
 }

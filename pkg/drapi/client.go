@@ -16,18 +16,26 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/dws-dr/drpause/pkg/aksk"
 )
 
 // DefaultUserAgent is sent, and signed, when Config.UserAgent is empty.
 const DefaultUserAgent = "drpause/1"
 
 const (
-	headerRequestID = "X-Request-Id"
+	headerProjectID     = "X-Project-Id"
+	headerSecurityToken = "X-Security-Token"
+	headerRequestID     = "X-Request-Id"
 
 	maxErrorBody   = 64 << 10 // error answers are short JSON; anything longer is not worth reading
 	maxSuccessBody = 4 << 20  // a list of every DR task of a project fits many times over
 	maxDrain       = 64 << 10 // past this, closing the connection is cheaper than reading on
 )
+
+// Credentials are the access key pair the client signs with. They redact themselves when
+// formatted, logged or encoded as JSON.
+type Credentials = aksk.Credentials
 
 // Config describes one project's DWS endpoint and the credentials to call it with.
 type Config struct {
@@ -451,7 +459,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, ou
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	Sign(req, nil, c.creds, c.now())
+	aksk.Sign(req, nil, c.creds, c.now())
 
 	resp, err := c.hc.Do(req)
 	if err != nil {

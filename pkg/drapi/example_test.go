@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dws-dr/drpause/pkg/aksk"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -57,7 +58,7 @@ func fakeDWS(id string) http.Handler {
 	status, polls := drapi.StatusRunning, 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret := func(ak string) (string, bool) { return "SK", ak == "AK" }
-		if _, err := drapi.Verify(r, nil, secret); err != nil {
+		if _, err := aksk.Verify(r, nil, secret); err != nil {
 			http.Error(w, `{"error_code":"APIGW.0301","error_msg":"signature rejected"}`, http.StatusUnauthorized)
 			return
 		}

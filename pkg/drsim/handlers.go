@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dws-dr/drpause/pkg/aksk"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -72,10 +73,10 @@ func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request) string {
 	if err != nil {
 		return "request body unreadable or too large"
 	}
-	if _, err := drapi.Verify(r, body, s.secretFor); err != nil {
+	if _, err := aksk.Verify(r, body, s.secretFor); err != nil {
 		return "verify aksk signature fail"
 	}
-	date, err := time.Parse(drapi.DateLayout, r.Header.Get("X-Sdk-Date"))
+	date, err := time.Parse(aksk.DateLayout, r.Header.Get("X-Sdk-Date"))
 	if err != nil {
 		return "x-sdk-date missing or invalid"
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/pkg/aksk"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -105,7 +106,7 @@ func (h *harness) try(method, path string, edit, afterSign func(r *http.Request)
 	if edit != nil {
 		edit(r)
 	}
-	drapi.Sign(r, nil, h.creds, h.clock.Now().Add(h.skew))
+	aksk.Sign(r, nil, h.creds, h.clock.Now().Add(h.skew))
 	if afterSign != nil {
 		afterSign(r)
 	}
@@ -629,7 +630,7 @@ func TestDelayHonoursCancellation(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Header.Set("X-Project-Id", drsim.ProjectID)
-	drapi.Sign(r, nil, h.creds, h.clock.Now())
+	aksk.Sign(r, nil, h.creds, h.clock.Now())
 	if _, err := h.srv.Client().Do(r); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v; want context.DeadlineExceeded", err)
 	}

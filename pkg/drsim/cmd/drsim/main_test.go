@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/aksk"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -71,7 +71,7 @@ func TestRunServesSeededTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Header.Set("X-Project-Id", drsim.ProjectID)
-	drapi.Sign(r, nil, drsim.LocalCredentials(), time.Now())
+	aksk.Sign(r, nil, drsim.LocalCredentials(), time.Now())
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,27 @@
-package drapi
+package aksk
 
 import (
 	"encoding/json"
 	"log/slog"
 )
+
+// Credentials are an access key pair, optionally temporary (with a security token).
+// They format as redacted text, so a Credentials value logged or printed by mistake leaks nothing.
+type Credentials struct {
+	AccessKey string
+	SecretKey string
+	// SecurityToken comes with temporary credentials. Sign does not send it: the caller sets it
+	// as the X-Security-Token header before signing, so that it is signed too, as the SDK does.
+	SecurityToken string
+}
+
+// String redacts the secret parts.
+func (c Credentials) String() string {
+	return "aksk.Credentials{AccessKey:" + c.AccessKey + ", SecretKey:[redacted]}"
+}
+
+// GoString redacts the secret parts for %#v too.
+func (c Credentials) GoString() string { return c.String() }
 
 // LogValue redacts the secret parts for log/slog, whose JSON handler would otherwise marshal
 // every field.

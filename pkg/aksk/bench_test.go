@@ -1,11 +1,11 @@
-package drapi_test
+package aksk_test
 
 import (
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/aksk"
 )
 
 // benchPauseRequest is a pause POST with the headers the client sets before signing.
@@ -23,11 +23,11 @@ func benchPauseRequest(b *testing.B) *http.Request {
 	return r
 }
 
-var benchCreds = drapi.Credentials{AccessKey: "AK1234567890", SecretKey: "SK0987654321"}
+var benchCreds = aksk.Credentials{AccessKey: "AK1234567890", SecretKey: "SK0987654321"}
 
 func benchSecret(ak string) (string, bool) { return benchCreds.SecretKey, ak == benchCreds.AccessKey }
 
-// BenchmarkSign signs one pause request, as every DR API call does. Signing the same request
+// BenchmarkSign signs one pause request, as every DR API call does in package drapi. Signing the same request
 // again replaces X-Sdk-Date and Authorization, and Authorization is never signed, so every
 // iteration does the same work.
 func BenchmarkSign(b *testing.B) {
@@ -35,20 +35,20 @@ func BenchmarkSign(b *testing.B) {
 	now := time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		drapi.Sign(r, nil, benchCreds, now)
+		aksk.Sign(r, nil, benchCreds, now)
 	}
-	if _, err := drapi.Verify(r, nil, benchSecret); err != nil {
+	if _, err := aksk.Verify(r, nil, benchSecret); err != nil {
 		b.Fatalf("Verify after the loop: %v", err)
 	}
 }
 
-// BenchmarkVerify checks the signature of a signed pause request, as the simulator does.
+// BenchmarkVerify checks the signature of a signed pause request, as the DR API simulator does.
 func BenchmarkVerify(b *testing.B) {
 	r := benchPauseRequest(b)
-	drapi.Sign(r, nil, benchCreds, time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC))
+	aksk.Sign(r, nil, benchCreds, time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := drapi.Verify(r, nil, benchSecret); err != nil {
+		if _, err := aksk.Verify(r, nil, benchSecret); err != nil {
 			b.Fatalf("Verify: %v", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package drapi
+package aksk
 
 import (
 	"crypto/hmac"
@@ -18,34 +18,16 @@ const Algorithm = "SDK-HMAC-SHA256"
 // DateLayout is the format of the X-Sdk-Date header.
 const DateLayout = "20060102T150405Z"
 
-const (
-	headerDate          = "X-Sdk-Date"
-	headerProjectID     = "X-Project-Id"
-	headerSecurityToken = "X-Security-Token"
-)
+const headerDate = "X-Sdk-Date"
 
-// emptyBodyHash is the hex SHA-256 of no bytes, the payload hash of every GET and of the pause POST.
+// emptyBodyHash is the hex SHA-256 of no bytes, the payload hash of every request without a body.
 const emptyBodyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// Credentials are an access key pair, optionally temporary (with a security token).
-// They format as redacted text, so a Credentials value logged or printed by mistake leaks nothing.
-type Credentials struct {
-	AccessKey     string
-	SecretKey     string
-	SecurityToken string
-}
-
-// String redacts the secret parts.
-func (c Credentials) String() string {
-	return "drapi.Credentials{AccessKey:" + c.AccessKey + ", SecretKey:[redacted]}"
-}
-
-// GoString redacts the secret parts for %#v too.
-func (c Credentials) GoString() string { return c.String() }
-
-// Sign adds X-Sdk-Date and the SDK-HMAC-SHA256 Authorization header to r, signing every header
-// already set on r (see signedHeaderNames), the path, the query and body.
-// Headers that should be signed, such as X-Project-Id and X-Security-Token, must be set first.
+// Sign adds X-Sdk-Date and the SDK-HMAC-SHA256 Authorization header to r, signing the method,
+// the path, the query, body and every header already set on r except Authorization, Content-Type
+// and names holding an underscore, as the official SDKs do. Headers that should be signed, such
+// as X-Project-Id and X-Security-Token, must be set first. Body is the payload r sends; Sign
+// hashes it and leaves r.Body unread.
 func Sign(r *http.Request, body []byte, c Credentials, now time.Time) {
 	r.Header.Set(headerDate, now.UTC().Format(DateLayout))
 	names := signedHeaderNames(r.Header)
@@ -54,7 +36,7 @@ func Sign(r *http.Request, body []byte, c Credentials, now time.Time) {
 }
 
 // ErrBadSignature is returned by Verify for any request whose signature does not check out.
-var ErrBadSignature = errors.New("drapi: bad signature")
+var ErrBadSignature = errors.New("aksk: bad signature")
 
 // Verify checks r's Authorization header the way the API gateway does: it parses the access key,
 // the signed header list and the signature, looks the secret key up with secretFor, and recomputes

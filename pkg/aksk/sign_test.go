@@ -1,4 +1,4 @@
-package drapi
+package aksk
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The four vectors of shared/reference/dws-dr-api.md, each checked there against the official SDK.
+// The four vectors of shared/reference/dws-dr-api.md (section 5), each checked there against the official SDK.
 func TestSignVectors(t *testing.T) {
 	sdkDate := func(s string) time.Time {
 		tm, err := time.Parse(DateLayout, s)

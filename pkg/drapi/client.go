@@ -7,15 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/dws-dr/drpause/pkg/aksk"
 )
@@ -79,64 +76,6 @@ type Client struct {
 	wait           func(ctx context.Context, d time.Duration) error
 }
 
-// defaultHTTPClient is shared by every Client built without Config.HTTPClient, so connections
-// (and TLS sessions) survive from one call, and one warm function invocation, to the next.
-var defaultHTTPClient = &http.Client{
-	Transport: newTransport(nil),
-	// A redirect would carry X-Security-Token to wherever it points; DWS never redirects.
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
-// newTransport returns the transport of defaultHTTPClient; tests pass a TLS config that trusts
-// their server, to check that this very transport keeps connections alive.
-func newTransport(tlsConfig *tls.Config) *http.Transport {
-	if tlsConfig == nil {
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	return &http.Transport{
-		// Like http.DefaultTransport: functions behind an egress proxy need it.
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 15 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-	}
-}
-
-// validProjectID keeps the project id a single, plain path segment: 1 to 64 of A-Za-z0-9_-.
-func validProjectID(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(isLowerAlnum(c) || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// validRegion keeps a region a plain sequence of DNS labels joined by single hyphens
-// (cn-north-4), so it cannot change the endpoint's host.
-func validRegion(s string) bool {
-	if s == "" || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLowerAlnum(c) && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
-
 // New checks cfg and returns a Client. It needs a project id, both keys, and a region or an
 // endpoint; it refuses endpoints a signed request should not go to (see Config.Endpoint).
 func New(cfg Config) (*Client, error) {
@@ -176,6 +115,35 @@ func New(cfg Config) (*Client, error) {
 	}
 	return c, nil
 }
+
+// validProjectID keeps the project id a single, plain path segment: 1 to 64 of A-Za-z0-9_-.
+func validProjectID(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isLowerAlnum(c) || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRegion keeps a region a plain sequence of DNS labels joined by single hyphens
+// (cn-north-4), so it cannot change the endpoint's host.
+func validRegion(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLowerAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
 // endpointFor derives the DWS endpoint of a region.
 func endpointFor(region string) string {
@@ -230,210 +198,32 @@ func isLoopback(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Get returns the detail of DR task id (ShowDisasterDetail).
-func (c *Client) Get(ctx context.Context, id string) (*Detail, error) {
-	d, _, err := c.get(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("get disaster recovery %.64q: %w", id, err)
-	}
-	return d, nil
+// defaultHTTPClient is shared by every Client built without Config.HTTPClient, so connections
+// (and TLS sessions) survive from one call, and one warm function invocation, to the next.
+var defaultHTTPClient = &http.Client{
+	Transport: newTransport(nil),
+	// A redirect would carry X-Security-Token to wherever it points; DWS never redirects.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// get is Get that also returns the answer's X-Request-Id, for Outcome.
-func (c *Client) get(ctx context.Context, id string) (*Detail, string, error) {
-	if err := ValidateID(id); err != nil {
-		return nil, "", err
+// newTransport returns the transport of defaultHTTPClient; tests pass a TLS config that trusts
+// their server, to check that this very transport keeps connections alive.
+func newTransport(tlsConfig *tls.Config) *http.Transport {
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	var body struct {
-		DR *Detail `json:"disaster_recovery"`
-	}
-	reqID, err := c.retryGET(ctx, c.drPath(id), nil, &body)
-	if err != nil {
-		return nil, reqID, err
-	}
-	if body.DR == nil {
-		return nil, reqID, fmt.Errorf("%w: no disaster_recovery object", errMalformed)
-	}
-	return body.DR, reqID, nil
-}
-
-// List returns the project's DR tasks matching f (ListDisasterRecover).
-func (c *Client) List(ctx context.Context, f ListFilter) ([]Summary, error) {
-	q := url.Values{}
-	for _, p := range []struct{ key, val string }{
-		{"id", f.ID},
-		{"primary_cluster_id", f.PrimaryClusterID},
-		{"standby_cluster_id", f.StandbyClusterID},
-	} {
-		if p.val == "" {
-			continue
-		}
-		// Cluster ids are UUIDs too; refusing anything else keeps odd input off the wire.
-		if err := ValidateID(p.val); err != nil {
-			return nil, fmt.Errorf("list disaster recoveries: %s %.64q: %w", p.key, p.val, err)
-		}
-		q.Set(p.key, p.val)
-	}
-	var body struct {
-		// The documented key is singular although it holds an array.
-		DR []Summary `json:"disaster_recovery"`
-	}
-	if _, err := c.retryGET(ctx, "/v2/"+c.projectID+"/disaster-recoveries", q, &body); err != nil {
-		return nil, fmt.Errorf("list disaster recoveries: %w", err)
-	}
-	return body.DR, nil
-}
-
-// Pause sends the stop request for DR task id (PauseDisasterRecovery) and returns the id in the
-// answer. A 200 means DWS accepted the request; the task then moves to stopping and stopped.
-//
-// Pause is never sent twice blindly. After throttling it is sent again, a bounded number of
-// times. After an ambiguous failure (a timeout, a reset connection, a 5xx or an unreadable 2xx)
-// the status is read back: if the task is stopping or stopped the pause took effect and Pause
-// returns id; otherwise it returns the original error.
-func (c *Client) Pause(ctx context.Context, id string) (string, error) {
-	r, err := c.pause(ctx, id)
-	if err != nil {
-		return "", fmt.Errorf("pause disaster recovery %.64q: %w", id, err)
-	}
-	return r.id, nil
-}
-
-// pauseResult is what one Pause observed, for Outcome.
-type pauseResult struct {
-	id        string // the id the answer named, or the DR id when the status was read back
-	requestID string // X-Request-Id of the last POST
-	attempts  int    // POSTs sent
-	status    Status // the status read back after an ambiguous failure; empty otherwise
-}
-
-func (c *Client) pause(ctx context.Context, id string) (pauseResult, error) {
-	var r pauseResult
-	if err := ValidateID(id); err != nil {
-		return r, err
-	}
-	for {
-		var body struct {
-			DR struct {
-				ID string `json:"id"`
-			} `json:"disaster_recovery"`
-		}
-		r.attempts++
-		reqID, err := c.send(ctx, http.MethodPost, c.drPath(id)+"/pause", nil, &body)
-		r.requestID = reqID
-		if err == nil && body.DR.ID == "" {
-			err = fmt.Errorf("%w: no disaster_recovery id", errMalformed)
-		}
-		if err == nil {
-			r.id = body.DR.ID
-			return r, nil
-		}
-		if e := (*Error)(nil); errors.As(err, &e) {
-			r.requestID = e.RequestID
-		}
-		// A throttled call never reached DWS, so sending it again is safe.
-		if errors.Is(err, ErrThrottled) && r.attempts < c.maxAttempts && ctx.Err() == nil {
-			if c.waitToRetry(ctx, r.attempts, err) == nil {
-				continue
-			}
-		}
-		if !ambiguous(err) || ctx.Err() != nil {
-			return r, withAttempts(err, r.attempts)
-		}
-		d, _, gerr := c.get(ctx, id)
-		if gerr != nil || d.Status != StatusStopping && d.Status != StatusStopped {
-			return r, withAttempts(err, r.attempts)
-		}
-		r.id, r.status = id, d.Status
-		return r, nil
-	}
-}
-
-// drPath is the path of one DR task; id must have passed ValidateID.
-func (c *Client) drPath(id string) string {
-	return "/v2/" + c.projectID + "/disaster-recovery/" + id
-}
-
-// errMalformed marks a 2xx answer whose body is not what the API documents. After a pause it
-// leaves open whether the pause took effect.
-var errMalformed = errors.New("malformed response")
-
-// transient reports whether err may go away by itself: throttling, a 5xx, or a transport failure.
-func transient(err error) bool {
-	if errors.Is(err, ErrThrottled) {
-		return true
-	}
-	if e := (*Error)(nil); errors.As(err, &e) {
-		return e.HTTPStatus >= 500
-	}
-	return !errors.Is(err, errMalformed)
-}
-
-// ambiguous reports whether a failed POST may have taken effect all the same.
-func ambiguous(err error) bool {
-	if errors.Is(err, ErrThrottled) {
-		return false
-	}
-	if e := (*Error)(nil); errors.As(err, &e) {
-		return e.HTTPStatus >= 500
-	}
-	// A transport failure, or a 2xx that could not be read: the request may have been acted on.
-	return true
-}
-
-// retryGET sends a GET until it succeeds, fails for good, runs out of attempts or of context.
-func (c *Client) retryGET(ctx context.Context, path string, q url.Values, out any) (string, error) {
-	for attempt := 1; ; attempt++ {
-		reqID, err := c.send(ctx, http.MethodGet, path, q, out)
-		if err == nil {
-			return reqID, nil
-		}
-		if !transient(err) || attempt >= c.maxAttempts || ctx.Err() != nil ||
-			c.waitToRetry(ctx, attempt, err) != nil {
-			return reqID, withAttempts(err, attempt)
-		}
-	}
-}
-
-// withAttempts records on err how many sends it took.
-func withAttempts(err error, n int) error {
-	if e := (*Error)(nil); errors.As(err, &e) {
-		e.Attempts = n
-		return err
-	}
-	if n > 1 {
-		return fmt.Errorf("after %d attempts: %w", n, err)
-	}
-	return err
-}
-
-// waitToRetry waits before attempt+1: the server's Retry-After when it sent one, else a capped
-// exponential backoff with jitter, so clients throttled together do not come back together.
-// It returns an error, without waiting, when the context would end first.
-func (c *Client) waitToRetry(ctx context.Context, attempt int, err error) error {
-	d := c.backoffBase << min(attempt-1, 16)
-	if d > c.backoffMax || d <= 0 {
-		d = c.backoffMax
-	}
-	d = d/2 + rand.N(d/2+1)
-	if e := (*Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 {
-		d = min(e.RetryAfter, c.retryAfterMax)
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return context.DeadlineExceeded
-	}
-	return c.wait(ctx, d)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+	return &http.Transport{
+		// Like http.DefaultTransport: functions behind an egress proxy need it.
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 15 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
 	}
 }
 
@@ -490,101 +280,4 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, ou
 func drainClose(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 	_ = body.Close()
-}
-
-// Caps of the text fields of an error answer. maxMessage leaves room for an HTML error page's
-// gist; DWS codes ("APIG.0308") and request ids (32 hex digits) are far shorter than theirs.
-const (
-	maxMessage   = 512
-	maxCode      = 64
-	maxRequestID = 128
-)
-
-// newError builds the *Error of a non-2xx answer. Like the SDK it reads error_code and error_msg,
-// then code and message, then a nested {"error": {"code", "message"}}, then takes the raw body.
-//
-// Every text field comes from outside (DWS, a gateway, or whatever answered) and ends up in
-// logs and Slack messages, so each is made showable; fuzzing found error_msg and the request
-// id passed through uncapped, with newlines and invalid UTF-8.
-func newError(resp *http.Response, body []byte, now time.Time) *Error {
-	e := parseError(resp, body, now)
-	e.Code = showable(e.Code, maxCode)
-	e.Message = showable(e.Message, maxMessage)
-	e.RequestID = showable(e.RequestID, maxRequestID)
-	return e
-}
-
-// parseError is newError before its text fields are made showable.
-func parseError(resp *http.Response, body []byte, now time.Time) *Error {
-	e := &Error{
-		HTTPStatus: resp.StatusCode,
-		RequestID:  resp.Header.Get(headerRequestID),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) == nil {
-		if e.RequestID == "" {
-			e.RequestID = jsonString(fields["request_id"])
-		}
-		var nested map[string]json.RawMessage
-		switch {
-		case jsonString(fields["error_code"]) != "":
-			e.Code, e.Message = jsonString(fields["error_code"]), jsonString(fields["error_msg"])
-		case jsonString(fields["code"]) != "":
-			e.Code, e.Message = jsonString(fields["code"]), jsonString(fields["message"])
-		case json.Unmarshal(fields["error"], &nested) == nil && jsonString(nested["code"]) != "":
-			e.Code, e.Message = jsonString(nested["code"]), jsonString(nested["message"])
-		}
-		if e.Code != "" {
-			return e
-		}
-	}
-	e.Message = string(body)
-	return e
-}
-
-// jsonString reads a JSON string, or a number as its text; anything else reads as "".
-func jsonString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
-}
-
-// showable makes outside text fit to show: valid UTF-8, one line without control characters (a
-// newline could forge a log line or a line of a Slack message), trimmed, and cut after max bytes
-// with "..." marking the cut.
-func showable(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "..."
-	}
-	return s
-}
-
-// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

@@ -1,9 +1,13 @@
 package drapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sentinels to test errors with errors.Is.
@@ -19,6 +23,10 @@ var (
 	// ErrStatusNotAllowed: the DR task's status does not allow the operation.
 	ErrStatusNotAllowed = errors.New("drapi: status does not allow this operation")
 )
+
+// errMalformed marks a 2xx answer whose body is not what the API documents. After a pause it
+// leaves open whether the pause took effect.
+var errMalformed = errors.New("malformed response")
 
 // Error is an error answer of the DWS API.
 type Error struct {
@@ -80,3 +88,85 @@ func (e *StatusError) Error() string {
 }
 
 func (e *StatusError) Is(target error) bool { return target == ErrStatusNotAllowed }
+
+// Caps of the text fields of an error answer. maxMessage leaves room for an HTML error page's
+// gist; DWS codes ("APIG.0308") and request ids (32 hex digits) are far shorter than theirs.
+const (
+	maxMessage   = 512
+	maxCode      = 64
+	maxRequestID = 128
+)
+
+// newError builds the *Error of a non-2xx answer. Like the SDK it reads error_code and error_msg,
+// then code and message, then a nested {"error": {"code", "message"}}, then takes the raw body.
+//
+// Every text field comes from outside (DWS, a gateway, or whatever answered) and ends up in
+// logs and Slack messages, so each is made showable: any of them may be long, span lines or be
+// invalid UTF-8 (testdata/fuzz/FuzzNewError keeps such answers).
+func newError(resp *http.Response, body []byte, now time.Time) *Error {
+	e := parseError(resp, body, now)
+	e.Code = showable(e.Code, maxCode)
+	e.Message = showable(e.Message, maxMessage)
+	e.RequestID = showable(e.RequestID, maxRequestID)
+	return e
+}
+
+// parseError is newError before its text fields are made showable.
+func parseError(resp *http.Response, body []byte, now time.Time) *Error {
+	e := &Error{
+		HTTPStatus: resp.StatusCode,
+		RequestID:  resp.Header.Get(headerRequestID),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		if e.RequestID == "" {
+			e.RequestID = jsonString(fields["request_id"])
+		}
+		var nested map[string]json.RawMessage
+		switch {
+		case jsonString(fields["error_code"]) != "":
+			e.Code, e.Message = jsonString(fields["error_code"]), jsonString(fields["error_msg"])
+		case jsonString(fields["code"]) != "":
+			e.Code, e.Message = jsonString(fields["code"]), jsonString(fields["message"])
+		case json.Unmarshal(fields["error"], &nested) == nil && jsonString(nested["code"]) != "":
+			e.Code, e.Message = jsonString(nested["code"]), jsonString(nested["message"])
+		}
+		if e.Code != "" {
+			return e
+		}
+	}
+	e.Message = string(body)
+	return e
+}
+
+// jsonString reads a JSON string, or a number as its text; anything else reads as "".
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// showable makes outside text fit to show: valid UTF-8, one line without control characters (a
+// newline could forge a log line or a line of a Slack message), trimmed, and cut after max bytes
+// with "..." marking the cut.
+func showable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return s
+}

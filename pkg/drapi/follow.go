@@ -84,14 +84,7 @@ func (f *follower) pause(ctx context.Context) error {
 	}
 	// The status changed since it was read, or DWS sees it differently: name the one it has now.
 	if errors.Is(err, ErrStatusNotAllowed) {
-		if d, _, gerr := f.c.get(ctx, f.id); gerr == nil {
-			f.observe(d.Status)
-			// Another pause got there first; the DR is on its way to where it was asked to go.
-			if d.Status == StatusStopping || d.Status == StatusStopped {
-				return nil
-			}
-			return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
-		}
+		return f.readBackRefusedPause(ctx, err)
 	}
 	return fmt.Errorf("pause disaster recovery %.64q: %w", f.id, err)
 }

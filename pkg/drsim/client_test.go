@@ -99,12 +99,21 @@ func TestClientPauseFromEveryStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {
-			srv, c := startClient(t, drsim.Options{StoppingFor: 5 * time.Millisecond})
+			// The simulator's clock moves only when the client has seen stopping, so a DR set to
+			// stopping is read as stopping however slowly the machine runs.
+			clk := &clock{now: time.Now()}
+			srv, c := startClient(t, drsim.Options{Now: clk.Now})
 			id := drsim.SeedRunning
 			if err := srv.Sim.SetStatus(id, tt.status); err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.PauseAndFollow(testContext(t, 5*time.Second), id, fastFollow)
+			opt := fastFollow
+			opt.OnStatus = func(s drapi.Status) {
+				if s == drapi.StatusStopping {
+					clk.Advance(drsim.DefaultTransition)
+				}
+			}
+			out, err := c.PauseAndFollow(testContext(t, 5*time.Second), id, opt)
 
 			if got := srv.Sim.Count(drsim.RoutePause); got != tt.wantPosts {
 				t.Errorf("pause POSTs: got %d; want %d", got, tt.wantPosts)

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
 // slackMessage is a message as Slack takes it in a slash command answer and on response_url.
@@ -328,56 +329,26 @@ func progressMessage(job Job, status drapi.Status, elapsed time.Duration) slackM
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
-// finalMessage reports how a pause ended. err is PauseAndFollow's error; waitReached tells a
-// DR_WAIT deadline from other errors.
-func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, waitReached bool) slackMessage {
-	// An API answer below 500 (a refusal, throttling) says what happened even when DR_WAIT ran
-	// out meanwhile.
-	var apiErr *drapi.Error
-	refused := errors.As(err, &apiErr) && apiErr.HTTPStatus < 500
-	var headline string
-	switch {
-	case err == nil && !out.Posted && out.Initial == drapi.StatusStopped:
-		headline = fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", code(job.ID))
-	case err == nil && !out.Posted && out.Attempts > 0:
-		// Our POST was refused because another pause (another instance, a replayed click) got
-		// there first: the DR is paused once, as asked.
-		headline = fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
-			code(job.ID), esc(string(out.Status)))
-	case err == nil && !out.Posted:
-		headline = fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
-			code(job.ID), esc(string(out.Initial)), esc(string(out.Status)))
-	case err == nil:
-		headline = fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", code(job.ID), esc(string(out.Status)))
-	case waitReached && !refused && out.Posted:
-		headline = fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
-			code(job.ID), esc(string(orStatus(out.Status, "unknown"))), wait, job.ID)
-	case waitReached && !refused && out.Attempts > 0:
-		// The POST went out and its answer never came: DWS may have acted on it.
-		headline = fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
-			code(job.ID), wait, job.ID)
-	case waitReached && !refused && out.Initial == drapi.StatusStopping:
-		headline = fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
-			code(job.ID), esc(string(orStatus(out.Status, "unknown"))), wait, job.ID)
-	case waitReached && !refused:
-		headline = fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
-			wait, code(job.ID), job.ID)
-	default:
-		headline = fmt.Sprintf(":x: Pause of DR %s failed: %s", code(job.ID), describeError(err))
+// finalMessage reports how a pause ended, as r says. wait is DR_WAIT, which the headline names
+// when it ran out.
+func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
+	if r.Kind == drresult.KindInterrupted {
+		return interruptedMessage(job, r)
 	}
+	headline := resultHeadline(job.ID, r, wait)
 	pairs := []string{
 		"DR id", code(job.ID),
-		"Pause id (from the API)", orNone(out.PauseID),
-		"Final status", esc(string(orStatus(out.Status, "unknown"))),
-		"Took", formatDuration(out.Elapsed),
+		"Pause id (from the API)", orNone(r.OpID),
+		"Final status", esc(string(orStatus(r.Status, "unknown"))),
+		"Took", formatDuration(r.Elapsed),
 		"Requested by", who(job.Requester, job.AlertSource, job.AlertTitle),
 		"Approved by", approver(job),
 	}
-	if apiErr != nil {
-		pairs = append(pairs, "DWS error", code(orUnknown(apiErr.Code))+" "+esc(truncate(apiErr.Message, 500)))
+	if r.DWSHTTPStatus != 0 {
+		pairs = append(pairs, "DWS error", code(orUnknown(r.DWSCode))+" "+esc(truncate(r.DWSMessage, 500)))
 	}
-	if reqID := requestID(out, err); reqID != "" {
-		pairs = append(pairs, "X-Request-Id", code(reqID))
+	if r.RequestID != "" {
+		pairs = append(pairs, "X-Request-Id", code(r.RequestID))
 	}
 	return slackMessage{
 		ResponseType:    inChannel,
@@ -387,13 +358,49 @@ func finalMessage(job Job, out drapi.Outcome, err error, wait time.Duration, wai
 	}
 }
 
-func interruptedMessage(job Job, out drapi.Outcome, last drapi.Status) slackMessage {
+// resultHeadline says in one line how the pause of DR id ended.
+func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
+	status := esc(string(orStatus(r.Status, "unknown")))
+	switch r.Kind {
+	case drresult.KindAlreadyDone:
+		return fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", code(id))
+	case drresult.KindOtherFirst:
+		// Our POST was refused because another pause (another instance, a replayed click) got
+		// there first: the DR is paused once, as asked.
+		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
+			code(id), esc(string(r.Status)))
+	case drresult.KindAlreadyInProgress:
+		return fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
+			code(id), esc(string(r.Initial)), esc(string(r.Status)))
+	case drresult.KindDone:
+		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", code(id), esc(string(r.Status)))
+	case drresult.KindAccepted:
+		return fmt.Sprintf(":white_check_mark: The pause of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
+			code(id), status, id)
+	case drresult.KindNotFinished:
+		return fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
+			code(id), status, wait, id)
+	case drresult.KindUnconfirmed:
+		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
+			code(id), wait, id)
+	case drresult.KindInProgressAtWait:
+		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
+			code(id), status, wait, id)
+	case drresult.KindNotSent:
+		return fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
+			wait, code(id), id)
+	default:
+		return fmt.Sprintf(":x: Pause of DR %s failed: %s", code(id), describeFailure(r))
+	}
+}
+
+func interruptedMessage(job Job, r drresult.Result) slackMessage {
 	done := "the pause request had not been sent"
-	if out.Posted || out.PauseID != "" {
-		done = "the pause request was accepted (pause id " + code(orUnknown(out.PauseID)) + ")"
+	if r.Posted || r.OpID != "" {
+		done = "the pause request was accepted (pause id " + code(orUnknown(r.OpID)) + ")"
 	}
 	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
-		code(job.ID), requestedBy(job), done, esc(string(orStatus(last, "unknown"))), job.ID)
+		code(job.ID), requestedBy(job), done, esc(string(orStatus(r.Status, "unknown"))), job.ID)
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
@@ -432,42 +439,30 @@ func orStatus(s drapi.Status, fallback string) drapi.Status {
 	return s
 }
 
-func requestID(out drapi.Outcome, err error) string {
-	if apiErr, ok := errors.AsType[*drapi.Error](err); ok && apiErr.RequestID != "" {
-		return apiErr.RequestID
-	}
-	return out.RequestID
-}
-
-// describeError says in an on-call engineer's words what went wrong with a DR API call. It
-// never repeats raw bodies: only drapi's typed fields.
-func describeError(err error) string {
-	apiErr, _ := errors.AsType[*drapi.Error](err)
-	statusErr, _ := errors.AsType[*drapi.StatusError](err)
-	switch {
-	case errors.Is(err, drapi.ErrInvalidID):
+// describeFailure says in an on-call engineer's words what went wrong with a DR API call. It
+// never repeats raw bodies: only drapi's typed fields, as r holds them.
+func describeFailure(r drresult.Result) string {
+	switch r.Kind {
+	case drresult.KindInvalidID:
 		return "the id is not a DR id (want a lowercase UUID)."
-	case errors.Is(err, drapi.ErrNotFound):
+	case drresult.KindNotFound:
 		return "DR task not found in this project. Check the id with `/dr list`."
-	case statusErr != nil && statusErr.Op == "follow":
-		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", esc(string(statusErr.Status)))
-	case statusErr != nil:
-		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", esc(string(statusErr.Status)))
-	case errors.Is(err, drapi.ErrThrottled):
-		attempts := 1
-		if apiErr != nil && apiErr.Attempts > 0 {
-			attempts = apiErr.Attempts
-		}
-		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", attempts, plural(attempts, "try", "tries"))
-	case errors.Is(err, drapi.ErrAuth):
+	case drresult.KindDRFailed:
+		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", esc(string(r.BadStatus)))
+	case drresult.KindWrongStatus:
+		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", esc(string(r.BadStatus)))
+	case drresult.KindThrottled:
+		tries := max(r.Tries, 1)
+		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", tries, plural(tries, "try", "tries"))
+	case drresult.KindAuthRejected:
 		return "the DWS API rejected the credentials (AK/SK, token, or the IAM permission dws:cluster:pauseDisasterRecovery)."
-	case errors.Is(err, drapi.ErrStatusNotAllowed):
+	case drresult.KindStatusNotAllowed:
 		return "the DWS API refused: the DR's status does not allow a pause."
-	case apiErr != nil && apiErr.HTTPStatus >= 500:
-		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", apiErr.HTTPStatus)
-	case apiErr != nil:
-		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", apiErr.HTTPStatus)
-	default:
+	case drresult.KindAPIFailed:
+		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", r.DWSHTTPStatus)
+	case drresult.KindRefused:
+		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", r.DWSHTTPStatus)
+	default: // unreachable, or a call that got no answer in its own time
 		return "could not reach the DWS API, or got an unreadable answer. The pause may or may not have been accepted: check with `/dr status`."
 	}
 }
@@ -479,13 +474,14 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func lookupErrorMessage(id string, err error) slackMessage {
-	text := fmt.Sprintf(":x: Could not look up DR %s: %s", code(id), describeError(err))
-	if id == "" {
-		text = ":x: Could not list the DR tasks: " + describeError(err)
+// lookupErrorMessage reports a failed lookup of DR r.ID, or of the list when r.ID is empty.
+func lookupErrorMessage(r drresult.Result) slackMessage {
+	text := fmt.Sprintf(":x: Could not look up DR %s: %s", code(r.ID), describeFailure(r))
+	if r.ID == "" {
+		text = ":x: Could not list the DR tasks: " + describeFailure(r)
 	}
-	if apiErr, ok := errors.AsType[*drapi.Error](err); ok && apiErr.RequestID != "" {
-		text += " (X-Request-Id " + code(apiErr.RequestID) + ")"
+	if r.RequestID != "" {
+		text += " (X-Request-Id " + code(r.RequestID) + ")"
 	}
 	return simple(ephemeral, text)
 }

@@ -133,8 +133,8 @@ func (k buttonKey) open(s string) (buttonValue, error) {
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// esc makes text from outside (DR names, alert labels) safe inside mrkdwn: no mentions, no links.
-func esc(s string) string { return mrkdwnEscaper.Replace(s) }
+// escapeMrkdwn makes text from outside (DR names, alert labels) safe inside mrkdwn: no mentions, no links.
+func escapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
 
 // truncate shortens s to at most n runes, marking the cut.
 func truncate(s string, n int) string {
@@ -169,13 +169,13 @@ func contextLine(text string) *slack.ContextBlock {
 	return slack.NewContextBlock("", mrkdwn(text))
 }
 
-func simple(responseType, text string) slackMessage {
+func textMessage(responseType, text string) slackMessage {
 	return slackMessage{ResponseType: responseType, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
 func mention(user string) string { return "<@" + user + ">" }
 
-func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+func codeSpan(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
 
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
@@ -193,13 +193,13 @@ func orUnknown(s string) string {
 	return s
 }
 
-// who names the asking party: a Slack user, or the alert that proposed the pause.
-func who(user, alertSource, alertTitle string) string {
+// askedBy names the asking party: a Slack user, or the alert that proposed the pause.
+func askedBy(user, alertSource, alertTitle string) string {
 	if user != "" {
 		return mention(user)
 	}
 	if alertSource != "" {
-		return fmt.Sprintf("alert *%s* (%s)", esc(truncate(alertTitle, 200)), esc(alertSource))
+		return fmt.Sprintf("alert *%s* (%s)", escapeMrkdwn(truncate(alertTitle, 200)), escapeMrkdwn(alertSource))
 	}
 	return "unknown"
 }
@@ -214,16 +214,17 @@ func helpMessage(command string) slackMessage {
 		"• `%[1]s status <id>`: status, name and both clusters of DR <id>\n"+
 		"• `%[1]s list`: the project's DR tasks\n"+
 		"• `%[1]s help`: this message\n"+
-		"Ids are UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.", esc(command))
-	return simple(ephemeral, text)
+		"Ids are UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.", escapeMrkdwn(command))
+	return textMessage(ephemeral, text)
 }
 
 func invalidIDMessage(arg string) slackMessage {
 	if arg == "" {
-		return simple(ephemeral, "Which DR? Give its id, e.g. `/dr pause e59d6b86-9072-46eb-a996-13f8b44994c1`.")
+		return textMessage(ephemeral, "Which DR? Give its id, e.g. `/dr pause e59d6b86-9072-46eb-a996-13f8b44994c1`.")
 	}
-	return simple(ephemeral, fmt.Sprintf("%s is not a DR id: ids are lowercase UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.",
-		code(truncate(arg, 100))))
+	return textMessage(ephemeral, fmt.Sprintf("%s is not a DR id: ids are lowercase UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.",
+		codeSpan(truncate(arg, 100))))
+
 }
 
 func refusalMessage(r *refusal) slackMessage {
@@ -231,20 +232,20 @@ func refusalMessage(r *refusal) slackMessage {
 	switch r.reason {
 	case "user":
 		text = fmt.Sprintf("Not allowed: user %s (%s) is not in %s. An admin can add this id to %s.",
-			mention(r.subject), code(r.subject), code(r.setting), code(r.setting))
+			mention(r.subject), codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
 	case "channel":
 		text = fmt.Sprintf("Not allowed in this channel: channel %s is not in %s. An admin can add this id to %s.",
-			code(r.subject), code(r.setting), code(r.setting))
+			codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
 	case "id":
 		text = fmt.Sprintf("Not allowed: DR %s is not in %s. An admin can add this id to %s.",
-			code(r.subject), code(r.setting), code(r.setting))
+			codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
 	case "four_eyes":
 		text = fmt.Sprintf("Four-eyes rule (%s): %s asked for this pause, so someone else from %s must approve it.",
-			code(r.setting), mention(r.subject), code("DR_ALLOWED_USERS"))
+			codeSpan(r.setting), mention(r.subject), codeSpan("DR_ALLOWED_USERS"))
 	default:
 		text = "Not allowed."
 	}
-	return simple(ephemeral, text)
+	return textMessage(ephemeral, text)
 }
 
 // card describes a pause awaiting its click.
@@ -262,7 +263,7 @@ func cardMessage(c card, key buttonKey) slackMessage {
 	if c.Detail != nil {
 		name, status = orUnknown(c.Detail.Name), orUnknown(string(c.Detail.Status))
 	}
-	text := fmt.Sprintf("%s asks to pause DR %s", mention(c.Requester), code(c.ID))
+	text := fmt.Sprintf("%s asks to pause DR %s", mention(c.Requester), codeSpan(c.ID))
 	approve := "Any allowed user can approve."
 	if c.FourEyes {
 		approve = fmt.Sprintf("Someone other than %s must approve (four-eyes).", mention(c.Requester))
@@ -274,7 +275,7 @@ func cardMessage(c card, key buttonKey) slackMessage {
 		Blocks: []slack.Block{
 			slack.NewHeaderBlock(plain("Pause DR replication?", 150)),
 			section(text + ". Pausing stops replication to the standby until someone starts it again."),
-			fields("DR id", code(c.ID), "Name", esc(truncate(name, 200)), "Status", esc(status),
+			fields("DR id", codeSpan(c.ID), "Name", escapeMrkdwn(truncate(name, 200)), "Status", escapeMrkdwn(status),
 				"Requested", formatTime(c.RequestedAt)),
 			pauseButtons(v, name, key),
 			contextLine(approve),
@@ -302,13 +303,13 @@ func actionsBlockID(id string) string { return "dr_actions:" + id }
 
 func cancelledMessage(id, requester, canceller string, at time.Time) slackMessage {
 	text := fmt.Sprintf("Pause of DR %s cancelled by %s at %s (asked by %s). Nothing was sent to the DR API.",
-		code(id), mention(canceller), formatTime(at), requester)
+		codeSpan(id), mention(canceller), formatTime(at), requester)
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
 // requestedBy names who asked for and who approved the pause of job.
 func requestedBy(job Job) string {
-	s := "requested by " + who(job.Requester, job.AlertSource, job.AlertTitle)
+	s := "requested by " + askedBy(job.Requester, job.AlertSource, job.AlertTitle)
 	if job.Approver != "" {
 		s += ", approved by " + mention(job.Approver)
 	} else if job.AlertSource != "" {
@@ -319,13 +320,13 @@ func requestedBy(job Job) string {
 
 func pausingMessage(job Job, wait time.Duration) slackMessage {
 	text := fmt.Sprintf(":hourglass_flowing_sand: Pausing DR %s: %s. Following it until it is stopped (up to %s).",
-		code(job.ID), requestedBy(job), wait)
+		codeSpan(job.ID), requestedBy(job), wait)
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
 func progressMessage(job Job, status drapi.Status, elapsed time.Duration) slackMessage {
 	text := fmt.Sprintf(":hourglass_flowing_sand: Pausing DR %s: status *%s* after %s; %s.",
-		code(job.ID), esc(string(status)), formatDuration(elapsed), requestedBy(job))
+		codeSpan(job.ID), escapeMrkdwn(string(status)), formatDuration(elapsed), requestedBy(job))
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
@@ -337,18 +338,18 @@ func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
 	}
 	headline := resultHeadline(job.ID, r, wait)
 	pairs := []string{
-		"DR id", code(job.ID),
+		"DR id", codeSpan(job.ID),
 		"Pause id (from the API)", orNone(r.OpID),
-		"Final status", esc(string(orStatus(r.Status, "unknown"))),
+		"Final status", escapeMrkdwn(string(orStatus(r.Status, "unknown"))),
 		"Took", formatDuration(r.Elapsed),
-		"Requested by", who(job.Requester, job.AlertSource, job.AlertTitle),
+		"Requested by", askedBy(job.Requester, job.AlertSource, job.AlertTitle),
 		"Approved by", approver(job),
 	}
 	if r.DWSHTTPStatus != 0 {
-		pairs = append(pairs, "DWS error", code(orUnknown(r.DWSCode))+" "+esc(truncate(r.DWSMessage, 500)))
+		pairs = append(pairs, "DWS error", codeSpan(orUnknown(r.DWSCode))+" "+escapeMrkdwn(truncate(r.DWSMessage, 500)))
 	}
 	if r.RequestID != "" {
-		pairs = append(pairs, "X-Request-Id", code(r.RequestID))
+		pairs = append(pairs, "X-Request-Id", codeSpan(r.RequestID))
 	}
 	return slackMessage{
 		ResponseType:    inChannel,
@@ -360,47 +361,47 @@ func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
 
 // resultHeadline says in one line how the pause of DR id ended.
 func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
-	status := esc(string(orStatus(r.Status, "unknown")))
+	status := escapeMrkdwn(string(orStatus(r.Status, "unknown")))
 	switch r.Kind {
 	case drresult.KindAlreadyDone:
-		return fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", code(id))
+		return fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", codeSpan(id))
 	case drresult.KindOtherFirst:
 		// Our POST was refused because another pause (another instance, a replayed click) got
 		// there first: the DR is paused once, as asked.
 		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
-			code(id), esc(string(r.Status)))
+			codeSpan(id), escapeMrkdwn(string(r.Status)))
 	case drresult.KindAlreadyInProgress:
 		return fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
-			code(id), esc(string(r.Initial)), esc(string(r.Status)))
+			codeSpan(id), escapeMrkdwn(string(r.Initial)), escapeMrkdwn(string(r.Status)))
 	case drresult.KindDone:
-		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", code(id), esc(string(r.Status)))
+		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", codeSpan(id), escapeMrkdwn(string(r.Status)))
 	case drresult.KindAccepted:
 		return fmt.Sprintf(":white_check_mark: The pause of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
-			code(id), status, id)
+			codeSpan(id), status, id)
 	case drresult.KindNotFinished:
 		return fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
-			code(id), status, wait, id)
+			codeSpan(id), status, wait, id)
 	case drresult.KindUnconfirmed:
 		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
-			code(id), wait, id)
+			codeSpan(id), wait, id)
 	case drresult.KindInProgressAtWait:
 		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
-			code(id), status, wait, id)
+			codeSpan(id), status, wait, id)
 	case drresult.KindNotSent:
 		return fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
-			wait, code(id), id)
+			wait, codeSpan(id), id)
 	default:
-		return fmt.Sprintf(":x: Pause of DR %s failed: %s", code(id), describeFailure(r))
+		return fmt.Sprintf(":x: Pause of DR %s failed: %s", codeSpan(id), describeFailure(r))
 	}
 }
 
 func interruptedMessage(job Job, r drresult.Result) slackMessage {
 	done := "the pause request had not been sent"
 	if r.Posted || r.OpID != "" {
-		done = "the pause request was accepted (pause id " + code(orUnknown(r.OpID)) + ")"
+		done = "the pause request was accepted (pause id " + codeSpan(orUnknown(r.OpID)) + ")"
 	}
 	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
-		code(job.ID), requestedBy(job), done, esc(string(orStatus(r.Status, "unknown"))), job.ID)
+		codeSpan(job.ID), requestedBy(job), done, escapeMrkdwn(string(orStatus(r.Status, "unknown"))), job.ID)
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
@@ -410,7 +411,7 @@ func interruptedLookupMessage(job Job) slackMessage {
 	if job.Kind == JobDryRun {
 		text = fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr pause %s --dry-run` again.", job.ID)
 	}
-	m := simple(ephemeral, text)
+	m := textMessage(ephemeral, text)
 	m.ReplaceOriginal = true
 	return m
 }
@@ -429,7 +430,7 @@ func orNone(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return code(s)
+	return codeSpan(s)
 }
 
 func orStatus(s drapi.Status, fallback string) drapi.Status {
@@ -448,9 +449,9 @@ func describeFailure(r drresult.Result) string {
 	case drresult.KindNotFound:
 		return "DR task not found in this project. Check the id with `/dr list`."
 	case drresult.KindDRFailed:
-		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", esc(string(r.BadStatus)))
+		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", escapeMrkdwn(string(r.BadStatus)))
 	case drresult.KindWrongStatus:
-		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", esc(string(r.BadStatus)))
+		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", escapeMrkdwn(string(r.BadStatus)))
 	case drresult.KindThrottled:
 		tries := max(r.Tries, 1)
 		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", tries, plural(tries, "try", "tries"))
@@ -476,27 +477,28 @@ func plural(n int, one, many string) string {
 
 // lookupErrorMessage reports a failed lookup of DR r.ID, or of the list when r.ID is empty.
 func lookupErrorMessage(r drresult.Result) slackMessage {
-	text := fmt.Sprintf(":x: Could not look up DR %s: %s", code(r.ID), describeFailure(r))
+	text := fmt.Sprintf(":x: Could not look up DR %s: %s", codeSpan(r.ID), describeFailure(r))
 	if r.ID == "" {
 		text = ":x: Could not list the DR tasks: " + describeFailure(r)
 	}
 	if r.RequestID != "" {
-		text += " (X-Request-Id " + code(r.RequestID) + ")"
+		text += " (X-Request-Id " + codeSpan(r.RequestID) + ")"
 	}
-	return simple(ephemeral, text)
+	return textMessage(ephemeral, text)
 }
 
 func alreadyMessage(id string, status drapi.Status) slackMessage {
-	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no pause sent.", code(id), esc(string(status)))
+	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no pause sent.", codeSpan(id), escapeMrkdwn(string(status)))
 	if status == drapi.StatusStopping {
-		text = fmt.Sprintf("DR %s is already being paused (status *stopping*): no second pause sent. Follow it with `/dr status %s`.", code(id), id)
+		text = fmt.Sprintf("DR %s is already being paused (status *stopping*): no second pause sent. Follow it with `/dr status %s`.", codeSpan(id), id)
 	}
-	return simple(ephemeral, text)
+	return textMessage(ephemeral, text)
 }
 
 func notPausableMessage(id string, status drapi.Status) slackMessage {
-	return simple(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
-		code(id), esc(string(status))))
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
+		codeSpan(id), escapeMrkdwn(string(status))))
+
 }
 
 func inFlightMessage(id, by string) slackMessage {
@@ -504,7 +506,7 @@ func inFlightMessage(id, by string) slackMessage {
 	if by != "" {
 		holder = mention(by)
 	}
-	return simple(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", code(id), holder))
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", codeSpan(id), holder))
 }
 
 // cancelTooLateMessage answers a Cancel that lost the race to a Pause: the card stays, since
@@ -514,42 +516,42 @@ func cancelTooLateMessage(id, by string) slackMessage {
 	if by != "" {
 		holder = mention(by)
 	}
-	return simple(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", code(id), holder))
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", codeSpan(id), holder))
 }
 
 func badButtonMessage() slackMessage {
-	return simple(ephemeral, "This button was not made by this app, or was changed: nothing done.")
+	return textMessage(ephemeral, "This button was not made by this app, or was changed: nothing done.")
 }
 
 func invalidButtonMessage() slackMessage {
-	return simple(ephemeral, "This button does not name a valid DR: nothing done.")
+	return textMessage(ephemeral, "This button does not name a valid DR: nothing done.")
 }
 
 func expiredMessage(id string, age time.Duration) slackMessage {
-	return simple(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr pause %s` again.", formatDuration(age), id))
+	return textMessage(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr pause %s` again.", formatDuration(age), id))
 }
 
 // handOffFailedMessage replaces a card that already said "Pausing" when the job could not be
 // started after all, so the channel is not left believing a pause is under way.
 func handOffFailedMessage(job Job) slackMessage {
 	text := fmt.Sprintf(":x: Could not start the pause of DR %s (%s): the bot cannot take new work right now. "+
-		"Nothing was sent to the DR API. Try again in a minute: `/dr pause %s`.", code(job.ID), requestedBy(job), job.ID)
+		"Nothing was sent to the DR API. Try again in a minute: `/dr pause %s`.", codeSpan(job.ID), requestedBy(job), job.ID)
 	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
 func workingMessage(what string) slackMessage {
-	return simple(ephemeral, fmt.Sprintf(":hourglass_flowing_sand: Working on it… the DR API is slow; the %s will follow here.", what))
+	return textMessage(ephemeral, fmt.Sprintf(":hourglass_flowing_sand: Working on it… the DR API is slow; the %s will follow here.", what))
 }
 
 func unavailableMessage() slackMessage {
-	return simple(ephemeral, ":x: The bot cannot take new work right now (shutting down or busy). Try again in a minute.")
+	return textMessage(ephemeral, ":x: The bot cannot take new work right now (shutting down or busy). Try again in a minute.")
 }
 
 func statusMessage(d *drapi.Detail) slackMessage {
-	text := fmt.Sprintf("DR %s (%s) is *%s*", code(d.ID), esc(truncate(orUnknown(d.Name), 200)), esc(orUnknown(string(d.Status))))
+	text := fmt.Sprintf("DR %s (%s) is *%s*", codeSpan(d.ID), escapeMrkdwn(truncate(orUnknown(d.Name), 200)), escapeMrkdwn(orUnknown(string(d.Status))))
 	cluster := func(c drapi.Cluster) string {
 		return fmt.Sprintf("%s\nregion %s, status %s\nlast success %s",
-			esc(truncate(orUnknown(c.Name), 200)), esc(orUnknown(c.Region)), esc(orUnknown(c.Status)), esc(orUnknown(c.LastSuccessTime)))
+			escapeMrkdwn(truncate(orUnknown(c.Name), 200)), escapeMrkdwn(orUnknown(c.Region)), escapeMrkdwn(orUnknown(c.Status)), escapeMrkdwn(orUnknown(c.LastSuccessTime)))
 	}
 	return slackMessage{
 		ResponseType: ephemeral,
@@ -557,8 +559,8 @@ func statusMessage(d *drapi.Detail) slackMessage {
 		Blocks: []slack.Block{
 			section(text),
 			fields("Primary cluster", cluster(d.Primary), "Standby cluster", cluster(d.Standby),
-				"Type", esc(orUnknown(d.DRType)), "Sync period", esc(orUnknown(d.SyncPeriod)),
-				"Started", esc(orUnknown(d.StartTime))),
+				"Type", escapeMrkdwn(orUnknown(d.DRType)), "Sync period", escapeMrkdwn(orUnknown(d.SyncPeriod)),
+				"Started", escapeMrkdwn(orUnknown(d.StartTime))),
 		},
 	}
 }
@@ -567,7 +569,7 @@ func statusMessage(d *drapi.Detail) slackMessage {
 // and stops well before the 50-block limit.
 func listMessage(items []drapi.Summary) slackMessage {
 	if len(items) == 0 {
-		return simple(ephemeral, "No DR tasks in this project.")
+		return textMessage(ephemeral, "No DR tasks in this project.")
 	}
 	sorted := append([]drapi.Summary(nil), items...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
@@ -576,7 +578,7 @@ func listMessage(items []drapi.Summary) slackMessage {
 	var sb strings.Builder
 	shown := 0
 	for _, s := range sorted {
-		line := fmt.Sprintf("• %s %s: *%s*\n", code(s.ID), esc(truncate(orUnknown(s.Name), 100)), esc(orUnknown(string(s.Status))))
+		line := fmt.Sprintf("• %s %s: *%s*\n", codeSpan(s.ID), escapeMrkdwn(truncate(orUnknown(s.Name), 100)), escapeMrkdwn(orUnknown(string(s.Status))))
 		if sb.Len()+len(line) > maxSectionText {
 			if len(blocks) == maxBlocks-2 {
 				break
@@ -613,7 +615,7 @@ func dryRunMessage(d dryRun) slackMessage {
 	case status == drapi.StatusStopped || status == drapi.StatusStopping:
 		outcome = fmt.Sprintf("nothing: it is already %s, so no pause would be sent.", status)
 	case !status.Pausable():
-		outcome = fmt.Sprintf("nothing: status %s does not allow a pause (needs running or stop_failed).", esc(string(status)))
+		outcome = fmt.Sprintf("nothing: status %s does not allow a pause (needs running or stop_failed).", escapeMrkdwn(string(status)))
 	case d.Confirm && d.FourEyes:
 		outcome = fmt.Sprintf("a card in this channel; after a click by an allowed user other than %s, the pause is sent and followed until stopped.", mention(d.User))
 	case d.Confirm:
@@ -622,13 +624,13 @@ func dryRunMessage(d dryRun) slackMessage {
 		outcome = "the pause is sent at once (DR_CONFIRM is off) and followed until stopped."
 	}
 	text := fmt.Sprintf("Dry run, nothing sent. DR %s (%s) is *%s*. You (%s) may pause it from channel %s. `/dr pause %s` would give %s",
-		code(d.ID), esc(truncate(orUnknown(d.Detail.Name), 200)), esc(orUnknown(string(status))), mention(d.User), code(d.Channel), d.ID, outcome)
-	return simple(ephemeral, text)
+		codeSpan(d.ID), escapeMrkdwn(truncate(orUnknown(d.Detail.Name), 200)), escapeMrkdwn(orUnknown(string(status))), mention(d.User), codeSpan(d.Channel), d.ID, outcome)
+	return textMessage(ephemeral, text)
 }
 
 // alertCardMessage is one approval card for an alert's proposal, with a pair of buttons per DR.
 func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
-	text := fmt.Sprintf("The %s proposes pausing %d DR %s", who("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
+	text := fmt.Sprintf("The %s proposes pausing %d DR %s", askedBy("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Pause DR replication? (alert)", 150)),
 		section(text + ". Pausing stops replication to the standby until someone starts it again."),
@@ -640,7 +642,7 @@ func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
 		}
 		// Both cut short so that, even escaped and MACed, the value stays under Slack's 2000.
 		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: truncate(p.Source, 50), AlertTitle: truncate(p.Title, 200)}
-		blocks = append(blocks, section("DR "+code(id)), pauseButtons(v, "from alert", key))
+		blocks = append(blocks, section("DR "+codeSpan(id)), pauseButtons(v, "from alert", key))
 	}
 	blocks = append(blocks, contextLine("Any allowed user can approve. Requested "+formatTime(at)+"."))
 	return slackMessage{Text: text, Blocks: blocks}
@@ -649,10 +651,10 @@ func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
 func alertAutoMessage(p Proposal, at time.Time) slackMessage {
 	ids := make([]string, len(p.IDs))
 	for i, id := range p.IDs {
-		ids[i] = code(id)
+		ids[i] = codeSpan(id)
 	}
 	text := fmt.Sprintf(":rotating_light: The %s fired: pausing DR %s automatically (DR_ALERT_AUTO), %s.",
-		who("", p.Source, p.Title), strings.Join(ids, ", "), formatTime(at))
+		askedBy("", p.Source, p.Title), strings.Join(ids, ", "), formatTime(at))
 	blocks := []slack.Block{section(text)}
 	blocks = append(blocks, alertContext(p)...)
 	if len(p.IDs) > 1 {
@@ -672,7 +674,7 @@ func alertContext(p Proposal) []slack.Block {
 		sort.Strings(keys)
 		var sb strings.Builder
 		for _, k := range keys {
-			fmt.Fprintf(&sb, "%s=%s  ", esc(truncate(k, 100)), esc(truncate(p.Labels[k], 200)))
+			fmt.Fprintf(&sb, "%s=%s  ", escapeMrkdwn(truncate(k, 100)), escapeMrkdwn(truncate(p.Labels[k], 200)))
 		}
 		blocks = append(blocks, contextLine(strings.TrimSpace(sb.String())))
 	}
@@ -682,7 +684,7 @@ func alertContext(p Proposal) []slack.Block {
 			continue
 		}
 		links = append(links, fmt.Sprintf("<%s|%s>", strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(l.URL),
-			esc(strings.NewReplacer("|", "/").Replace(truncate(orUnknown(l.Text), 100)))))
+			escapeMrkdwn(strings.NewReplacer("|", "/").Replace(truncate(orUnknown(l.Text), 100)))))
 	}
 	if len(links) > 0 {
 		blocks = append(blocks, contextLine(strings.Join(links, " · ")))
@@ -692,7 +694,7 @@ func alertContext(p Proposal) []slack.Block {
 		for i, id := range p.Dropped {
 			// Escaped as well: an invalid id is the alert sender's text, and a code span does not
 			// stop Slack from reading <!channel> in it (found by FuzzAlertCard).
-			ids[i] = code(esc(truncate(id, 40)))
+			ids[i] = codeSpan(escapeMrkdwn(truncate(id, 40)))
 		}
 		blocks = append(blocks, contextLine("Not paused, not in DR_ALLOWED_IDS: "+strings.Join(ids, ", ")))
 	}

@@ -93,7 +93,7 @@ func (b *Bot) Notify(ctx context.Context, channel, text string) error {
 		return errors.New("bot: notify: no channel")
 	}
 	// Escaped: the text may quote an alert, which must not mention @channel or hide a link.
-	m := slackMessage{Text: esc(truncate(text, maxSectionText))}
+	m := slackMessage{Text: escapeMrkdwn(truncate(text, maxSectionText))}
 	if _, err := b.postMessage(ctx, channel, "", m); err != nil {
 		return fmt.Errorf("bot: notify: %w", err)
 	}

@@ -10,8 +10,12 @@ import (
 	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
-// slackTimeout bounds one post to Slack from deferred work.
-const slackTimeout = 5 * time.Second
+const (
+	// slackTimeout bounds one post to Slack from deferred work.
+	slackTimeout = 5 * time.Second
+	// reportMargin is the time a pause job keeps after DR_WAIT to send its final message.
+	reportMargin = time.Minute
+)
 
 // Run executes one deferred job and reports its result to Slack. It returns an error only when
 // the job is malformed or its result could not be delivered; DR failures are results.

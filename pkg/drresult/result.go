@@ -147,8 +147,8 @@ func Classify(op Operation, out drapi.Outcome, err error, stop Stop) Result {
 	return r
 }
 
-// ClassifyLookup reads a failed lookup (a status, a list, a dry run) of DR id; id is empty for a
-// list.
+// ClassifyLookup reads the error err of a failed lookup (a status, a list, a dry run) of DR id;
+// id is empty for a list.
 func ClassifyLookup(id string, err error) Result {
 	return Classify(Operation{}, drapi.Outcome{ID: id}, err, NotStopped)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
 // Commands handles POST /slack/commands, the slash command. It answers within the lookup budget
@@ -164,10 +165,12 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 	case slow:
 		c.Lookup = "unknown (DR API slow)"
 	case err != nil:
-		d := b.decisionFor(cmd, "failed", id, errorOutcome(err), start)
+		res := drresult.ClassifyLookup(id, err)
+		event, outcome := res.AuditEvent()
+		d := b.decisionFor(cmd, event, id, outcome, start)
 		d.err = err
 		b.audit(ctx, d)
-		return lookupErrorMessage(id, err)
+		return lookupErrorMessage(res)
 	case detail.Status == drapi.StatusStopping || detail.Status == drapi.StatusStopped:
 		b.audit(ctx, b.decisionFor(cmd, "noop", id, "already_"+string(detail.Status), start))
 		return alreadyMessage(id, detail.Status)

@@ -87,7 +87,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	requestedAt := time.Unix(v.RequestedAt, 0)
-	requester := who(v.Requester, v.AlertSource, v.AlertTitle)
+	requester := askedBy(v.Requester, v.AlertSource, v.AlertTitle)
 	blocks := cb.Message.Blocks.BlockSet
 
 	if act.ActionID == actionCancel {

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -50,6 +51,11 @@ func goldenOutcome() drapi.Outcome {
 func apiError(status int, code, msg string, attempts int) error {
 	return fmt.Errorf("pause disaster recovery %q: %w", goldenID,
 		&drapi.Error{HTTPStatus: status, Code: code, Message: msg, RequestID: "req-err-1", Attempts: attempts})
+}
+
+// pauseResult classifies a pause's ending as runPause does.
+func pauseResult(out drapi.Outcome, err error, stop drresult.Stop) drresult.Result {
+	return drresult.Classify(drresult.Pause, out, err, stop)
 }
 
 func goldenProposal(ids ...string) Proposal {
@@ -89,34 +95,34 @@ func TestGolden(t *testing.T) {
 		{"cancelled", cancelledMessage(goldenID, "<@U1>", "U2", goldenAt)},
 		{"pausing", pausingMessage(goldenJob(), 10*time.Minute)},
 		{"progress", progressMessage(goldenJob(), drapi.StatusStopping, 4*time.Second)},
-		{"final_stopped", finalMessage(goldenJob(), goldenOutcome(), nil, 10*time.Minute, false)},
-		{"final_already_stopped", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopped,
-			Status: drapi.StatusStopped, RequestID: "req-0003"}, nil, 10*time.Minute, false)},
-		{"final_another_pause_first", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning,
-			Status: drapi.StatusStopped, Attempts: 1, RequestID: "req-3"}, nil, 10*time.Minute, false)},
-		{"final_already_stopping", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopping,
-			Status: drapi.StatusStopped, RequestID: "req-0004", Elapsed: 9 * time.Second}, nil, 10*time.Minute, false)},
-		{"final_not_found", finalMessage(goldenJob(), failed,
-			apiError(400, "DWS.10101", "The disaster recovery task does not exist.", 1), 10*time.Minute, false)},
-		{"final_wrong_status", finalMessage(goldenJob(), failed,
-			&drapi.StatusError{ID: goldenID, Op: "pause", Status: drapi.StatusUnstart}, 10*time.Minute, false)},
-		{"final_stop_failed", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
+		{"final_stopped", finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_already_stopped", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopped,
+			Status: drapi.StatusStopped, RequestID: "req-0003"}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_another_pause_first", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning,
+			Status: drapi.StatusStopped, Attempts: 1, RequestID: "req-3"}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_already_stopping", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopping,
+			Status: drapi.StatusStopped, RequestID: "req-0004", Elapsed: 9 * time.Second}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_not_found", finalMessage(goldenJob(), pauseResult(failed,
+			apiError(400, "DWS.10101", "The disaster recovery task does not exist.", 1), drresult.NotStopped), 10*time.Minute)},
+		{"final_wrong_status", finalMessage(goldenJob(), pauseResult(failed,
+			&drapi.StatusError{ID: goldenID, Op: "pause", Status: drapi.StatusUnstart}, drresult.NotStopped), 10*time.Minute)},
+		{"final_stop_failed", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
 			Initial: drapi.StatusRunning, Status: drapi.StatusStopFailed, RequestID: "req-0005", Elapsed: time.Minute},
-			&drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStopFailed}, 10*time.Minute, false)},
-		{"final_throttled", finalMessage(goldenJob(), failed,
-			apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4), 10*time.Minute, false)},
-		{"final_auth", finalMessage(goldenJob(), failed,
-			apiError(401, "APIGW.0301", "Incorrect IAM authentication information.", 1), 10*time.Minute, false)},
-		{"final_server_error", finalMessage(goldenJob(), failed,
-			apiError(500, "DWS.9999", "Internal error.", 1), 10*time.Minute, false)},
-		{"final_network", finalMessage(goldenJob(), failed, errors.New("dial tcp: connection refused"), 10*time.Minute, false)},
-		{"final_wait_reached", finalMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
+			&drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStopFailed}, drresult.NotStopped), 10*time.Minute)},
+		{"final_throttled", finalMessage(goldenJob(), pauseResult(failed,
+			apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4), drresult.NotStopped), 10*time.Minute)},
+		{"final_auth", finalMessage(goldenJob(), pauseResult(failed,
+			apiError(401, "APIGW.0301", "Incorrect IAM authentication information.", 1), drresult.NotStopped), 10*time.Minute)},
+		{"final_server_error", finalMessage(goldenJob(), pauseResult(failed,
+			apiError(500, "DWS.9999", "Internal error.", 1), drresult.NotStopped), 10*time.Minute)},
+		{"final_network", finalMessage(goldenJob(), pauseResult(failed, errors.New("dial tcp: connection refused"), drresult.NotStopped), 10*time.Minute)},
+		{"final_wait_reached", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
 			Initial: drapi.StatusRunning, Status: drapi.StatusStopping, RequestID: "req-0006", Elapsed: 10 * time.Minute},
-			errors.New("follow: still stopping: context deadline exceeded"), 10*time.Minute, true)},
+			errors.New("follow: still stopping: context deadline exceeded"), drresult.WaitReached), 10*time.Minute)},
 		{"final_auto", finalMessage(Job{Kind: JobPause, ID: goldenID, RequestedAt: goldenAt, AlertSource: "grafana",
-			AlertTitle: "Replication lag"}, goldenOutcome(), nil, 10*time.Minute, false)},
-		{"interrupted", interruptedMessage(goldenJob(), drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true},
-			drapi.StatusStopping)},
+			AlertTitle: "Replication lag"}, pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute)},
+		{"interrupted", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
+			Status: drapi.StatusStopping}, nil, drresult.Interrupted), 10*time.Minute)},
 		{"interrupted_lookup", interruptedLookupMessage(Job{Kind: JobStatus, ID: goldenID})},
 		{"already_stopped", alreadyMessage(goldenID, drapi.StatusStopped)},
 		{"already_stopping", alreadyMessage(goldenID, drapi.StatusStopping)},
@@ -127,8 +133,8 @@ func TestGolden(t *testing.T) {
 		{"invalid_button", invalidButtonMessage()},
 		{"expired", expiredMessage(goldenID, 26*time.Hour+3*time.Minute)},
 		{"hand_off_failed", handOffFailedMessage(goldenJob())},
-		{"lookup_error", lookupErrorMessage(goldenID, apiError(403, "APIGW.0301", "Incorrect IAM authentication information.", 1))},
-		{"list_error", lookupErrorMessage("", apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4))},
+		{"lookup_error", lookupErrorMessage(drresult.ClassifyLookup(goldenID, apiError(403, "APIGW.0301", "Incorrect IAM authentication information.", 1)))},
+		{"list_error", lookupErrorMessage(drresult.ClassifyLookup("", apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4)))},
 		{"working", workingMessage("status")},
 		{"unavailable", unavailableMessage()},
 		{"status", statusMessage(goldenDetail())},
@@ -214,73 +220,6 @@ func checkLimits(t *testing.T, msg slackMessage) {
 					textOK("confirm text", btn.Confirm.Text, maxConfirmText)
 				}
 			}
-		}
-	}
-}
-
-func TestButtonValue(t *testing.T) {
-	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix(), AlertSource: "grafana", AlertTitle: "t"}
-	sealed := testKey.seal(v)
-	if n := len(sealed); n >= maxButtonValue {
-		t.Errorf("sealed value is %d bytes; want under %d", n, maxButtonValue)
-	}
-	got, err := testKey.open(sealed)
-	if want := (buttonValue{ID: v.ID, Requester: v.Requester, RequestedAt: v.RequestedAt,
-		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle, MAC: got.MAC}); err != nil || got != want || got.MAC == "" {
-		t.Errorf("round trip: got %+v, %v; want %+v with a MAC", got, err, want)
-	}
-
-	// Every field is covered by the MAC: a value changed in any of them, or re-sealed with
-	// another key, is refused as not the bot's, before its id is even looked at.
-	resealed := func(edit func(*buttonValue)) string {
-		w := v
-		edit(&w)
-		w.MAC = testKey.sum(v) // the MAC of the original value
-		return w.encode()
-	}
-	bad := map[string]string{
-		"empty":               "",
-		"not JSON":            "{",
-		"null":                "null",
-		"no MAC":              v.encode(),
-		"other key":           newButtonKey("another-signing-secret").seal(v),
-		"raw secret key":      buttonKey(testSecret).seal(v),
-		"MAC changed":         strings.Replace(sealed, `"}`, `x"}`, 1),
-		"id changed":          resealed(func(w *buttonValue) { w.ID = goldenID2 }),
-		"by removed":          resealed(func(w *buttonValue) { w.Requester = "" }),
-		"by changed":          resealed(func(w *buttonValue) { w.Requester = "U2" }),
-		"at changed":          resealed(func(w *buttonValue) { w.RequestedAt++ }),
-		"src changed":         resealed(func(w *buttonValue) { w.AlertSource = "smn" }),
-		"title changed":       resealed(func(w *buttonValue) { w.AlertTitle = "u" }),
-		"unsigned hostile id": `{"id":"../../pause"}`,
-	}
-	for name, s := range bad {
-		if _, err := testKey.open(s); !errors.Is(err, errBadButton) {
-			t.Errorf("%s: open(%q): got %v; want errBadButton", name, s, err)
-		}
-	}
-
-	// The exported form is the same value, for tools outside the package.
-	if got, want := ButtonValue(testSecret, goldenID, "U1", goldenAt), testKey.seal(buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix()}); got != want {
-		t.Errorf("ButtonValue: got %s; want %s", got, want)
-	}
-
-	// The worst an alert can do to the length: every character escaped by JSON as \u003c.
-	worst := Proposal{Channel: chanID, Source: strings.Repeat("<", 5000), Title: strings.Repeat("<", 5000), IDs: []string{goldenID}}
-	for _, value := range buttonValues(alertCardMessage(worst, goldenAt, testKey)) {
-		if n := utf8.RuneCountInString(value); n >= maxButtonValue {
-			t.Errorf("alert card button value is %d characters; want under %d", n, maxButtonValue)
-		}
-		if _, err := testKey.open(value); err != nil {
-			t.Errorf("alert card button value does not open: %v", err)
-		}
-	}
-
-	// Behind a valid MAC the id is still validated.
-	for _, id := range []string{"../../pause", strings.ToUpper(goldenID), ""} {
-		s := testKey.seal(buttonValue{ID: id, RequestedAt: 1})
-		if _, err := testKey.open(s); err == nil || errors.Is(err, errBadButton) {
-			t.Errorf("open(%q): got %v; want an invalid id error", s, err)
 		}
 	}
 }

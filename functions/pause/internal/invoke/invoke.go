@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
 // DR is what a one-off pause needs from the DR API; *drapi.Client satisfies it.
@@ -109,7 +110,7 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 	if req.DryRun {
 		d, err := s.dr.Get(ctx, id)
 		if err != nil {
-			return Response{}, fromDR(ctx, err, "")
+			return failure(drresult.Classify(drresult.Pause, drapi.Outcome{ID: id}, err, deadlineStop(ctx)))
 		}
 		return answer(id, d.Status, ""), nil
 	}
@@ -117,12 +118,18 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 		ctx, cancel := context.WithTimeout(ctx, s.wait)
 		defer cancel()
 		out, err := s.dr.PauseAndFollow(ctx, id, s.follow)
-		if err != nil {
-			return Response{}, fromDR(ctx, err, out.RequestID)
-		}
-		return answer(id, out.Status, out.RequestID), nil
+		return render(id, drresult.Classify(drresult.Pause, out, err, deadlineStop(ctx)))
 	}
 	return s.pauseNoWait(ctx, id)
+}
+
+// deadlineStop reads ctx once a call has returned: its deadline passed means the wait ran out.
+// A cancelled request is nobody's answer to read; its error speaks for it.
+func deadlineStop(ctx context.Context) drresult.Stop {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return drresult.WaitReached
+	}
+	return drresult.NotStopped
 }
 
 // pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the
@@ -160,19 +167,28 @@ func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error)
 	if timer != nil {
 		timer.Stop()
 	}
+	stop := deadlineStop(ctx)
 	cause := context.Cause(ctx)
+	unconfirmed := errors.Is(cause, errTimeout) && !out.Posted
 	switch {
-	case err == nil:
-	case errors.Is(cause, errTaken) && (out.Posted || out.Status == drapi.StatusStopping):
-		// Stopping without a POST of ours: found that way, or another pause got there first.
-	case errors.Is(cause, errTimeout) && out.Posted:
-	case errors.Is(cause, errTimeout):
-		return Response{}, &Error{HTTPStatus: http.StatusGatewayTimeout, Code: "timeout", RequestID: out.RequestID,
-			Message: fmt.Sprintf("no confirmation within %s that the pause was taken; check the status before retrying", s.postedWithin)}
-	default:
-		return Response{}, fromDR(ctx, err, out.RequestID)
+	case errors.Is(cause, errTaken), errors.Is(cause, errTimeout) && out.Posted:
+		stop = drresult.Released
+	case unconfirmed:
+		stop = drresult.WaitReached // postedWithin is this call's wait
 	}
-	return answer(id, out.Status, out.RequestID), nil
+	resp, e := render(id, drresult.Classify(drresult.Pause, out, err, stop))
+	if unconfirmed && e != nil && e.HTTPStatus == http.StatusGatewayTimeout {
+		e.Message = fmt.Sprintf("no confirmation within %s that the pause was taken; check the status before retrying", s.postedWithin)
+	}
+	return resp, e
+}
+
+// render answers with r: the status the pause left the DR in, or the error r names.
+func render(id string, r drresult.Result) (Response, *Error) {
+	if r.OK() {
+		return answer(id, r.Status, r.RequestID), nil
+	}
+	return failure(r)
 }
 
 func answer(id string, st drapi.Status, requestID string) Response {
@@ -183,44 +199,13 @@ func answer(id string, st drapi.Status, requestID string) Response {
 	return r
 }
 
-// fromDR maps a DR API error to the answer's status and code. DWS error codes are passed on, as
-// support needs them with the request id.
-func fromDR(ctx context.Context, err error, requestID string) *Error {
-	e := &Error{HTTPStatus: http.StatusBadGateway, Code: "dr_api_error", Message: err.Error(), RequestID: requestID}
-	var apiErr *drapi.Error
-	if errors.As(err, &apiErr) {
-		if apiErr.Code != "" {
-			e.Code = apiErr.Code
-		}
-		if apiErr.RequestID != "" {
-			e.RequestID = apiErr.RequestID
-		}
+// failure is the error answer for r, which did not succeed.
+func failure(r drresult.Result) (Response, *Error) {
+	message := string(r.Kind)
+	if r.Err != nil {
+		message = r.Err.Error()
 	}
-	switch {
-	case errors.Is(err, drapi.ErrInvalidID):
-		e.HTTPStatus, e.Code = http.StatusBadRequest, "invalid_id"
-	case errors.Is(err, drapi.ErrNotFound):
-		e.HTTPStatus = http.StatusNotFound
-		if apiErr == nil || apiErr.Code == "" {
-			e.Code = "not_found"
-		}
-	case errors.Is(err, drapi.ErrStatusNotAllowed):
-		e.HTTPStatus = http.StatusConflict
-		if apiErr == nil || apiErr.Code == "" {
-			e.Code = "status_not_allowed"
-		}
-	case errors.Is(err, drapi.ErrThrottled):
-		e.HTTPStatus = http.StatusTooManyRequests
-		if apiErr == nil || apiErr.Code == "" {
-			e.Code = "throttled"
-		}
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		e.HTTPStatus, e.Code = http.StatusGatewayTimeout, "timeout"
-	case errors.Is(err, drapi.ErrAuth):
-		// The caller's credentials were fine; ours were not: a gateway problem from their side.
-		e.HTTPStatus = http.StatusBadGateway
-	}
-	return e
+	return Response{}, &Error{HTTPStatus: r.HTTPStatus(), Code: r.ErrorCode(), Message: message, RequestID: r.RequestID}
 }
 
 // Handler serves POST /invoke. An empty token disables the route: it answers 403, as the alert

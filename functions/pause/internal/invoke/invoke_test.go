@@ -309,3 +309,39 @@ func TestInvokeNoWaitBound(t *testing.T) {
 		})
 	}
 }
+
+// slowDR answers every pause with err once ctx is done: the wait ran out on that answer.
+type slowDR struct{ err error }
+
+var _ invoke.DR = slowDR{}
+
+func (f slowDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { return nil, f.err }
+func (f slowDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	<-ctx.Done()
+	return drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, Attempts: 1}, f.err
+}
+
+// TestInvokeWaitReached: when DR_WAIT runs out, an answer below 500 says what happened, as it
+// does in Slack and the audit line; without one the answer is 504.
+func TestInvokeWaitReached(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "credentials rejected", err: &drapi.Error{HTTPStatus: 401, Code: "APIGW.0301"}, wantStatus: 502, wantCode: "APIGW.0301"},
+		{name: "throttled", err: &drapi.Error{HTTPStatus: 429, Code: "APIG.0308"}, wantStatus: 429, wantCode: "APIG.0308"},
+		{name: "server error", err: &drapi.Error{HTTPStatus: 503, Code: "DWS.9999"}, wantStatus: 504, wantCode: "timeout"},
+		{name: "no answer", err: fmt.Errorf("pause: %w", context.DeadlineExceeded), wantStatus: 504, wantCode: "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := invoke.New(invoke.Config{Wait: time.Millisecond, AllowedIDs: []string{"*"}}, slowDR{tt.err})
+			_, err := svc.Do(context.Background(), invoke.Request{DisasterRecoveryID: drsim.SeedRunning, Wait: true})
+			if err == nil || err.HTTPStatus != tt.wantStatus || err.Code != tt.wantCode {
+				t.Errorf("got %+v; want %d %s", err, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}

@@ -2,16 +2,20 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
-// slackTimeout bounds one post to Slack from deferred work.
-const slackTimeout = 5 * time.Second
+const (
+	// slackTimeout bounds one post to Slack from deferred work.
+	slackTimeout = 5 * time.Second
+	// reportMargin is the time a pause job keeps after DR_WAIT to send its final message.
+	reportMargin = time.Minute
+)
 
 // Run executes one deferred job and reports its result to Slack. It returns an error only when
 // the job is malformed or its result could not be delivered; DR failures are results.
@@ -72,60 +76,30 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		out.Elapsed = b.now().Sub(start)
 	}
 
+	stop := drresult.NotStopped
+	switch {
+	case ctx.Err() != nil:
+		stop = drresult.Interrupted
+	case waitReached && cutShort:
+		stop = drresult.CutShort
+	case waitReached:
+		stop = drresult.WaitReached
+	}
+	res := drresult.Classify(drresult.Pause, out, err, stop)
+
 	// Whatever happened, Slack must hear of it: report on a context that outlives ctx.
 	reportCtx, cancelReport := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancelReport()
-	var msg slackMessage
-	event, outcome := "paused", string(out.Status)
-	switch {
-	case ctx.Err() != nil || (err != nil && waitReached && cutShort):
-		msg = interruptedMessage(job, out, last)
-		event, outcome = "failed", "interrupted"
-	case err != nil && waitReached:
-		msg = finalMessage(job, out, err, b.cfg.Wait, true)
-		event, outcome = "failed", "wait_reached"
-	case err != nil:
-		msg = finalMessage(job, out, err, b.cfg.Wait, false)
-		event, outcome = "failed", errorOutcome(err)
-	case !out.Posted && out.Attempts > 0:
-		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
-		event, outcome = "noop", "another_pause_first"
-	case !out.Posted:
-		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
-		event, outcome = "noop", "already_"+string(out.Initial)
-	default:
-		msg = finalMessage(job, out, nil, b.cfg.Wait, false)
-	}
+	event, outcome := res.AuditEvent()
 	b.audit(ctx, decision{
 		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
-		id: job.ID, outcome: outcome, requestID: requestID(out, err), source: job.AlertSource,
+		id: job.ID, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
 		latency: b.now().Sub(start), err: err,
 	})
-	if err := rep.final(reportCtx, msg); err != nil {
+	if err := rep.final(reportCtx, finalMessage(job, res, b.cfg.Wait)); err != nil {
 		return fmt.Errorf("bot: result of the pause of %s not delivered to Slack: %w", job.ID, err)
 	}
 	return nil
-}
-
-// errorOutcome names a DR API failure for the audit log.
-func errorOutcome(err error) string {
-	statusErr, _ := errors.AsType[*drapi.StatusError](err)
-	switch {
-	case errors.Is(err, drapi.ErrNotFound):
-		return "not_found"
-	case statusErr != nil:
-		return "status_" + string(statusErr.Status)
-	case errors.Is(err, drapi.ErrThrottled):
-		return "throttled"
-	case errors.Is(err, drapi.ErrAuth):
-		return "auth_rejected"
-	case errors.Is(err, drapi.ErrStatusNotAllowed):
-		return "status_not_allowed"
-	case errors.Is(err, drapi.ErrInvalidID):
-		return "invalid_id"
-	default:
-		return "error"
-	}
 }
 
 // runLookup answers a status, list or dry-run request whose lookup outlived the budget.
@@ -158,13 +132,13 @@ func (b *Bot) lookup(ctx context.Context, kind JobKind, id, user, channel string
 	if kind == JobList {
 		items, err := b.dr.List(ctx, drapi.ListFilter{})
 		if err != nil {
-			return lookupErrorMessage("", err), err
+			return lookupErrorMessage(drresult.ClassifyLookup("", err)), err
 		}
 		return listMessage(items), nil
 	}
 	d, err := b.dr.Get(ctx, id)
 	if err != nil {
-		return lookupErrorMessage(id, err), err
+		return lookupErrorMessage(drresult.ClassifyLookup(id, err)), err
 	}
 	if kind == JobStatus {
 		return statusMessage(d), nil

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// Action ids of the card buttons; part of the public interface.
+const (
+	actionPause  = "dr_pause"
+	actionCancel = "dr_cancel"
+)
+
+// buttonValue is what a card button carries back to the bot on a click, so that a click needs
+// no server-side state. It is not secret, but it is authenticated: Slack signs the click, not
+// the value inside it, which is whatever the client sends back. Without the MAC a requester
+// could drop "by" or set "src" and approve their own pause under four-eyes, or forge the
+// requester in the audit line.
+type buttonValue struct {
+	ID          string `json:"id"`
+	Requester   string `json:"by,omitempty"` // Slack user id; empty for an alert card
+	RequestedAt int64  `json:"at"`           // Unix seconds
+	AlertSource string `json:"src,omitempty"`
+	AlertTitle  string `json:"title,omitempty"`
+	MAC         string `json:"mac,omitempty"` // see buttonKey
+}
+
+func (v buttonValue) encode() string {
+	b, _ := json.Marshal(v) // a struct of strings and ints always marshals
+	return string(b)
+}
+
+// errBadButton: a button value the bot did not make, or that was changed since.
+var errBadButton = errors.New("button value not made by this bot, or changed")
+
+// buttonKeyLabel separates the button key from every other use of the signing secret; a new
+// value format gets a new label, so old cards stop working instead of being misread.
+const buttonKeyLabel = "drpause button v1"
+
+// buttonKey MACs the button values the bot makes. It is derived from the signing secret, so
+// every instance of the bot shares it without a new setting, and rotating the secret voids the
+// cards made before.
+type buttonKey []byte
+
+func newButtonKey(signingSecret string) buttonKey {
+	m := hmac.New(sha256.New, []byte(signingSecret))
+	m.Write([]byte(buttonKeyLabel))
+	return m.Sum(nil)
+}
+
+func (buttonKey) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// sum is the MAC of v: HMAC-SHA256 over the JSON of v without its MAC. json.Marshal writes the
+// fields in struct order, so the encoding is canonical for the decoded values: what is
+// authenticated is the values the click uses, however the client spelled them.
+func (k buttonKey) sum(v buttonValue) string {
+	v.MAC = ""
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(v.encode()))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// seal returns v with its MAC, encoded as a button carries it.
+func (k buttonKey) seal(v buttonValue) string {
+	// JSON carries invalid UTF-8 as U+FFFD, so MAC the values as a click will decode them.
+	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle} {
+		*f = strings.ToValidUTF8(*f, "\uFFFD")
+	}
+	v.MAC = k.sum(v)
+	return v.encode()
+}
+
+// ButtonValue returns the value of a card button for DR id asked for by requester (a Slack user
+// id) at the given time, as a Bot with this signing secret makes it. It is for tools that click
+// without a card from the bot (load tests, sample events): a click must carry a value the bot
+// made, and one whose time is more than Config.CardTTL ago is refused.
+func ButtonValue(signingSecret, id, requester string, at time.Time) string {
+	return newButtonKey(signingSecret).seal(buttonValue{ID: id, Requester: requester, RequestedAt: at.Unix()})
+}
+
+// open decodes a button value and checks its MAC before anything else looks at it; the id is
+// validated after, so that even a value the bot made never names a URL path it should not.
+// A decode or MAC failure wraps errBadButton.
+func (k buttonKey) open(s string) (buttonValue, error) {
+	var v buttonValue
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return buttonValue{}, fmt.Errorf("%w: decode: %w", errBadButton, err)
+	}
+	if !hmac.Equal([]byte(v.MAC), []byte(k.sum(v))) {
+		return buttonValue{}, errBadButton
+	}
+	if err := drapi.ValidateID(v.ID); err != nil {
+		return buttonValue{}, err
+	}
+	return v, nil
+}
+
+// pauseButtons is the actions block of a card; its block id names the DR, so a card with
+// several DRs can replace the block of the one clicked.
+func pauseButtons(v buttonValue, name string, key buttonKey) *slack.ActionBlock {
+	confirm := slack.NewConfirmationBlockObject(
+		plain("Pause DR replication?", 100),
+		plain(fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), maxConfirmText),
+		plain("Pause", 30),
+		plain("Keep running", 30),
+	).WithStyle(slack.StyleDanger)
+	value := key.seal(v)
+	pause := slack.NewButtonBlockElement(actionPause, value, plain("Pause", 75)).
+		WithStyle(slack.StyleDanger).WithConfirm(confirm)
+	cancel := slack.NewButtonBlockElement(actionCancel, value, plain("Cancel", 75))
+	return slack.NewActionBlock(actionsBlockID(v.ID), pause, cancel)
+}
+
+func actionsBlockID(id string) string { return "dr_actions:" + id }

@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+func helpMessage(command string) slackMessage {
+	if command == "" {
+		command = "/dr"
+	}
+	text := fmt.Sprintf("*%[1]s* pauses a GaussDB(DWS) disaster-recovery pair.\n"+
+		"• `%[1]s pause <id>`: ask to pause DR <id> (a card with a button to confirm)\n"+
+		"• `%[1]s pause <id> --dry-run`: check permissions and status, pause nothing\n"+
+		"• `%[1]s status <id>`: status, name and both clusters of DR <id>\n"+
+		"• `%[1]s list`: the project's DR tasks\n"+
+		"• `%[1]s help`: this message\n"+
+		"Ids are UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.", escapeMrkdwn(command))
+	return textMessage(ephemeral, text)
+}
+
+func invalidIDMessage(arg string) slackMessage {
+	if arg == "" {
+		return textMessage(ephemeral, "Which DR? Give its id, e.g. `/dr pause e59d6b86-9072-46eb-a996-13f8b44994c1`.")
+	}
+	return textMessage(ephemeral, fmt.Sprintf("%s is not a DR id: ids are lowercase UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.",
+		codeSpan(truncate(arg, 100))))
+
+}
+
+func refusalMessage(r *refusal) slackMessage {
+	var text string
+	switch r.reason {
+	case "user":
+		text = fmt.Sprintf("Not allowed: user %s (%s) is not in %s. An admin can add this id to %s.",
+			mention(r.subject), codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
+	case "channel":
+		text = fmt.Sprintf("Not allowed in this channel: channel %s is not in %s. An admin can add this id to %s.",
+			codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
+	case "id":
+		text = fmt.Sprintf("Not allowed: DR %s is not in %s. An admin can add this id to %s.",
+			codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
+	case "four_eyes":
+		text = fmt.Sprintf("Four-eyes rule (%s): %s asked for this pause, so someone else from %s must approve it.",
+			codeSpan(r.setting), mention(r.subject), codeSpan("DR_ALLOWED_USERS"))
+	default:
+		text = "Not allowed."
+	}
+	return textMessage(ephemeral, text)
+}
+
+func alreadyMessage(id string, status drapi.Status) slackMessage {
+	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no pause sent.", codeSpan(id), escapeMrkdwn(string(status)))
+	if status == drapi.StatusStopping {
+		text = fmt.Sprintf("DR %s is already being paused (status *stopping*): no second pause sent. Follow it with `/dr status %s`.", codeSpan(id), id)
+	}
+	return textMessage(ephemeral, text)
+}
+
+func notPausableMessage(id string, status drapi.Status) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
+		codeSpan(id), escapeMrkdwn(string(status))))
+
+}
+
+func inFlightMessage(id, by string) slackMessage {
+	holder := "an alert"
+	if by != "" {
+		holder = mention(by)
+	}
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", codeSpan(id), holder))
+}
+
+// cancelTooLateMessage answers a Cancel that lost the race to a Pause: the card stays, since
+// it is about to show the pause.
+func cancelTooLateMessage(id, by string) slackMessage {
+	holder := "an alert"
+	if by != "" {
+		holder = mention(by)
+	}
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", codeSpan(id), holder))
+}
+
+func badButtonMessage() slackMessage {
+	return textMessage(ephemeral, "This button was not made by this app, or was changed: nothing done.")
+}
+
+func invalidButtonMessage() slackMessage {
+	return textMessage(ephemeral, "This button does not name a valid DR: nothing done.")
+}
+
+func expiredMessage(id string, age time.Duration) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr pause %s` again.", formatDuration(age), id))
+}
+
+func workingMessage(what string) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf(":hourglass_flowing_sand: Working on it… the DR API is slow; the %s will follow here.", what))
+}
+
+func unavailableMessage() slackMessage {
+	return textMessage(ephemeral, ":x: The bot cannot take new work right now (shutting down or busy). Try again in a minute.")
+}

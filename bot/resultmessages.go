@@ -1,0 +1,113 @@
+package bot
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/drresult"
+)
+
+// finalMessage reports how a pause ended, as r says. wait is DR_WAIT, which the headline names
+// when it ran out.
+func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
+	if r.Kind == drresult.KindInterrupted {
+		return interruptedMessage(job, r)
+	}
+	headline := resultHeadline(job.ID, r, wait)
+	pairs := []string{
+		"DR id", codeSpan(job.ID),
+		"Pause id (from the API)", orNone(r.OpID),
+		"Final status", escapeMrkdwn(string(orStatus(r.Status, "unknown"))),
+		"Took", formatDuration(r.Elapsed),
+		"Requested by", askedBy(job.Requester, job.AlertSource, job.AlertTitle),
+		"Approved by", approver(job),
+	}
+	if r.DWSHTTPStatus != 0 {
+		pairs = append(pairs, "DWS error", codeSpan(orUnknown(r.DWSCode))+" "+escapeMrkdwn(truncate(r.DWSMessage, 500)))
+	}
+	if r.RequestID != "" {
+		pairs = append(pairs, "X-Request-Id", codeSpan(r.RequestID))
+	}
+	return slackMessage{
+		ResponseType:    inChannel,
+		ReplaceOriginal: true,
+		Text:            headline,
+		Blocks:          []slack.Block{section(headline), fields(pairs...)},
+	}
+}
+
+// resultHeadline says in one line how the pause of DR id ended.
+func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
+	status := escapeMrkdwn(string(orStatus(r.Status, "unknown")))
+	switch r.Kind {
+	case drresult.KindAlreadyDone:
+		return fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", codeSpan(id))
+	case drresult.KindOtherFirst:
+		// Our POST was refused because another pause (another instance, a replayed click) got
+		// there first: the DR is paused once, as asked.
+		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
+			codeSpan(id), escapeMrkdwn(string(r.Status)))
+	case drresult.KindAlreadyInProgress:
+		return fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
+			codeSpan(id), escapeMrkdwn(string(r.Initial)), escapeMrkdwn(string(r.Status)))
+	case drresult.KindDone:
+		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", codeSpan(id), escapeMrkdwn(string(r.Status)))
+	case drresult.KindAccepted:
+		return fmt.Sprintf(":white_check_mark: The pause of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
+			codeSpan(id), status, id)
+	case drresult.KindNotFinished:
+		return fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
+			codeSpan(id), status, wait, id)
+	case drresult.KindUnconfirmed:
+		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
+			codeSpan(id), wait, id)
+	case drresult.KindInProgressAtWait:
+		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
+			codeSpan(id), status, wait, id)
+	case drresult.KindNotSent:
+		return fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
+			wait, codeSpan(id), id)
+	default:
+		return fmt.Sprintf(":x: Pause of DR %s failed: %s", codeSpan(id), describeFailure(r))
+	}
+}
+
+func interruptedMessage(job Job, r drresult.Result) slackMessage {
+	done := "the pause request had not been sent"
+	if r.Posted || r.OpID != "" {
+		done = "the pause request was accepted (pause id " + codeSpan(orUnknown(r.OpID)) + ")"
+	}
+	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
+		codeSpan(job.ID), requestedBy(job), done, escapeMrkdwn(string(orStatus(r.Status, "unknown"))), job.ID)
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+// describeFailure says in an on-call engineer's words what went wrong with a DR API call. It
+// never repeats raw bodies: only drapi's typed fields, as r holds them.
+func describeFailure(r drresult.Result) string {
+	switch r.Kind {
+	case drresult.KindInvalidID:
+		return "the id is not a DR id (want a lowercase UUID)."
+	case drresult.KindNotFound:
+		return "DR task not found in this project. Check the id with `/dr list`."
+	case drresult.KindDRFailed:
+		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", escapeMrkdwn(string(r.BadStatus)))
+	case drresult.KindWrongStatus:
+		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", escapeMrkdwn(string(r.BadStatus)))
+	case drresult.KindThrottled:
+		tries := max(r.Tries, 1)
+		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", tries, plural(tries, "try", "tries"))
+	case drresult.KindAuthRejected:
+		return "the DWS API rejected the credentials (AK/SK, token, or the IAM permission dws:cluster:pauseDisasterRecovery)."
+	case drresult.KindStatusNotAllowed:
+		return "the DWS API refused: the DR's status does not allow a pause."
+	case drresult.KindAPIFailed:
+		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", r.DWSHTTPStatus)
+	case drresult.KindRefused:
+		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", r.DWSHTTPStatus)
+	default: // unreachable, or a call that got no answer in its own time
+		return "could not reach the DWS API, or got an unreadable answer. The pause may or may not have been accepted: check with `/dr status`."
+	}
+}

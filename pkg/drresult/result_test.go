@@ -1,0 +1,136 @@
+package drresult_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/drresult"
+)
+
+const id = "e59d6b86-9072-46eb-a996-13f8b44994c1"
+
+func apiError(status int, code string) error {
+	return fmt.Errorf("pause disaster recovery %q: %w", id,
+		&drapi.Error{HTTPStatus: status, Code: code, RequestID: "req-err", Attempts: 2})
+}
+
+// TestClassify pins which inputs give which Kind, and what /invoke answers for it. bot's
+// TestResultRenderings pins the audit line and the Slack headline of every Kind.
+func TestClassify(t *testing.T) {
+	var (
+		posted      = drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopping, RequestID: "req-out", Attempts: 1}
+		stopped     = drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped, RequestID: "req-out", Attempts: 1}
+		unanswered  = drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, Attempts: 1}
+		otherFirst  = drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusStopping, Attempts: 1}
+		found       = drapi.Outcome{ID: id, Initial: drapi.StatusStopping, Status: drapi.StatusStopping}
+		unsent      = drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning}
+		gaveUp      = fmt.Errorf("follow: still stopping: %w", context.DeadlineExceeded)
+		throttled   = apiError(429, "APIG.0308")
+		statusError = &drapi.StatusError{ID: id, Op: "pause", Status: drapi.StatusUnstart}
+	)
+	tests := []struct {
+		name      string
+		out       drapi.Outcome
+		err       error
+		stop      drresult.Stop
+		wantKind  drresult.Kind
+		wantHTTP  int
+		wantCode  string
+		wantReqID string
+	}{
+		{name: "stopped", out: stopped, wantKind: drresult.KindDone, wantHTTP: 200, wantReqID: "req-out"},
+		{name: "let go once accepted", out: posted, err: gaveUp, stop: drresult.Released,
+			wantKind: drresult.KindAccepted, wantHTTP: 200, wantReqID: "req-out"},
+		{name: "let go once another pause was seen", out: otherFirst, err: gaveUp, stop: drresult.Released,
+			wantKind: drresult.KindOtherFirst, wantHTTP: 200},
+		{name: "let go before anything was taken: the error decides", out: unsent, err: statusError, stop: drresult.Released,
+			wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed"},
+		{name: "interrupted wins over success", out: stopped, stop: drresult.Interrupted,
+			wantKind: drresult.KindInterrupted, wantHTTP: 504, wantCode: "interrupted", wantReqID: "req-out"},
+		{name: "cut short with an error", out: posted, err: gaveUp, stop: drresult.CutShort,
+			wantKind: drresult.KindInterrupted, wantHTTP: 504, wantCode: "interrupted", wantReqID: "req-out"},
+		{name: "cut short but done", out: stopped, stop: drresult.CutShort, wantKind: drresult.KindDone, wantHTTP: 200, wantReqID: "req-out"},
+		{name: "wait reached, accepted", out: posted, err: gaveUp, stop: drresult.WaitReached,
+			wantKind: drresult.KindNotFinished, wantHTTP: 504, wantCode: "timeout", wantReqID: "req-out"},
+		{name: "wait reached, unanswered", out: unanswered, err: gaveUp, stop: drresult.WaitReached,
+			wantKind: drresult.KindUnconfirmed, wantHTTP: 504, wantCode: "timeout"},
+		{name: "wait reached, found stopping", out: found, err: gaveUp, stop: drresult.WaitReached,
+			wantKind: drresult.KindInProgressAtWait, wantHTTP: 504, wantCode: "timeout"},
+		{name: "wait reached, nothing sent", out: unsent, err: gaveUp, stop: drresult.WaitReached,
+			wantKind: drresult.KindNotSent, wantHTTP: 504, wantCode: "timeout"},
+		{name: "wait reached after a 5xx", out: unanswered, err: apiError(503, "DWS.9999"), stop: drresult.WaitReached,
+			wantKind: drresult.KindUnconfirmed, wantHTTP: 504, wantCode: "timeout", wantReqID: "req-err"},
+		{name: "a refusal below 500 says more than the wait", out: unanswered, err: throttled, stop: drresult.WaitReached,
+			wantKind: drresult.KindThrottled, wantHTTP: 429, wantCode: "APIG.0308", wantReqID: "req-err"},
+		{name: "credentials rejected at the wait", out: unanswered, err: apiError(401, "APIGW.0301"), stop: drresult.WaitReached,
+			wantKind: drresult.KindAuthRejected, wantHTTP: 502, wantCode: "APIGW.0301", wantReqID: "req-err"},
+		{name: "a call's own timeout", err: gaveUp, wantKind: drresult.KindTimedOut, wantHTTP: 504, wantCode: "timeout"},
+		{name: "invalid id", err: drapi.ErrInvalidID, wantKind: drresult.KindInvalidID, wantHTTP: 400, wantCode: "invalid_id"},
+		{name: "not found by code", err: apiError(400, "DWS.10101"), wantKind: drresult.KindNotFound, wantHTTP: 404, wantCode: "DWS.10101", wantReqID: "req-err"},
+		{name: "not found without code", err: apiError(404, ""), wantKind: drresult.KindNotFound, wantHTTP: 404, wantCode: "not_found", wantReqID: "req-err"},
+		{name: "wrong status", out: unsent, err: statusError, wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed"},
+		{name: "DWS refused for the status", err: apiError(409, "DWS.0011"), wantKind: drresult.KindStatusNotAllowed, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err"},
+		{name: "ended in stop_failed", out: posted, err: &drapi.StatusError{ID: id, Op: "follow", Status: drapi.StatusStopFailed},
+			wantKind: drresult.KindDRFailed, wantHTTP: 409, wantCode: "status_not_allowed", wantReqID: "req-out"},
+		{name: "throttled without code", err: apiError(429, ""), wantKind: drresult.KindThrottled, wantHTTP: 429, wantCode: "throttled", wantReqID: "req-err"},
+		{name: "resource code as 403 is no credentials problem", err: apiError(403, "DWS.0015"),
+			wantKind: drresult.KindRefused, wantHTTP: 502, wantCode: "DWS.0015", wantReqID: "req-err"},
+		{name: "server error without code", err: apiError(500, ""), wantKind: drresult.KindAPIFailed, wantHTTP: 502, wantCode: "dr_api_error", wantReqID: "req-err"},
+		{name: "transport", err: errors.New("connection reset by peer"), wantKind: drresult.KindUnreachable, wantHTTP: 502, wantCode: "dr_api_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := drresult.Classify(drresult.Pause, tt.out, tt.err, tt.stop)
+			if r.Kind != tt.wantKind {
+				t.Fatalf("kind: got %s; want %s", r.Kind, tt.wantKind)
+			}
+			if got := r.HTTPStatus(); got != tt.wantHTTP {
+				t.Errorf("HTTP status: got %d; want %d", got, tt.wantHTTP)
+			}
+			if got := r.ErrorCode(); got != tt.wantCode {
+				t.Errorf("error code: got %q; want %q", got, tt.wantCode)
+			}
+			if r.OK() != (tt.wantHTTP == 200) {
+				t.Errorf("OK: got %v; want %v", r.OK(), tt.wantHTTP == 200)
+			}
+			if r.RequestID != tt.wantReqID {
+				t.Errorf("request id: got %q; want %q", r.RequestID, tt.wantReqID)
+			}
+		})
+	}
+}
+
+func TestClassifyKeepsTheFacts(t *testing.T) {
+	out := drapi.Outcome{ID: id, PauseID: "p-1", Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopFailed,
+		RequestID: "req-out", Attempts: 1}
+	err := &drapi.StatusError{ID: id, Op: "follow", Status: drapi.StatusStopFailed}
+	r := drresult.Classify(drresult.Pause, out, err, drresult.NotStopped)
+	if r.ID != id || r.OpID != "p-1" || !r.Posted || r.Initial != drapi.StatusRunning || r.Status != drapi.StatusStopFailed ||
+		r.BadStatus != drapi.StatusStopFailed || r.Attempts != 1 || r.Err != err {
+		t.Errorf("got %+v; want the outcome's facts and the failure status", r)
+	}
+	r = drresult.ClassifyLookup(id, apiError(429, "APIG.0308"))
+	if r.Kind != drresult.KindThrottled || r.DWSHTTPStatus != 429 || r.DWSCode != "APIG.0308" || r.Tries != 2 || r.RequestID != "req-err" {
+		t.Errorf("lookup: got %+v; want throttled with the DWS error's fields", r)
+	}
+}
+
+func TestEveryKindHasAnHTTPStatusAndAuditEvent(t *testing.T) {
+	seen := map[drresult.Kind]bool{}
+	for _, k := range drresult.Kinds() {
+		if seen[k] {
+			t.Errorf("kind %s listed twice", k)
+		}
+		seen[k] = true
+		r := drresult.Result{Kind: k, Op: drresult.Pause}
+		if event, _ := r.AuditEvent(); event == "" {
+			t.Errorf("%s: got no audit event", k)
+		}
+		if r.HTTPStatus() == 0 || (r.ErrorCode() == "") != r.OK() {
+			t.Errorf("%s: got HTTP %d code %q", k, r.HTTPStatus(), r.ErrorCode())
+		}
+	}
+}

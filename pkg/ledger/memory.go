@@ -15,7 +15,7 @@ type Memory struct {
 	mu      sync.Mutex
 	records map[string]memRecord
 	budgets map[string]map[string]time.Time
-	writes  int // since the last sweep
+	sweepAt int // sweep expired records when there are this many
 }
 
 type memRecord struct {
@@ -23,12 +23,12 @@ type memRecord struct {
 	exp int64 // epoch seconds
 }
 
-// sweepEvery bounds the memory held by expired records: every so many writes, they go.
-const sweepEvery = 256
+// minSweep is the fewest records worth a sweep.
+const minSweep = 256
 
 // NewMemory returns an empty ledger.
 func NewMemory() *Memory {
-	return &Memory{records: map[string]memRecord{}, budgets: map[string]map[string]time.Time{}}
+	return &Memory{records: map[string]memRecord{}, budgets: map[string]map[string]time.Time{}, sweepAt: minSweep}
 }
 
 func (m *Memory) String() string { return "memory" }
@@ -117,7 +117,6 @@ func (m *Memory) Reserve(_ context.Context, budget string, ids []string, max int
 	b, next := reserve(m.budgets[budget], ids, max, window, now)
 	if b.OK {
 		m.budgets[budget] = next
-		m.sweep(now)
 	}
 	return b, nil
 }
@@ -131,16 +130,17 @@ func (m *Memory) write(key, holder string, state State, until, now time.Time) Re
 	return r
 }
 
-// sweep drops expired records every sweepEvery writes; m.mu is held. Budgets are small and few
-// (one per alert source), so they are left alone.
+// sweep drops expired records once their number has doubled since the last sweep, so memory
+// stays within about twice the live records and each write pays O(1) for it, amortised; m.mu is
+// held. Budgets are small and few (one per alert source), so they are left alone.
 func (m *Memory) sweep(now time.Time) {
-	if m.writes++; m.writes < sweepEvery {
+	if len(m.records) < m.sweepAt {
 		return
 	}
-	m.writes = 0
 	for k, r := range m.records {
 		if !live(r.exp, now) {
 			delete(m.records, k)
 		}
 	}
+	m.sweepAt = max(2*len(m.records), minSweep)
 }

@@ -283,6 +283,9 @@ func TestReserve(t *testing.T) {
 		}
 		t0 := clk.Now()
 
+		if got := reserve(a, 2); !got.OK || len(got.IDs) != 0 || !got.Next.IsZero() {
+			t.Fatalf("no ids against a fresh budget: got %+v; want OK, nothing counted", got)
+		}
 		// A request past the budget is refused whole and uses none of it.
 		if got := reserve(a, 2, "dr-a", "dr-b", "dr-c"); got.OK || len(got.IDs) != 0 {
 			t.Fatalf("3 ids against 2: got %+v; want refused, nothing counted", got)

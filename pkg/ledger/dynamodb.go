@@ -264,7 +264,8 @@ func (d *DynamoDB) Reserve(ctx context.Context, budget string, ids []string, max
 			seen[id] = time.UnixMilli(v.int())
 		}
 		b, next := reserve(seen, ids, max, window, now)
-		if !b.OK {
+		if !b.OK || len(ids) == 0 {
+			// Nothing to record; and an empty map is no valid AttributeValue.
 			return b, nil
 		}
 		m := make(map[string]value, len(next))

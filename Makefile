@@ -49,9 +49,22 @@ run:
 demo:
 	$(GO) run ./functions/pause/internal/demo
 
-## test: vet, lint the template, every test with the race detector
-test: vet lint
+## test: vet, lint the template, install dynalite, every test with the race detector
+test: vet lint dynalite
 	$(GO) test -race ./...
+
+## dynalite: the DynamoDB-compatible server of the ledger's tests, pinned by its package-lock.json;
+## npm ci runs again only when the lock file changed. --ignore-scripts: nothing is built; the one
+## native module (classic-level's, loaded but unused since the tests keep tables in memory) ships
+## prebuilt for linux-x64 and linux-arm64 inside its npm package.
+DYNALITE := pkg/ledger/testdata/dynalite
+.PHONY: dynalite
+dynalite: $(DYNALITE)/node_modules/.package-lock.json
+$(DYNALITE)/node_modules/.package-lock.json: $(DYNALITE)/package-lock.json $(DYNALITE)/package.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "dynalite: npm not found: install Node.js >= 20 (the ledger's tests run dynalite on it)" >&2; exit 1; }
+	npm ci --prefix $(DYNALITE) --no-audit --no-fund --ignore-scripts
+	@touch $@
 
 vet:
 	$(GO) vet ./...

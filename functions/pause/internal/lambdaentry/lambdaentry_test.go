@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/fakelambda"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
+	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )

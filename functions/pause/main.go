@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,47 +73,53 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	jobKey := lambdaentry.NewJobKey(cfg.JobSecret().Reveal())
-	var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
-	if cfg.Lambda() {
-		deferrer = &lambdaentry.Deferrer[bot.Job]{
-			FunctionName: cfg.LambdaFunctionName,
-			Key:          jobKey,
-			Region:       cfg.AWSRegion,
-			Credentials: credentials.NewStaticCredentialsProvider(
-				cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey.Reveal(), cfg.AWSSessionToken.Reveal()),
-			Endpoint: cfg.LambdaEndpoint,
-		}
-	}
-
 	svc := invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.AllowedIDs, Follow: follow}, dr)
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(svc, cfg.InvokeToken.Reveal(), log)}
 	var b *bot.Bot
+	var jobs *lambdaentry.Jobs[bot.Job] // the bot's deferred work, in Lambda mode
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
-	} else if b, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, log); err != nil {
-		return err
+	} else {
+		var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
+		if cfg.Lambda() {
+			jobs = selfInvokingJobs(cfg)
+			deferrer = jobs
+		}
+		if b, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, log); err != nil {
+			return err
+		}
 	}
 	h := server.NewServer(deps)
 
 	if !cfg.Lambda() {
 		return serveHTTP(ctx, cfg, log, h, b)
 	}
-	le := &lambdaentry.Handler{HTTP: h, Invoke: svc, JobKey: jobKey, Logger: log}
-	if b != nil {
-		le.RunJob = func(ctx context.Context, raw json.RawMessage) error {
-			var job bot.Job
-			if err := json.Unmarshal(raw, &job); err != nil {
-				return fmt.Errorf("decode job: %w", err)
-			}
-			return b.Run(ctx, job)
-		}
+	le := &lambdaentry.Handler{HTTP: h, Invoke: svc, Logger: log}
+	if jobs != nil {
+		jobs.Run = b.Run
+		le.Jobs = jobs
 	}
 	log.Info("starting", slog.String("mode", "lambda"), slog.String("function", cfg.LambdaFunctionName))
 	lambda.StartHandlerFunc(le.Handle, lambda.WithEnableSIGTERM(func() {
 		log.Info("lambda runtime is shutting the instance down")
 	}))
 	return nil // not reached: the runtime loop ends with the process
+}
+
+// selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
+// Only the bot defers work, and it exists only with SLACK_SIGNING_SECRET, so that secret keys
+// the envelopes: a job can come only from a function holding it.
+func selfInvokingJobs(cfg config.Config) *lambdaentry.Jobs[bot.Job] {
+	return &lambdaentry.Jobs[bot.Job]{
+		Key: lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
+		Invoker: lambdaentry.SelfInvoker{
+			FunctionName: cfg.LambdaFunctionName,
+			Region:       cfg.AWSRegion,
+			Credentials: credentials.NewStaticCredentialsProvider(
+				cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey.Reveal(), cfg.AWSSessionToken.Reveal()),
+			Endpoint: cfg.LambdaEndpoint,
+		},
+	}
 }
 
 // newDR returns the DR API client: the real API, or with DR_SIMULATE a simulator served on a

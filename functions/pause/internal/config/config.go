@@ -304,14 +304,3 @@ func (c *Config) Addr() string {
 	}
 	return net.JoinHostPort(c.ListenHost, port)
 }
-
-// JobSecret is the secret the Lambda job key derives from: the Slack signing secret, else the
-// invoke token, else the alert token. Empty means no deployment secret exists to sign jobs with.
-func (c *Config) JobSecret() Secret {
-	for _, s := range []Secret{c.SlackSigningSecret, c.InvokeToken, c.AlertToken, c.GrafanaSecret} {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}

@@ -142,13 +142,16 @@ func FuzzHandle(f *testing.F) {
 	h := &Handler{
 		HTTP:   fuzzEcho(&seen),
 		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{fuzzID}}, dr),
-		RunJob: func(_ context.Context, job json.RawMessage) error {
-			jobs = append(jobs, job)
-			return nil
+		// Jobs of raw JSON, so every sealed event decodes and the job run is the job sealed.
+		Jobs: &Jobs[json.RawMessage]{
+			Key: key,
+			Run: func(_ context.Context, job json.RawMessage) error {
+				jobs = append(jobs, job)
+				return nil
+			},
+			Now: func() time.Time { return fuzzNow },
 		},
-		JobKey: key,
 		Logger: discardLogger(),
-		Now:    func() time.Time { return fuzzNow },
 	}
 	f.Fuzz(func(t *testing.T, event []byte) {
 		seen, jobs = nil, nil

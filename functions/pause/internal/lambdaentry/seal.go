@@ -43,7 +43,7 @@ type envelope struct {
 
 // Errors of OpenJob.
 var (
-	ErrNoJobKey  = errors.New("lambdaentry: no job key: set SLACK_SIGNING_SECRET or DR_INVOKE_TOKEN")
+	ErrNoJobKey  = errors.New("lambdaentry: no job key")
 	ErrBadJobMAC = errors.New("lambdaentry: job envelope: bad mac")
 	ErrStaleJob  = errors.New("lambdaentry: job envelope: too old or from the future")
 )
@@ -68,7 +68,7 @@ func SealJob(k JobKey, job []byte, now time.Time) ([]byte, error) {
 	env.MAC = hex.EncodeToString(k.mac(env.Job, env.IssuedAt))
 	// json.Marshal would escape a raw <, > or & inside the job, so the job OpenJob compacts on
 	// arrival would no longer be the one the mac covers: fuzzing found such jobs refused as
-	// forged. (Deferrer's jobs come from json.Marshal, already escaped, and were not affected.)
+	// forged. (Jobs.Defer's jobs come from json.Marshal, already escaped, and were not affected.)
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)

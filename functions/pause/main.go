@@ -21,6 +21,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/functions/pause/internal/access"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
@@ -73,8 +74,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	svc := invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.AllowedIDs, Follow: follow}, dr)
-	deps := server.Deps{Logger: log, Invoke: invoke.Handler(svc, cfg.InvokeToken.Reveal(), log)}
+	svc := invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow}, dr)
+	deps := server.Deps{Logger: log, Invoke: invoke.Handler(svc, access.Bearer(cfg.InvokeToken.Reveal()), log)}
 	var b *bot.Bot
 	var jobs *lambdaentry.Jobs[bot.Job] // the bot's deferred work, in Lambda mode
 	if cfg.SlackSigningSecret == "" {
@@ -174,9 +175,9 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
 		BotToken:        cfg.SlackBotToken.Reveal(),
 		SlackAPIURL:     cfg.SlackAPIURL,
-		AllowedUsers:    cfg.AllowedUsers,
-		AllowedChannels: cfg.AllowedChannels,
-		AllowedIDs:      cfg.AllowedIDs,
+		AllowedUsers:    cfg.Users.Allows,
+		AllowedChannels: cfg.Channels.Allows,
+		AllowedIDs:      cfg.IDs.Allows,
 		Confirm:         cfg.Confirm,
 		FourEyes:        cfg.FourEyes,
 		Wait:            cfg.Wait,
@@ -193,14 +194,14 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		return nil, fmt.Errorf("config: DR_SMN_MAP: %w", err)
 	}
 	ah, err := alerts.New(alerts.Config{
-		AlertToken:    cfg.AlertToken.Reveal(),
+		AlertBearer:   access.Bearer(cfg.AlertToken.Reveal()),
 		GrafanaSecret: cfg.GrafanaSecret.Reveal(),
 		SMNTopics:     cfg.SMNTopics,
 		SMNMap:        smnMap,
 		Channel:       cfg.AlertChannel,
 		Auto:          cfg.AlertAuto,
 		MaxIDs:        cfg.AlertMaxIDs,
-		AllowedIDs:    cfg.AllowedIDs,
+		AllowedIDs:    cfg.IDs.Allows,
 		HTTPClient:    hc,
 		Logger:        log,
 	}, b)

@@ -4,15 +4,12 @@ package invoke
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
@@ -62,7 +59,7 @@ const maxBody = 4 << 10
 type Service struct {
 	dr      DR
 	wait    time.Duration
-	allowed []string // DR_ALLOWED_IDS; "*" allows every id
+	allowed func(id string) bool // DR_ALLOWED_IDS
 	follow  drapi.FollowOptions
 	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
 	// status leave running, short enough for a script that asked not to wait.
@@ -71,9 +68,9 @@ type Service struct {
 
 // Config configures a Service.
 type Config struct {
-	Wait       time.Duration       // DR_WAIT: how long wait=true follows the pause
-	AllowedIDs []string            // DR_ALLOWED_IDS
-	Follow     drapi.FollowOptions // poll intervals; OnStatus is set by the Service
+	Wait       time.Duration        // DR_WAIT: how long wait=true follows the pause
+	AllowedIDs func(id string) bool // DR_ALLOWED_IDS; nil allows none
+	Follow     drapi.FollowOptions  // poll intervals; OnStatus is set by the Service
 }
 
 // New returns a Service calling dr.
@@ -103,7 +100,7 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 	if err := drapi.ValidateID(id); err != nil {
 		return Response{}, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_id", Message: "disaster_recovery_id: want a canonical lowercase UUID"}
 	}
-	if !slices.Contains(s.allowed, "*") && !slices.Contains(s.allowed, id) {
+	if s.allowed == nil || !s.allowed(id) {
 		return Response{}, &Error{HTTPStatus: http.StatusForbidden, Code: "id_not_allowed", Message: "disaster recovery " + id + " is not in DR_ALLOWED_IDS"}
 	}
 	if req.DryRun {
@@ -223,15 +220,16 @@ func fromDR(ctx context.Context, err error, requestID string) *Error {
 	return e
 }
 
-// Handler serves POST /invoke. An empty token disables the route: it answers 403, as the alert
-// routes do, so a forgotten variable never leaves it open.
-func Handler(s *Service, token string, log *slog.Logger) http.Handler {
+// Handler serves POST /invoke to callers whose Authorization header bearer accepts (it checks
+// DR_INVOKE_TOKEN). A nil bearer disables the route: it answers 403, as the alert routes do, so
+// a forgotten variable never leaves it open.
+func Handler(s *Service, bearer func(authorization string) bool, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
+		if bearer == nil {
 			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set"}})
 			return
 		}
-		if !bearerOK(r.Header.Get("Authorization"), token) {
+		if !bearer(r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token"}})
 			return
@@ -256,15 +254,6 @@ func Handler(s *Service, token string, log *slog.Logger) http.Handler {
 			slog.String("request_id", resp.RequestID))
 		writeJSON(w, http.StatusOK, resp)
 	})
-}
-
-// bearerOK compares in constant time, so the token cannot be guessed byte by byte.
-func bearerOK(header, token string) bool {
-	const prefix = "Bearer "
-	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(header[len(prefix):]), []byte(token)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/access"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
@@ -35,12 +36,22 @@ func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest
 	}
 	svc := invoke.New(invoke.Config{
 		Wait:       300 * time.Millisecond,
-		AllowedIDs: allowed,
+		AllowedIDs: allowIDs(t, allowed...),
 		Follow:     drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
 	}, dr)
-	srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(token), slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	return srv, sim.Sim
+}
+
+// allowIDs is DR_ALLOWED_IDS as the binary parses it.
+func allowIDs(t *testing.T, ids ...string) func(string) bool {
+	t.Helper()
+	l, err := access.DRIDs(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Allows
 }
 
 type answer struct {
@@ -145,7 +156,7 @@ func TestInvokePauseReportsRequestID(t *testing.T) {
 }
 
 func TestInvokeDisabledWithoutToken(t *testing.T) {
-	h := invoke.Handler(invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, nil), "", slog.New(slog.DiscardHandler))
+	h := invoke.Handler(invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: allowIDs(t, "*")}, nil), access.Bearer(""), slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/invoke", strings.NewReader(body(drsim.SeedRunning, false, false))))
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), `"code":"disabled"`) {
@@ -182,7 +193,7 @@ func TestInvokeErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, fakeDR{tt.err})
+			svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: allowIDs(t, "*")}, fakeDR{tt.err})
 			for _, req := range []invoke.Request{
 				{DisasterRecoveryID: drsim.SeedRunning, DryRun: true},
 				{DisasterRecoveryID: drsim.SeedRunning, Wait: true},
@@ -285,11 +296,11 @@ func TestInvokeNoWaitBound(t *testing.T) {
 			}
 			svc := invoke.New(invoke.Config{
 				Wait:       time.Second,
-				AllowedIDs: []string{"*"},
+				AllowedIDs: allowIDs(t, "*"),
 				Follow:     drapi.FollowOptions{MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
 			}, dr)
 			svc.SetPostedWithin(50 * time.Millisecond)
-			srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+			srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(token), slog.New(slog.DiscardHandler)))
 			t.Cleanup(srv.Close)
 
 			status, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))

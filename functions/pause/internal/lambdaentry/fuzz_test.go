@@ -141,7 +141,7 @@ func FuzzHandle(f *testing.F) {
 	key := NewJobKey("fuzz-signing-secret")
 	h := &Handler{
 		HTTP:   fuzzEcho(&seen),
-		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{fuzzID}}, dr),
+		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: func(id string) bool { return id == fuzzID }}, dr),
 		// Jobs of raw JSON, so every sealed event decodes and the job run is the job sealed.
 		Jobs: &Jobs[json.RawMessage]{
 			Key: key,

@@ -180,5 +180,5 @@ func newService(t *testing.T) *invoke.Service {
 		t.Fatal(err)
 	}
 	follow := drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
-	return invoke.New(invoke.Config{Wait: 5 * time.Second, AllowedIDs: []string{"*"}, Follow: follow}, dr)
+	return invoke.New(invoke.Config{Wait: 5 * time.Second, AllowedIDs: func(string) bool { return true }, Follow: follow}, dr)
 }

@@ -24,6 +24,7 @@ type DR interface {
 // Request is the body of POST /invoke and the payload of a direct invocation.
 type Request struct {
 	DisasterRecoveryID string `json:"disaster_recovery_id"`
+	Action             string `json:"action,omitempty"` // ActionPause when empty
 	Wait               bool   `json:"wait"`
 	DryRun             bool   `json:"dry_run"`
 }
@@ -51,6 +52,13 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 type ErrorBody struct {
 	Error *Error `json:"error"`
 }
+
+// The actions a Request may ask for. Resume is part of the interface but not yet of this
+// version, so it is refused as disabled rather than as unknown: scripts can tell the two apart.
+const (
+	ActionPause  = "pause"
+	ActionResume = "resume"
+)
 
 // maxBody caps the request body; a valid one is under 150 bytes.
 const maxBody = 4 << 10
@@ -96,6 +104,9 @@ func Decode(r io.Reader) (Request, *Error) {
 // Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
 // sent, or, with Wait, once the DR is stopped (within DR_WAIT).
 func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
+	if err := checkAction(req.Action); err != nil {
+		return Response{}, err
+	}
 	id := req.DisasterRecoveryID
 	if err := drapi.ValidateID(id); err != nil {
 		return Response{}, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_id", Message: "disaster_recovery_id: want a canonical lowercase UUID"}
@@ -120,6 +131,19 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 		return answer(id, out.Status, out.RequestID), nil
 	}
 	return s.pauseNoWait(ctx, id)
+}
+
+// checkAction refuses every action but a pause, before anything else is looked at.
+func checkAction(action string) *Error {
+	switch action {
+	case "", ActionPause:
+		return nil
+	case ActionResume:
+		return &Error{HTTPStatus: http.StatusForbidden, Code: "resume_disabled",
+			Message: "action resume is disabled: this deployment does not enable DR_RESUME"}
+	}
+	return &Error{HTTPStatus: http.StatusBadRequest, Code: "unknown_action",
+		Message: "action: want pause (the default) or resume"}
 }
 
 // pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the

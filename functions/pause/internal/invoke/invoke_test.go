@@ -144,6 +144,47 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled and
+// anything else as unknown, before the DR API is called at all.
+func TestInvokeActions(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string // error code on failure
+		wantPauses int
+	}{
+		{name: "pause named", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"pause"}`, wantStatus: 200, wantPauses: 1},
+		{name: "pause by default", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `"}`, wantStatus: 200, wantPauses: 1},
+		{name: "resume", body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume"}`, wantStatus: 403, wantCode: "resume_disabled"},
+		{name: "resume dry run", body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume","dry_run":true}`, wantStatus: 403, wantCode: "resume_disabled"},
+		{name: "unknown", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"stop"}`, wantStatus: 400, wantCode: "unknown_action"},
+		{name: "case matters", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"Pause"}`, wantStatus: 400, wantCode: "unknown_action"},
+		{name: "not a string", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":1}`, wantStatus: 400, wantCode: "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, sim := setup(t, time.Minute, []string{"*"})
+			status, a, raw := call(t, srv.URL, "Bearer "+token, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("status: got %d %s; want %d", status, raw, tt.wantStatus)
+			}
+			if tt.wantCode != "" && (a.Error == nil || a.Error.Code != tt.wantCode) {
+				t.Errorf("error code: got %s; want %q", raw, tt.wantCode)
+			}
+			if tt.wantCode == "resume_disabled" && !strings.Contains(a.Error.Message, "DR_RESUME") {
+				t.Errorf("error message: got %q; want it to name DR_RESUME", a.Error.Message)
+			}
+			if n := sim.Count(drsim.RoutePause); n != tt.wantPauses {
+				t.Errorf("pause calls: got %d; want %d", n, tt.wantPauses)
+			}
+			if n := sim.Count(drsim.RouteDetail); tt.wantPauses == 0 && n != 0 {
+				t.Errorf("status reads: got %d; want none for a refused action", n)
+			}
+		})
+	}
+}
+
 func TestInvokePauseReportsRequestID(t *testing.T) {
 	srv, sim := setup(t, time.Minute, []string{"*"})
 	_, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))

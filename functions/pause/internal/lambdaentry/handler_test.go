@@ -150,6 +150,9 @@ func TestDirectInvocation(t *testing.T) {
 	}{
 		{"dry run", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","dry_run":true}`, `"status":"stopped"`},
 		{"pause and wait", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","wait":true}`, `"status":"stopped"`},
+		{"pause named", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"pause"}`, `"status":"stopped"`},
+		{"resume", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume"}`, `"code":"resume_disabled"`},
+		{"unknown action", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"stop"}`, `"code":"unknown_action"`},
 		{"unknown field", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","dryrun":true}`, `"code":"invalid_request"`},
 		{"not found", `{"disaster_recovery_id":"00000000-0000-4000-8000-000000000000"}`, `"error":{`},
 	}

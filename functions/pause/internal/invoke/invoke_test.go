@@ -21,8 +21,9 @@ import (
 
 const token = "invoke-test-token"
 
-// setup serves POST /invoke over a fresh simulator. Pauses stay in stopping for stoppingFor.
-func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest.Server, *drsim.Sim) {
+// setup serves POST /invoke over a fresh simulator. Pauses stay in stopping for stoppingFor;
+// wait=true follows a pause for at most wait.
+func setup(t *testing.T, stoppingFor, wait time.Duration, allowed []string) (*httptest.Server, *drsim.Sim) {
 	t.Helper()
 	sim, err := drsim.Start(drsim.Options{StoppingFor: stoppingFor})
 	if err != nil {
@@ -35,7 +36,7 @@ func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest
 		t.Fatal(err)
 	}
 	svc := invoke.New(invoke.Config{
-		Wait:       300 * time.Millisecond,
+		Wait:       wait,
 		AllowedIDs: allowIDs(t, allowed...),
 		Follow:     drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
 	}, dr)
@@ -94,6 +95,7 @@ func TestInvoke(t *testing.T) {
 	tests := []struct {
 		name        string
 		stoppingFor time.Duration
+		wait        time.Duration // DR_WAIT; zero means long enough for any pause that ends
 		allowed     []string
 		faults      []drsim.Fault
 		auth, body  string
@@ -117,7 +119,8 @@ func TestInvoke(t *testing.T) {
 		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, false), wantStatus: 404},
 		{name: "status does not allow", auth: bearer, body: body(drsim.SeedUnstart, false, false), wantStatus: 409, wantCode: "status_not_allowed"},
 		{name: "api error", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "DWS.0001"},
-		{name: "wait deadline", stoppingFor: time.Minute, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
+		// The DR stays stopping for a minute, so a short DR_WAIT is sure to run out.
+		{name: "wait deadline", stoppingFor: time.Minute, wait: 300 * time.Millisecond, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +128,12 @@ func TestInvoke(t *testing.T) {
 			if allowed == nil {
 				allowed = []string{"*"}
 			}
-			srv, sim := setup(t, tt.stoppingFor, allowed)
+			// A pause that ends must never meet DR_WAIT, however busy the machine.
+			wait := tt.wait
+			if wait == 0 {
+				wait = 30 * time.Second
+			}
+			srv, sim := setup(t, tt.stoppingFor, wait, allowed)
 			sim.Inject(tt.faults...)
 			status, a, raw := call(t, srv.URL, tt.auth, tt.body)
 			if status != tt.wantStatus {
@@ -164,7 +172,7 @@ func TestInvokeActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, sim := setup(t, time.Minute, []string{"*"})
+			srv, sim := setup(t, time.Minute, 30*time.Second, []string{"*"})
 			status, a, raw := call(t, srv.URL, "Bearer "+token, tt.body)
 			if status != tt.wantStatus {
 				t.Fatalf("status: got %d %s; want %d", status, raw, tt.wantStatus)
@@ -186,7 +194,7 @@ func TestInvokeActions(t *testing.T) {
 }
 
 func TestInvokePauseReportsRequestID(t *testing.T) {
-	srv, sim := setup(t, time.Minute, []string{"*"})
+	srv, sim := setup(t, time.Minute, 30*time.Second, []string{"*"})
 	_, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))
 	if a.RequestID == "" {
 		t.Errorf("answer: got %s; want the pause's X-Request-Id", raw)
@@ -340,7 +348,9 @@ func TestInvokeNoWaitBound(t *testing.T) {
 				AllowedIDs: allowIDs(t, "*"),
 				Follow:     drapi.FollowOptions{MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
 			}, dr)
-			svc.SetPostedWithin(50 * time.Millisecond)
+			// The bound must outlast the pause's round trip, which it cuts short otherwise (a 504
+			// where a 200 is due), on a busy machine too; the rows that meet it wait it out.
+			svc.SetPostedWithin(time.Second)
 			srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(token), slog.New(slog.DiscardHandler)))
 			t.Cleanup(srv.Close)
 

@@ -169,7 +169,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		checkHTTPAnswer(t, out, seen)
 
-		sealed, err := SealJob(key, event, fuzzNow)
+		sealed, err := sealJob(key, event, fuzzNow)
 		if err != nil {
 			return // not JSON: nothing to seal
 		}

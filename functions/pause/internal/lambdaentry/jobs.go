@@ -36,7 +36,7 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 	if err != nil {
 		return fmt.Errorf("defer job: encode: %w", err)
 	}
-	payload, err := SealJob(j.Key, raw, j.now())
+	payload, err := sealJob(j.Key, raw, j.now())
 	if err != nil {
 		return fmt.Errorf("defer job: %w", err)
 	}
@@ -49,7 +49,7 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 // RunSealed checks the envelope's mac and age, decodes the job it carries and runs it. A
 // refused envelope never reaches Run.
 func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
-	raw, err := OpenJob(j.Key, payload, j.now())
+	raw, err := openJob(j.Key, payload, j.now())
 	if err != nil {
 		return fmt.Errorf("refuse job: %w", err)
 	}

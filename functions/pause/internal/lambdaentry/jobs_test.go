@@ -23,7 +23,7 @@ func TestJobEnvelope(t *testing.T) {
 	key := NewJobKey("signing-secret")
 	now := time.Unix(1_800_000_000, 0)
 	job := []byte(`{"kind": "pause", "disaster_recovery_id": "` + drsim.SeedRunning + `"}`)
-	sealed, err := SealJob(key, job, now)
+	sealed, err := sealJob(key, job, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,17 +47,17 @@ func TestJobEnvelope(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := OpenJob(tt.key, tt.payload, tt.at)
+			got, err := openJob(tt.key, tt.payload, tt.at)
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("OpenJob: got %v; want %v", err, tt.wantErr)
+				t.Fatalf("openJob: got %v; want %v", err, tt.wantErr)
 			}
 			if err == nil && !bytes.Contains(got, []byte(`"kind":"pause"`)) {
 				t.Errorf("job: got %s; want the compacted job", got)
 			}
 		})
 	}
-	if _, err := SealJob(nil, job, now); !errors.Is(err, ErrNoJobKey) {
-		t.Errorf("SealJob without key: got %v; want ErrNoJobKey", err)
+	if _, err := sealJob(nil, job, now); !errors.Is(err, ErrNoJobKey) {
+		t.Errorf("sealJob without key: got %v; want ErrNoJobKey", err)
 	}
 }
 
@@ -124,7 +124,7 @@ func TestJobsRefuse(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	seal := func(job string) []byte {
 		t.Helper()
-		sealed, err := SealJob(key, []byte(job), now)
+		sealed, err := sealJob(key, []byte(job), now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,7 +47,7 @@ run:
 
 ## demo: the whole job, from /dr pause to stopped, against the simulator
 demo:
-	$(GO) run ./functions/pause/internal/demo
+	$(GO) run ./functions/pause/internal/tools/demo
 
 ## test: vet, lint the template, install dynalite, every test with the race detector
 test: vet lint dynalite
@@ -80,7 +80,7 @@ loadtest:
 ## writes BENCHMARKS.md in about 4 minutes
 .PHONY: bench
 bench:
-	$(GO) run ./functions/pause/internal/bench/cmd/harness -out BENCHMARKS.md
+	$(GO) run ./functions/pause/internal/tools/bench/cmd/harness -out BENCHMARKS.md
 
 ## lint: cfn-lint template.yaml (cfn-lint 1.51.0 is on the project's machines)
 lint:
@@ -90,7 +90,7 @@ lint:
 
 ## events: re-sign the Slack events in events/ with the current time
 events:
-	$(GO) run ./functions/pause/internal/cmd/signevents -secret $(LOCAL_SIGNING_SECRET) events/*.json
+	$(GO) run ./functions/pause/internal/tools/signevents -secret $(LOCAL_SIGNING_SECRET) events/*.json
 
 ## deploy: sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 deploy:

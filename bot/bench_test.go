@@ -153,9 +153,9 @@ func newBenchBot(b *testing.B, dr DR, d Deferrer, hc *http.Client) *Bot {
 	b.Helper()
 	bt, err := New(Config{
 		SigningSecret:   testSecret,
-		AllowedUsers:    []string{"U1", "U2"},
-		AllowedChannels: []string{"*"},
-		AllowedIDs:      []string{"*"},
+		AllowedUsers:    allowOnly("U1", "U2"),
+		AllowedChannels: allowAll,
+		AllowedIDs:      allowAll,
 		Confirm:         true,
 		HTTPClient:      hc,
 		Deferrer:        d,

@@ -27,15 +27,15 @@ var _ DR = (*drapi.Client)(nil)
 // Config configures a Bot. The environment variable each field comes from is named beside it;
 // reading the environment is the caller's job.
 //
-// Allow-lists deny by default: an empty list allows nobody, "*" allows everyone. The documented
-// defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*") are the caller's to apply.
+// Allow-lists deny by default: a nil Allow allows nobody. Parsing the lists, and applying the
+// documented defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*"), is the caller's job.
 type Config struct {
 	SigningSecret   string              // SLACK_SIGNING_SECRET
 	BotToken        string              // SLACK_BOT_TOKEN; empty: response_url only
 	SlackAPIURL     string              // SLACK_API_URL, default "https://slack.com/api/"
-	AllowedUsers    []string            // DR_ALLOWED_USERS; "*" = everyone; empty = nobody
-	AllowedChannels []string            // DR_ALLOWED_CHANNELS
-	AllowedIDs      []string            // DR_ALLOWED_IDS
+	AllowedUsers    Allow               // DR_ALLOWED_USERS
+	AllowedChannels Allow               // DR_ALLOWED_CHANNELS
+	AllowedIDs      Allow               // DR_ALLOWED_IDS
 	Confirm         bool                // DR_CONFIRM
 	FourEyes        bool                // DR_FOUR_EYES
 	Wait            time.Duration       // DR_WAIT: how long to follow a pause; default 10m
@@ -62,9 +62,6 @@ type Bot struct {
 	cfg      Config
 	secret   secret
 	buttons  buttonKey
-	users    allowList
-	channels allowList
-	ids      allowList
 	dr       DR
 	api      *slack.Client // nil without a bot token
 	http     *http.Client
@@ -118,30 +115,10 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	users, err := parseAllowList(cfg.AllowedUsers)
-	if err != nil {
-		return nil, fmt.Errorf("bot: allowed users: %w", err)
-	}
-	channels, err := parseAllowList(cfg.AllowedChannels)
-	if err != nil {
-		return nil, fmt.Errorf("bot: allowed channels: %w", err)
-	}
-	ids, err := parseAllowList(cfg.AllowedIDs)
-	if err != nil {
-		return nil, fmt.Errorf("bot: allowed ids: %w", err)
-	}
-	for id := range ids.set {
-		if err := drapi.ValidateID(id); err != nil {
-			return nil, fmt.Errorf("bot: allowed ids: %q: %w", id, err)
-		}
-	}
 	b := &Bot{
 		cfg:      cfg,
 		secret:   secret(cfg.SigningSecret),
 		buttons:  newButtonKey(cfg.SigningSecret),
-		users:    users,
-		channels: channels,
-		ids:      ids,
 		dr:       dr,
 		http:     cfg.HTTPClient,
 		log:      cfg.Logger,

@@ -18,10 +18,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	b, err := bot.New(bot.Config{
-		SigningSecret:   "from SLACK_SIGNING_SECRET",
-		AllowedUsers:    []string{"U0123ABCD"},
-		AllowedChannels: []string{"*"},
-		AllowedIDs:      []string{"*"},
+		SigningSecret: "from SLACK_SIGNING_SECRET",
+		// The allow-lists are the caller's to parse: a nil one allows nobody.
+		AllowedUsers:    func(id string) bool { return id == "U0123ABCD" },
+		AllowedChannels: func(string) bool { return true },
+		AllowedIDs:      func(string) bool { return true },
 		Confirm:         true,
 	}, dr)
 	if err != nil {

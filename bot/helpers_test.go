@@ -328,9 +328,9 @@ func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 	cfg := Config{
 		SigningSecret:   testSecret,
 		SlackAPIURL:     d.apiURL(),
-		AllowedUsers:    []string{"U1", "U2"},
-		AllowedChannels: []string{"*"},
-		AllowedIDs:      []string{"*"},
+		AllowedUsers:    allowOnly("U1", "U2"),
+		AllowedChannels: allowAll,
+		AllowedIDs:      allowAll,
 		Confirm:         true,
 		// Generous: it bounds only a pause that never ends, and a loaded CI machine must not
 		// turn a normal follow into "DR_WAIT reached".

@@ -86,9 +86,9 @@ func TestClickRefused(t *testing.T) {
 		outcome string
 	}{
 		{"user", "UX", chanID, nil, []string{"UX", "DR_ALLOWED_USERS"}, "not_allowed_user"},
-		{"channel", "U2", "CX", func(c *Config) { c.AllowedChannels = []string{chanID} },
+		{"channel", "U2", "CX", func(c *Config) { c.AllowedChannels = allowOnly(chanID) },
 			[]string{"CX", "DR_ALLOWED_CHANNELS"}, "not_allowed_channel"},
-		{"id", "U2", chanID, func(c *Config) { c.AllowedIDs = []string{drsim.SeedStopFailed} },
+		{"id", "U2", chanID, func(c *Config) { c.AllowedIDs = allowOnly(drsim.SeedStopFailed) },
 			[]string{drsim.SeedRunning, "DR_ALLOWED_IDS"}, "not_allowed_id"},
 		{"four eyes", "U1", chanID, func(c *Config) { c.FourEyes = true },
 			[]string{"Four-eyes", "<@U1>", "DR_FOUR_EYES"}, "four_eyes"},

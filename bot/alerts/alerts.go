@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,18 +25,20 @@ type Actions interface {
 	Notify(ctx context.Context, channel, text string) error // tell humans: refused storm, dropped ids, SMN confirmation needing a human
 }
 
-// Config configures the alert routes. A route whose credential is empty is disabled and answers
-// 403, so a forgotten variable never leaves a route open.
+// Config configures the alert routes. A route whose credential is empty (or whose check is nil)
+// is disabled and answers 403, so a forgotten variable never leaves a route open.
 type Config struct {
-	AlertToken    string            // DR_ALERT_TOKEN: Bearer for /alerts/alertmanager; empty disables the route (403)
+	// AlertBearer checks the Authorization header of /alerts/alertmanager against DR_ALERT_TOKEN;
+	// nil disables the route (403).
+	AlertBearer   func(authorization string) bool
 	GrafanaSecret string            // DR_GRAFANA_SECRET: empty disables /alerts/grafana (403)
 	SMNTopics     []string          // DR_SMN_TOPICS: empty disables /alerts/smn (403)
 	SMNMap        map[string]string // DR_SMN_MAP: alarm rule name or resource id -> DR id (see ParseSMNMap)
 	Channel       string            // DR_ALERT_CHANNEL: required when any route is enabled
 	Auto          bool              // DR_ALERT_AUTO: PauseNow instead of ProposePause
 	MaxIDs        int               // DR_ALERT_MAX_IDS; 0 means 2
-	// AllowedIDs (DR_ALLOWED_IDS) lists the DR ids alerts may name; "*" allows all. Empty allows none.
-	AllowedIDs []string
+	// AllowedIDs (DR_ALLOWED_IDS) reports whether alerts may name a DR id; nil allows none.
+	AllowedIDs func(id string) bool
 	// HTTPClient fetches SMN signing certificates and confirms subscriptions; nil means a client
 	// with a short timeout. Redirects are never followed, whatever the client says, since they
 	// would escape the host rule.
@@ -67,16 +68,15 @@ const (
 
 // Handler serves the alert routes. It is safe for concurrent use.
 type Handler struct {
-	cfg     Config
-	act     Actions
-	log     *slog.Logger
-	now     func() time.Time
-	allowed map[string]bool // nil when every id is allowed
-	topics  map[string]bool
-	seen    *dedup
-	certs   *certCache
-	hc      *http.Client
-	hostOK  func(host string) bool
+	cfg    Config
+	act    Actions
+	log    *slog.Logger
+	now    func() time.Time
+	topics map[string]bool
+	seen   *dedup
+	certs  *certCache
+	hc     *http.Client
+	hostOK func(host string) bool
 }
 
 // New checks cfg and returns a Handler calling act.
@@ -90,7 +90,7 @@ func New(cfg Config, act Actions) (*Handler, error) {
 	if cfg.MaxIDs < 0 {
 		return nil, fmt.Errorf("alerts: max ids %d: want a positive number", cfg.MaxIDs)
 	}
-	enabled := cfg.AlertToken != "" || cfg.GrafanaSecret != "" || len(cfg.SMNTopics) > 0
+	enabled := cfg.AlertBearer != nil || cfg.GrafanaSecret != "" || len(cfg.SMNTopics) > 0
 	if enabled && cfg.Channel == "" {
 		return nil, errors.New("alerts: an alert route is enabled but the alert channel is empty")
 	}
@@ -103,15 +103,6 @@ func New(cfg Config, act Actions) (*Handler, error) {
 	}
 	if h.hostOK == nil {
 		h.hostOK = isSMNHost
-	}
-	if !slices.Contains(cfg.AllowedIDs, "*") {
-		h.allowed = make(map[string]bool, len(cfg.AllowedIDs))
-		for _, id := range cfg.AllowedIDs {
-			if err := drapi.ValidateID(id); err != nil {
-				return nil, fmt.Errorf("alerts: allowed id %q: %w", id, err)
-			}
-			h.allowed[id] = true
-		}
 	}
 	h.topics = make(map[string]bool, len(cfg.SMNTopics))
 	for _, t := range cfg.SMNTopics {

@@ -166,12 +166,12 @@ func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benc
 func newBenchHandler(b *testing.B, now func() time.Time, edit ...func(*alerts.Config)) (*alerts.Handler, *countingActions) {
 	b.Helper()
 	cfg := alerts.Config{
-		AlertToken:    alertToken,
+		AlertBearer:   bearerCheck(alertToken),
 		GrafanaSecret: grafanaSecret,
 		SMNTopics:     []string{testTopic},
 		SMNMap:        map[string]string{cesAlarmRule: idA},
 		Channel:       channel,
-		AllowedIDs:    []string{idA, idB, idC},
+		AllowedIDs:    allowOnly(idA, idB, idC),
 		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Now:           now,
 	}

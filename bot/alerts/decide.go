@@ -105,7 +105,7 @@ func (h *Handler) pauseOrPropose(ctx context.Context, b batch, fresh []firingAle
 			continue
 		case drapi.ValidateID(a.id) != nil:
 			dropped = appendNew(dropped, shownID(a.id)+" (not a valid id)")
-		case h.allowed != nil && !h.allowed[a.id]:
+		case h.cfg.AllowedIDs == nil || !h.cfg.AllowedIDs(a.id):
 			dropped = appendNew(dropped, a.id)
 		default:
 			ids = appendNew(ids, a.id)

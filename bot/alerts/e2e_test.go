@@ -139,9 +139,9 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *localSlack, auto bool) d
 		SigningSecret:   slackSecret,
 		BotToken:        "xoxb-test-token",
 		SlackAPIURL:     sl.srv.URL + "/api/",
-		AllowedUsers:    []string{approver},
-		AllowedChannels: []string{"*"},
-		AllowedIDs:      []string{"*"},
+		AllowedUsers:    allowOnly(approver),
+		AllowedChannels: allowAll,
+		AllowedIDs:      allowAll,
 		Confirm:         true,
 		Wait:            e2eWait,
 		Follow:          drapi.FollowOptions{MinInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
@@ -154,7 +154,7 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *localSlack, auto bool) d
 		defer cancel()
 		b.Shutdown(ctx)
 	})
-	h, err := alerts.New(alerts.Config{AlertToken: alertToken, Channel: channel, Auto: auto, AllowedIDs: []string{"*"}}, b)
+	h, err := alerts.New(alerts.Config{AlertBearer: bearerCheck(alertToken), Channel: channel, Auto: auto, AllowedIDs: allowAll}, b)
 	if err != nil {
 		t.Fatalf("alerts.New: %v", err)
 	}

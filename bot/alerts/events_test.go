@@ -30,14 +30,14 @@ func TestSampleEvents(t *testing.T) {
 	var smnHosts []string
 	act := &fakeActions{}
 	h, err := alerts.New(alerts.Config{
-		AlertToken:    "local-alert-token",
+		AlertBearer:   bearerCheck("local-alert-token"),
 		GrafanaSecret: "local-grafana-secret",
 		SMNTopics:     []string{"urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31:CES_notification_group_bngJ2aMpX"},
 		// The SMN sample carries no real signature, so it must stop at the host rule, before any
 		// network call; the rule records what it was asked.
 		SMNCertHost: func(host string) bool { smnHosts = append(smnHosts, host); return false },
 		Channel:     channel,
-		AllowedIDs:  []string{"*"},
+		AllowedIDs:  allowAll,
 	}, act)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -31,9 +31,10 @@ func (printActions) Notify(_ context.Context, channel, text string) error {
 
 func Example() {
 	h, err := alerts.New(alerts.Config{
-		AlertToken: "local-alert-token",
-		Channel:    "C0ALERTS",
-		AllowedIDs: []string{"*"},
+		// The checks are the caller's to build from its configuration; nil ones refuse.
+		AlertBearer: func(authorization string) bool { return authorization == "Bearer local-alert-token" },
+		Channel:     "C0ALERTS",
+		AllowedIDs:  func(string) bool { return true },
 	}, printActions{})
 	if err != nil {
 		fmt.Println(err)

@@ -82,6 +82,9 @@ func (a *fuzzActions) take() (calls []bot.Proposal, notified int) {
 	return calls, notified
 }
 
+// fuzzBearer stands in for the bearer check the caller builds from DR_ALERT_TOKEN.
+func fuzzBearer(authorization string) bool { return authorization == "Bearer "+fuzzToken }
+
 // fuzzHandler is a Handler under fuzzing, with its actions and the SMN double it trusts.
 type fuzzHandler struct {
 	h   *Handler
@@ -93,7 +96,7 @@ func newFuzzHandler(tb testing.TB, smn *fuzzSMN, auto bool) *fuzzHandler {
 	tb.Helper()
 	act := &fuzzActions{}
 	cfg := Config{
-		AlertToken:    fuzzToken,
+		AlertBearer:   fuzzBearer,
 		GrafanaSecret: fuzzSecret,
 		SMNTopics:     []string{fuzzTopic},
 		SMNMap: map[string]string{
@@ -101,7 +104,7 @@ func newFuzzHandler(tb testing.TB, smn *fuzzSMN, auto bool) *fuzzHandler {
 		},
 		Channel:    fuzzChannel,
 		Auto:       auto,
-		AllowedIDs: []string{fuzzIDA, fuzzIDB},
+		AllowedIDs: func(id string) bool { return id == fuzzIDA || id == fuzzIDB },
 		Now:        func() time.Time { return fuzzNow },
 	}
 	if smn != nil {
@@ -228,7 +231,7 @@ func FuzzAlertmanager(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, authorization string) {
 		for _, fh := range handlers {
 			status := fh.serve(t, fh.h.Alertmanager(), http.Header{"Authorization": {authorization}}, body)
-			if !bearerMatches(authorization, fuzzToken) {
+			if !fuzzBearer(authorization) {
 				checkStatus(t, "wrong token", status, http.StatusUnauthorized)
 				if calls, notified := fh.act.take(); len(calls) != 0 || notified != 0 {
 					t.Errorf("wrong token: got %d actions and %d notices; want none", len(calls), notified)

@@ -258,7 +258,7 @@ func TestSMN(t *testing.T) {
 		},
 		{
 			name: "mapped id outside the allow-list",
-			edit: func(c *alerts.Config) { c.AllowedIDs = []string{idC} },
+			edit: func(c *alerts.Config) { c.AllowedIDs = allowOnly(idC) },
 			build: func(f fixture) (*smnMessage, string) {
 				return signed(f, f.s.notification(f.t, "m1", cesMessage(f.t, true, cesAlarmRule, ""))), ""
 			},

@@ -187,11 +187,15 @@ func TestHTTPMode(t *testing.T) {
 	checkNoSecrets(t, srv.out.String())
 }
 
-// clickBody is an interaction payload as Slack sends it for a click on the card's Pause button.
-func clickBody(value, responseURL string) []byte {
+// clickBody is an interaction payload as Slack sends it for a click on the card's Pause button
+// by U0APPROVE.
+func clickBody(value, responseURL string) []byte { return clickBodyBy("U0APPROVE", value, responseURL) }
+
+// clickBodyBy is the same click by user.
+func clickBodyBy(user, value, responseURL string) []byte {
 	payload, _ := json.Marshal(map[string]any{
 		"type":         "block_actions",
-		"user":         map[string]any{"id": "U0APPROVE"},
+		"user":         map[string]any{"id": user},
 		"team":         map[string]any{"id": "T0LOCAL01"},
 		"channel":      map[string]any{"id": "C0LOCAL01"},
 		"container":    map[string]any{"type": "message", "message_ts": "1795600801.000100", "channel_id": "C0LOCAL01"},

@@ -21,9 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/fakelambda"
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 

@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
-	"github.com/dws-dr/drpause/functions/pause/internal/fakelambda"
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
+	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -19,20 +20,39 @@ import (
 // SIGTERM with nothing running.
 func TestShutdownWithWorkRunning(t *testing.T) {
 	id := drsim.SeedRunning
+	// A DR API of the test's own keeps the DR stopping until the binary is shutting down, so the
+	// pause is sure to be running at SIGTERM and to end within the grace, however busy the
+	// machine.
+	creds := drsim.LocalCredentials()
+	heldSim, err := drsim.Start(drsim.Options{Credentials: creds, StoppingFor: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { heldSim.Close() })
 	tests := []struct {
 		name string
 		env  []string
 		// start asks for the work and returns once it runs.
-		start     func(t *testing.T, srv *httpServer, slack *slackdouble.Server)
-		wantSlack []string // in one message, delivered before the exit
-		wantLog   []string
-		notLog    []string
+		start func(t *testing.T, srv *httpServer, slack *slackdouble.Server)
+		// shuttingDown, if set, runs once the binary has logged that it is shutting down.
+		shuttingDown func(t *testing.T)
+		wantSlack    []string // in one message, delivered before the exit
+		wantLog      []string
+		notLog       []string
 	}{
 		{
 			name: "pause finishes within the grace",
-			env:  []string{"DR_SIMULATE_DELAY=1s", "DR_SHUTDOWN_GRACE=20s"},
+			env: []string{"DR_SIMULATE=false", "DR_ENDPOINT=" + heldSim.URL(), "DR_PROJECT_ID=" + drsim.ProjectID,
+				"HUAWEICLOUD_SDK_AK=" + creds.AccessKey, "HUAWEICLOUD_SDK_SK=" + creds.SecretKey, "DR_SHUTDOWN_GRACE=20s"},
 			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
 				clickPause(t, srv, slack, id)
+				// The pause was sent: the DR is seen stopping, and stays so until released.
+				waitMessage(t, slack, mentions("status *stopping*"))
+			},
+			shuttingDown: func(t *testing.T) {
+				if err := heldSim.Sim.SetStatus(id, drapi.StatusStopped); err != nil {
+					t.Fatal(err)
+				}
 			},
 			wantSlack: []string{"DR `" + id + "` is paused: status *stopped*"},
 			wantLog:   []string{`"msg":"stopped"`, `"outcome":"stopped"`},
@@ -79,6 +99,10 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 
 			if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
+			}
+			if tt.shuttingDown != nil {
+				waitLog(t, srv, `"msg":"shutting down"`)
+				tt.shuttingDown(t)
 			}
 			select {
 			case <-srv.done:
@@ -137,6 +161,20 @@ func clickPause(t *testing.T, srv *httpServer, slack *slackdouble.Server, id str
 		t.Fatalf("click: got %d %s; want 200", status, b)
 	}
 	waitMessage(t, slack, mentions("Pausing DR `"+id+"`"))
+}
+
+// waitLog waits until the binary has written a log line holding s. The whole output is read
+// again at each new line, since lines arriving while nobody listens are not queued forever.
+func waitLog(t *testing.T, srv *httpServer, s string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for !strings.Contains(srv.out.String(), s) {
+		select {
+		case <-srv.out.lines:
+		case <-timeout:
+			t.Fatalf("no log line with %s in\n%s", s, srv.out)
+		}
+	}
 }
 
 func containsAll(s string, subs []string) bool {

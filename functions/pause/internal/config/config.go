@@ -16,7 +16,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
-	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/functions/pause/internal/access"
 )
 
 // Secret is a setting that must never be printed. Every formatting path (fmt verbs, slog, JSON)
@@ -96,6 +96,10 @@ type Config struct {
 	Confirm         bool          `envconfig:"DR_CONFIRM" default:"true"`
 	FourEyes        bool          `envconfig:"DR_FOUR_EYES" default:"false"`
 	Wait            time.Duration `envconfig:"DR_WAIT" default:"10m"`
+	// Users, Channels and IDs are the three lists above, parsed once by Load for every route.
+	Users    *access.List `ignored:"true"`
+	Channels *access.List `ignored:"true"`
+	IDs      *access.List `ignored:"true"`
 
 	InvokeToken   Secret   `envconfig:"DR_INVOKE_TOKEN"`
 	AlertToken    Secret   `envconfig:"DR_ALERT_TOKEN"`
@@ -126,6 +130,10 @@ func Load() (Config, error) {
 	c.AllowedChannels = clean(c.AllowedChannels)
 	c.AllowedIDs = clean(c.AllowedIDs)
 	c.SMNTopics = clean(c.SMNTopics)
+	// Bearer tokens are trimmed here, once for every route: a token pasted with a trailing
+	// newline must not leave one route open and the other refusing the same token.
+	c.InvokeToken = Secret(strings.TrimSpace(c.InvokeToken.Reveal()))
+	c.AlertToken = Secret(strings.TrimSpace(c.AlertToken.Reveal()))
 	if err := c.validate(); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -218,20 +226,15 @@ func (c *Config) validate() error {
 	if len(c.AllowedIDs) == 0 {
 		return errors.New("DR_ALLOWED_IDS: empty: want DR ids or *")
 	}
-	for i, id := range c.AllowedIDs {
-		if id != "*" && drapi.ValidateID(id) != nil {
-			return fmt.Errorf("DR_ALLOWED_IDS: item %d is not an id: want canonical lowercase UUIDs or *", i+1)
-		}
+	var err error
+	if c.IDs, err = access.DRIDs(c.AllowedIDs); err != nil {
+		return fmt.Errorf("DR_ALLOWED_IDS: %w", err)
 	}
-	for _, l := range []struct {
-		name  string
-		items []string
-	}{{"DR_ALLOWED_USERS", c.AllowedUsers}, {"DR_ALLOWED_CHANNELS", c.AllowedChannels}} {
-		for i, item := range l.items {
-			if item != "*" && strings.ContainsAny(item, " *,<>@#") {
-				return fmt.Errorf("%s: item %d is not a Slack id: want ids such as U012AB3CD, or *", l.name, i+1)
-			}
-		}
+	if c.Users, err = access.SlackIDs(c.AllowedUsers); err != nil {
+		return fmt.Errorf("DR_ALLOWED_USERS: %w", err)
+	}
+	if c.Channels, err = access.SlackIDs(c.AllowedChannels); err != nil {
+		return fmt.Errorf("DR_ALLOWED_CHANNELS: %w", err)
 	}
 	// With confirmation off the requester's own command is the approval: nobody else could be
 	// the second pair of eyes, so the combination would promise a safeguard it cannot give.
@@ -303,15 +306,4 @@ func (c *Config) Addr() string {
 		port = "8080"
 	}
 	return net.JoinHostPort(c.ListenHost, port)
-}
-
-// JobSecret is the secret the Lambda job key derives from: the Slack signing secret, else the
-// invoke token, else the alert token. Empty means no deployment secret exists to sign jobs with.
-func (c *Config) JobSecret() Secret {
-	for _, s := range []Secret{c.SlackSigningSecret, c.InvokeToken, c.AlertToken, c.GrafanaSecret} {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

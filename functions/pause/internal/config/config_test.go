@@ -114,6 +114,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad custom handler port", real("FUNCTIONS_CUSTOMHANDLER_PORT", "x"), "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"empty channels", real("DR_ALLOWED_CHANNELS", " , "), "DR_ALLOWED_CHANNELS"},
 		{"bad id", real("DR_ALLOWED_IDS", "E59D6B86-9072-46EB-A996-13F8B44994C1"), "DR_ALLOWED_IDS"},
+		{"mention as user", real("DR_ALLOWED_USERS", "U1,<@U2>"), "DR_ALLOWED_USERS"},
+		{"channel name", real("DR_ALLOWED_CHANNELS", "#ops"), "DR_ALLOWED_CHANNELS"},
 		{"alerts without slack", real("DR_GRAFANA_SECRET", "g"), "SLACK_SIGNING_SECRET"},
 		{"alerts without bot token", real("DR_ALERT_TOKEN", "a", "SLACK_SIGNING_SECRET", "s", "DR_ALERT_CHANNEL", "C1"), "SLACK_BOT_TOKEN"},
 		{"alerts without channel", real("DR_SMN_TOPICS", "urn:smn:x", "SLACK_SIGNING_SECRET", "s", "SLACK_BOT_TOKEN", "xoxb-1"), "DR_ALERT_CHANNEL"},
@@ -164,6 +166,46 @@ func TestLoadAccepts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadBuildsAccess: the allow-lists are parsed once, here, and the bearer tokens trimmed
+// once, here, for every route that uses them.
+func TestLoadBuildsAccess(t *testing.T) {
+	const id = "e59d6b86-9072-46eb-a996-13f8b44994c1"
+	setEnv(t, map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": " U1, U2 ,", "DR_ALLOWED_CHANNELS": "C1",
+		"DR_ALLOWED_IDS": id, "DR_INVOKE_TOKEN": " invoke-token\n", "DR_ALERT_TOKEN": "alert-token\t",
+		"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"})
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Users U2", c.Users.Allows("U2"), true},
+		{"Users U3", c.Users.Allows("U3"), false},
+		{"Channels C1", c.Channels.Allows("C1"), true},
+		{"Channels C2", c.Channels.Allows("C2"), false},
+		{"IDs id", c.IDs.Allows(id), true},
+		{"IDs other", c.IDs.Allows("3dc7b9ea-70b4-4c38-942d-e2636e6d844c"), false},
+		{"InvokeToken", c.InvokeToken.Reveal(), "invoke-token"},
+		{"AlertToken", c.AlertToken.Reveal(), "alert-token"},
+	}
+	for _, tt := range checks {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v; want %v", tt.name, tt.got, tt.want)
+		}
+	}
+
+	setEnv(t, map[string]string{"DR_SIMULATE": "true"})
+	if c, err = Load(); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Users.Allows("U1") || !c.Channels.Allows("C1") || !c.IDs.Allows(id) {
+		t.Errorf("defaults: got users U1 %t, channels C1 %t, ids %t; want nobody, every channel, every id",
+			c.Users.Allows("U1"), c.Channels.Allows("C1"), c.IDs.Allows(id))
 	}
 }
 

@@ -4,15 +4,12 @@ package invoke
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
@@ -28,6 +25,7 @@ type DR interface {
 // Request is the body of POST /invoke and the payload of a direct invocation.
 type Request struct {
 	DisasterRecoveryID string `json:"disaster_recovery_id"`
+	Action             string `json:"action,omitempty"` // ActionPause when empty
 	Wait               bool   `json:"wait"`
 	DryRun             bool   `json:"dry_run"`
 }
@@ -56,6 +54,13 @@ type ErrorBody struct {
 	Error *Error `json:"error"`
 }
 
+// The actions a Request may ask for. Resume is part of the interface but not yet of this
+// version, so it is refused as disabled rather than as unknown: scripts can tell the two apart.
+const (
+	ActionPause  = "pause"
+	ActionResume = "resume"
+)
+
 // maxBody caps the request body; a valid one is under 150 bytes.
 const maxBody = 4 << 10
 
@@ -63,7 +68,7 @@ const maxBody = 4 << 10
 type Service struct {
 	dr      DR
 	wait    time.Duration
-	allowed []string // DR_ALLOWED_IDS; "*" allows every id
+	allowed func(id string) bool // DR_ALLOWED_IDS
 	follow  drapi.FollowOptions
 	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
 	// status leave running, short enough for a script that asked not to wait.
@@ -72,9 +77,9 @@ type Service struct {
 
 // Config configures a Service.
 type Config struct {
-	Wait       time.Duration       // DR_WAIT: how long wait=true follows the pause
-	AllowedIDs []string            // DR_ALLOWED_IDS
-	Follow     drapi.FollowOptions // poll intervals; OnStatus is set by the Service
+	Wait       time.Duration        // DR_WAIT: how long wait=true follows the pause
+	AllowedIDs func(id string) bool // DR_ALLOWED_IDS; nil allows none
+	Follow     drapi.FollowOptions  // poll intervals; OnStatus is set by the Service
 }
 
 // New returns a Service calling dr.
@@ -100,11 +105,14 @@ func Decode(r io.Reader) (Request, *Error) {
 // Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
 // sent, or, with Wait, once the DR is stopped (within DR_WAIT).
 func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
+	if err := checkAction(req.Action); err != nil {
+		return Response{}, err
+	}
 	id := req.DisasterRecoveryID
 	if err := drapi.ValidateID(id); err != nil {
 		return Response{}, &Error{HTTPStatus: http.StatusBadRequest, Code: "invalid_id", Message: "disaster_recovery_id: want a canonical lowercase UUID"}
 	}
-	if !slices.Contains(s.allowed, "*") && !slices.Contains(s.allowed, id) {
+	if s.allowed == nil || !s.allowed(id) {
 		return Response{}, &Error{HTTPStatus: http.StatusForbidden, Code: "id_not_allowed", Message: "disaster recovery " + id + " is not in DR_ALLOWED_IDS"}
 	}
 	if req.DryRun {
@@ -130,6 +138,19 @@ func deadlineStop(ctx context.Context) drresult.Stop {
 		return drresult.WaitReached
 	}
 	return drresult.NotStopped
+}
+
+// checkAction refuses every action but a pause, before anything else is looked at.
+func checkAction(action string) *Error {
+	switch action {
+	case "", ActionPause:
+		return nil
+	case ActionResume:
+		return &Error{HTTPStatus: http.StatusForbidden, Code: "resume_disabled",
+			Message: "action resume is disabled: this deployment does not enable DR_RESUME"}
+	}
+	return &Error{HTTPStatus: http.StatusBadRequest, Code: "unknown_action",
+		Message: "action: want pause (the default) or resume"}
 }
 
 // pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the
@@ -208,15 +229,16 @@ func failure(r drresult.Result) (Response, *Error) {
 	return Response{}, &Error{HTTPStatus: r.HTTPStatus(), Code: r.ErrorCode(), Message: message, RequestID: r.RequestID}
 }
 
-// Handler serves POST /invoke. An empty token disables the route: it answers 403, as the alert
-// routes do, so a forgotten variable never leaves it open.
-func Handler(s *Service, token string, log *slog.Logger) http.Handler {
+// Handler serves POST /invoke to callers whose Authorization header bearer accepts (it checks
+// DR_INVOKE_TOKEN). A nil bearer disables the route: it answers 403, as the alert routes do, so
+// a forgotten variable never leaves it open.
+func Handler(s *Service, bearer func(authorization string) bool, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
+		if bearer == nil {
 			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set"}})
 			return
 		}
-		if !bearerOK(r.Header.Get("Authorization"), token) {
+		if !bearer(r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token"}})
 			return
@@ -241,15 +263,6 @@ func Handler(s *Service, token string, log *slog.Logger) http.Handler {
 			slog.String("request_id", resp.RequestID))
 		writeJSON(w, http.StatusOK, resp)
 	})
-}
-
-// bearerOK compares in constant time, so the token cannot be guessed byte by byte.
-func bearerOK(header, token string) bool {
-	const prefix = "Bearer "
-	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(header[len(prefix):]), []byte(token)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/access"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
@@ -20,8 +21,9 @@ import (
 
 const token = "invoke-test-token"
 
-// setup serves POST /invoke over a fresh simulator. Pauses stay in stopping for stoppingFor.
-func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest.Server, *drsim.Sim) {
+// setup serves POST /invoke over a fresh simulator. Pauses stay in stopping for stoppingFor;
+// wait=true follows a pause for at most wait.
+func setup(t *testing.T, stoppingFor, wait time.Duration, allowed []string) (*httptest.Server, *drsim.Sim) {
 	t.Helper()
 	sim, err := drsim.Start(drsim.Options{StoppingFor: stoppingFor})
 	if err != nil {
@@ -34,13 +36,23 @@ func setup(t *testing.T, stoppingFor time.Duration, allowed []string) (*httptest
 		t.Fatal(err)
 	}
 	svc := invoke.New(invoke.Config{
-		Wait:       300 * time.Millisecond,
-		AllowedIDs: allowed,
+		Wait:       wait,
+		AllowedIDs: allowIDs(t, allowed...),
 		Follow:     drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond},
 	}, dr)
-	srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(token), slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	return srv, sim.Sim
+}
+
+// allowIDs is DR_ALLOWED_IDS as the binary parses it.
+func allowIDs(t *testing.T, ids ...string) func(string) bool {
+	t.Helper()
+	l, err := access.DRIDs(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Allows
 }
 
 type answer struct {
@@ -83,6 +95,7 @@ func TestInvoke(t *testing.T) {
 	tests := []struct {
 		name        string
 		stoppingFor time.Duration
+		wait        time.Duration // DR_WAIT; zero means long enough for any pause that ends
 		allowed     []string
 		faults      []drsim.Fault
 		auth, body  string
@@ -106,7 +119,8 @@ func TestInvoke(t *testing.T) {
 		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, false), wantStatus: 404},
 		{name: "status does not allow", auth: bearer, body: body(drsim.SeedUnstart, false, false), wantStatus: 409, wantCode: "status_not_allowed"},
 		{name: "api error", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "DWS.0001"},
-		{name: "wait deadline", stoppingFor: time.Minute, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
+		// The DR stays stopping for a minute, so a short DR_WAIT is sure to run out.
+		{name: "wait deadline", stoppingFor: time.Minute, wait: 300 * time.Millisecond, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +128,12 @@ func TestInvoke(t *testing.T) {
 			if allowed == nil {
 				allowed = []string{"*"}
 			}
-			srv, sim := setup(t, tt.stoppingFor, allowed)
+			// A pause that ends must never meet DR_WAIT, however busy the machine.
+			wait := tt.wait
+			if wait == 0 {
+				wait = 30 * time.Second
+			}
+			srv, sim := setup(t, tt.stoppingFor, wait, allowed)
 			sim.Inject(tt.faults...)
 			status, a, raw := call(t, srv.URL, tt.auth, tt.body)
 			if status != tt.wantStatus {
@@ -133,8 +152,49 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled and
+// anything else as unknown, before the DR API is called at all.
+func TestInvokeActions(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string // error code on failure
+		wantPauses int
+	}{
+		{name: "pause named", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"pause"}`, wantStatus: 200, wantPauses: 1},
+		{name: "pause by default", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `"}`, wantStatus: 200, wantPauses: 1},
+		{name: "resume", body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume"}`, wantStatus: 403, wantCode: "resume_disabled"},
+		{name: "resume dry run", body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume","dry_run":true}`, wantStatus: 403, wantCode: "resume_disabled"},
+		{name: "unknown", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"stop"}`, wantStatus: 400, wantCode: "unknown_action"},
+		{name: "case matters", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"Pause"}`, wantStatus: 400, wantCode: "unknown_action"},
+		{name: "not a string", body: `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":1}`, wantStatus: 400, wantCode: "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, sim := setup(t, time.Minute, 30*time.Second, []string{"*"})
+			status, a, raw := call(t, srv.URL, "Bearer "+token, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("status: got %d %s; want %d", status, raw, tt.wantStatus)
+			}
+			if tt.wantCode != "" && (a.Error == nil || a.Error.Code != tt.wantCode) {
+				t.Errorf("error code: got %s; want %q", raw, tt.wantCode)
+			}
+			if tt.wantCode == "resume_disabled" && !strings.Contains(a.Error.Message, "DR_RESUME") {
+				t.Errorf("error message: got %q; want it to name DR_RESUME", a.Error.Message)
+			}
+			if n := sim.Count(drsim.RoutePause); n != tt.wantPauses {
+				t.Errorf("pause calls: got %d; want %d", n, tt.wantPauses)
+			}
+			if n := sim.Count(drsim.RouteDetail); tt.wantPauses == 0 && n != 0 {
+				t.Errorf("status reads: got %d; want none for a refused action", n)
+			}
+		})
+	}
+}
+
 func TestInvokePauseReportsRequestID(t *testing.T) {
-	srv, sim := setup(t, time.Minute, []string{"*"})
+	srv, sim := setup(t, time.Minute, 30*time.Second, []string{"*"})
 	_, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))
 	if a.RequestID == "" {
 		t.Errorf("answer: got %s; want the pause's X-Request-Id", raw)
@@ -145,7 +205,7 @@ func TestInvokePauseReportsRequestID(t *testing.T) {
 }
 
 func TestInvokeDisabledWithoutToken(t *testing.T) {
-	h := invoke.Handler(invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, nil), "", slog.New(slog.DiscardHandler))
+	h := invoke.Handler(invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: allowIDs(t, "*")}, nil), access.Bearer(""), slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/invoke", strings.NewReader(body(drsim.SeedRunning, false, false))))
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), `"code":"disabled"`) {
@@ -182,7 +242,7 @@ func TestInvokeErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{"*"}}, fakeDR{tt.err})
+			svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: allowIDs(t, "*")}, fakeDR{tt.err})
 			for _, req := range []invoke.Request{
 				{DisasterRecoveryID: drsim.SeedRunning, DryRun: true},
 				{DisasterRecoveryID: drsim.SeedRunning, Wait: true},
@@ -285,11 +345,13 @@ func TestInvokeNoWaitBound(t *testing.T) {
 			}
 			svc := invoke.New(invoke.Config{
 				Wait:       time.Second,
-				AllowedIDs: []string{"*"},
+				AllowedIDs: allowIDs(t, "*"),
 				Follow:     drapi.FollowOptions{MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
 			}, dr)
-			svc.SetPostedWithin(50 * time.Millisecond)
-			srv := httptest.NewServer(invoke.Handler(svc, token, slog.New(slog.DiscardHandler)))
+			// The bound must outlast the pause's round trip, which it cuts short otherwise (a 504
+			// where a 200 is due), on a busy machine too; the rows that meet it wait it out.
+			svc.SetPostedWithin(time.Second)
+			srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(token), slog.New(slog.DiscardHandler)))
 			t.Cleanup(srv.Close)
 
 			status, a, raw := call(t, srv.URL, "Bearer "+token, body(drsim.SeedRunning, false, false))
@@ -337,7 +399,7 @@ func TestInvokeWaitReached(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := invoke.New(invoke.Config{Wait: time.Millisecond, AllowedIDs: []string{"*"}}, slowDR{tt.err})
+			svc := invoke.New(invoke.Config{Wait: time.Millisecond, AllowedIDs: allowIDs(t, "*")}, slowDR{tt.err})
 			_, err := svc.Do(context.Background(), invoke.Request{DisasterRecoveryID: drsim.SeedRunning, Wait: true})
 			if err == nil || err.HTTPStatus != tt.wantStatus || err.Code != tt.wantCode {
 				t.Errorf("got %+v; want %d %s", err, tt.wantStatus, tt.wantCode)

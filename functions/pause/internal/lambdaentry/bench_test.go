@@ -113,9 +113,9 @@ func benchBot(b *testing.B) *bot.Bot {
 	b.Helper()
 	bt, err := bot.New(bot.Config{
 		SigningSecret:   slacksign.LocalSecret,
-		AllowedUsers:    []string{"U0REQUEST"},
-		AllowedChannels: []string{"*"},
-		AllowedIDs:      []string{"*"},
+		AllowedUsers:    func(id string) bool { return id == "U0REQUEST" },
+		AllowedChannels: func(string) bool { return true },
+		AllowedIDs:      func(string) bool { return true },
 		Confirm:         true,
 		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}, runningDR{})

@@ -141,14 +141,17 @@ func FuzzHandle(f *testing.F) {
 	key := NewJobKey("fuzz-signing-secret")
 	h := &Handler{
 		HTTP:   fuzzEcho(&seen),
-		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{fuzzID}}, dr),
-		RunJob: func(_ context.Context, job json.RawMessage) error {
-			jobs = append(jobs, job)
-			return nil
+		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: func(id string) bool { return id == fuzzID }}, dr),
+		// Jobs of raw JSON, so every sealed event decodes and the job run is the job sealed.
+		Jobs: &Jobs[json.RawMessage]{
+			Key: key,
+			Run: func(_ context.Context, job json.RawMessage) error {
+				jobs = append(jobs, job)
+				return nil
+			},
+			Now: func() time.Time { return fuzzNow },
 		},
-		JobKey: key,
 		Logger: discardLogger(),
-		Now:    func() time.Time { return fuzzNow },
 	}
 	f.Fuzz(func(t *testing.T, event []byte) {
 		seen, jobs = nil, nil
@@ -166,7 +169,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		checkHTTPAnswer(t, out, seen)
 
-		sealed, err := SealJob(key, event, fuzzNow)
+		sealed, err := sealJob(key, event, fuzzNow)
 		if err != nil {
 			return // not JSON: nothing to seal
 		}

@@ -8,7 +8,9 @@ import (
 )
 
 // Deps are the handlers and the logger the routes use. A nil handler leaves its route
-// answering 404, so a part that is not configured cannot be reached half-built.
+// answering 404, so a part that is not configured cannot be reached half-built. Each handler
+// authenticates its own requests, since it must read the body (signatures) or answer in its
+// own shape (a disabled route's 403); NewServer names which check each one makes.
 type Deps struct {
 	Logger       *slog.Logger
 	Commands     http.Handler // POST /slack/commands
@@ -27,15 +29,15 @@ func NewServer(d Deps) http.Handler {
 			mux.Handle(pattern, h)
 		}
 	}
-	handle("POST /slack/commands", d.Commands)
-	handle("POST /slack/interactions", d.Interactions)
-	handle("POST /alerts/alertmanager", d.Alertmanager)
-	handle("POST /alerts/grafana", d.Grafana)
-	handle("POST /alerts/smn", d.SMN)
-	handle("POST /invoke", d.Invoke)
-	mux.Handle("GET /healthz", healthz())
+	handle("POST /slack/commands", d.Commands)          // Slack v0 signature (SLACK_SIGNING_SECRET)
+	handle("POST /slack/interactions", d.Interactions)  // Slack v0 signature, then the button's MAC
+	handle("POST /alerts/alertmanager", d.Alertmanager) // Bearer DR_ALERT_TOKEN
+	handle("POST /alerts/grafana", d.Grafana)           // HMAC over timestamp:body (DR_GRAFANA_SECRET)
+	handle("POST /alerts/smn", d.SMN)                   // SMN message signature, topic in DR_SMN_TOPICS
+	handle("POST /invoke", d.Invoke)                    // Bearer DR_INVOKE_TOKEN
+	mux.Handle("GET /healthz", healthz())               // none: says nothing but "ok"
 	// Lambda Web Adapter probes GET / for readiness.
-	mux.Handle("GET /{$}", healthz())
+	mux.Handle("GET /{$}", healthz()) // none
 	return logPanics(d.Logger, mux)
 }
 

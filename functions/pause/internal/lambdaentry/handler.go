@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -20,11 +19,8 @@ import (
 type Handler struct {
 	HTTP   http.Handler    // the product: every route of HTTP mode
 	Invoke *invoke.Service // direct invocations; nil refuses them
-	// RunJob runs deferred work that arrived in a verified envelope.
-	RunJob func(ctx context.Context, job json.RawMessage) error
-	JobKey JobKey
-	Logger *slog.Logger     // nil discards
-	Now    func() time.Time // nil means time.Now
+	Jobs   JobRunner       // deferred work this function sent itself; nil refuses it
+	Logger *slog.Logger    // nil discards
 }
 
 // probe holds the fields that tell the event kinds apart.
@@ -67,7 +63,10 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 		}
 		return serveV1(ctx, h.HTTP, &ev), nil
 	case len(p.Job) > 0:
-		return nil, h.job(ctx, event)
+		if h.Jobs == nil {
+			return nil, errors.New("lambdaentry: no job runner")
+		}
+		return nil, h.Jobs.RunSealed(ctx, event)
 	case len(p.ID) > 0:
 		return h.direct(ctx, event), nil
 	}
@@ -100,19 +99,4 @@ func (h *Handler) direct(ctx context.Context, event json.RawMessage) any {
 		slog.Bool("dry_run", req.DryRun), slog.String("status", string(resp.Status)),
 		slog.String("request_id", resp.RequestID))
 	return resp
-}
-
-func (h *Handler) job(ctx context.Context, event json.RawMessage) error {
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
-	}
-	job, err := OpenJob(h.JobKey, event, now())
-	if err != nil {
-		return fmt.Errorf("refuse job: %w", err)
-	}
-	if h.RunJob == nil {
-		return errors.New("lambdaentry: no job runner")
-	}
-	return h.RunJob(ctx, job)
 }

@@ -41,9 +41,9 @@ type envelope struct {
 	MAC      string          `json:"mac"`       // hex HMAC-SHA256(key, compact job + "\n" + issued_at)
 }
 
-// Errors of OpenJob.
+// Why Jobs refuses an envelope, for errors.Is.
 var (
-	ErrNoJobKey  = errors.New("lambdaentry: no job key: set SLACK_SIGNING_SECRET or DR_INVOKE_TOKEN")
+	ErrNoJobKey  = errors.New("lambdaentry: no job key")
 	ErrBadJobMAC = errors.New("lambdaentry: job envelope: bad mac")
 	ErrStaleJob  = errors.New("lambdaentry: job envelope: too old or from the future")
 )
@@ -55,8 +55,8 @@ func (k JobKey) mac(job []byte, issuedAt int64) []byte {
 	return m.Sum(nil)
 }
 
-// SealJob wraps job (JSON) in an envelope issued at now.
-func SealJob(k JobKey, job []byte, now time.Time) ([]byte, error) {
+// sealJob wraps job (JSON) in an envelope issued at now.
+func sealJob(k JobKey, job []byte, now time.Time) ([]byte, error) {
 	if len(k) == 0 {
 		return nil, ErrNoJobKey
 	}
@@ -66,9 +66,9 @@ func SealJob(k JobKey, job []byte, now time.Time) ([]byte, error) {
 	}
 	env := envelope{Job: compact.Bytes(), IssuedAt: now.Unix()}
 	env.MAC = hex.EncodeToString(k.mac(env.Job, env.IssuedAt))
-	// json.Marshal would escape a raw <, > or & inside the job, so the job OpenJob compacts on
+	// json.Marshal would escape a raw <, > or & inside the job, so the job openJob compacts on
 	// arrival would no longer be the one the mac covers: fuzzing found such jobs refused as
-	// forged. (Deferrer's jobs come from json.Marshal, already escaped, and were not affected.)
+	// forged. (Jobs.Defer's jobs come from json.Marshal, already escaped, and were not affected.)
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
@@ -78,9 +78,9 @@ func SealJob(k JobKey, job []byte, now time.Time) ([]byte, error) {
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }
 
-// OpenJob checks an envelope's mac and age and returns the job it carries. The mac is checked
+// openJob checks an envelope's mac and age and returns the job it carries. The mac is checked
 // over the compacted job, so whitespace added in transit does not matter.
-func OpenJob(k JobKey, payload []byte, now time.Time) (json.RawMessage, error) {
+func openJob(k JobKey, payload []byte, now time.Time) (json.RawMessage, error) {
 	if len(k) == 0 {
 		return nil, ErrNoJobKey
 	}

@@ -5,20 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/fakelambda"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
@@ -155,6 +150,9 @@ func TestDirectInvocation(t *testing.T) {
 	}{
 		{"dry run", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","dry_run":true}`, `"status":"stopped"`},
 		{"pause and wait", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","wait":true}`, `"status":"stopped"`},
+		{"pause named", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"pause"}`, `"status":"stopped"`},
+		{"resume", `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume"}`, `"code":"resume_disabled"`},
+		{"unknown action", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","action":"stop"}`, `"code":"unknown_action"`},
 		{"unknown field", `{"disaster_recovery_id":"` + drsim.SeedRunning + `","dryrun":true}`, `"code":"invalid_request"`},
 		{"not found", `{"disaster_recovery_id":"00000000-0000-4000-8000-000000000000"}`, `"error":{`},
 	}
@@ -172,104 +170,6 @@ func TestDirectInvocation(t *testing.T) {
 	}
 }
 
-func TestJobEnvelope(t *testing.T) {
-	key := NewJobKey("signing-secret")
-	now := time.Unix(1_800_000_000, 0)
-	job := []byte(`{"kind": "pause", "disaster_recovery_id": "` + drsim.SeedRunning + `"}`)
-	sealed, err := SealJob(key, job, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pretty bytes.Buffer
-	json.Indent(&pretty, sealed, "", "  ")
-	tests := []struct {
-		name    string
-		key     JobKey
-		payload []byte
-		at      time.Time
-		wantErr error
-	}{
-		{"fresh", key, sealed, now.Add(time.Second), nil},
-		{"re-indented in transit", key, pretty.Bytes(), now, nil},
-		{"other deployment", NewJobKey("other-secret"), sealed, now, ErrBadJobMAC},
-		{"tampered job", key, bytes.Replace(sealed, []byte(`"kind":"pause"`), []byte(`"kind":"list"`), 1), now, ErrBadJobMAC},
-		{"tampered time", key, bytes.Replace(sealed, []byte("1800000000"), []byte("1800000900"), 1), now, ErrBadJobMAC},
-		{"stale", key, sealed, now.Add(MaxJobAge + time.Second), ErrStaleJob},
-		{"from the future", key, sealed, now.Add(-2 * time.Minute), ErrStaleJob},
-		{"no key", nil, sealed, now, ErrNoJobKey},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := OpenJob(tt.key, tt.payload, tt.at)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("OpenJob: got %v; want %v", err, tt.wantErr)
-			}
-			if err == nil && !bytes.Contains(got, []byte(`"kind":"pause"`)) {
-				t.Errorf("job: got %s; want the compacted job", got)
-			}
-		})
-	}
-	if _, err := SealJob(nil, job, now); !errors.Is(err, ErrNoJobKey) {
-		t.Errorf("SealJob without key: got %v; want ErrNoJobKey", err)
-	}
-}
-
-type testJob struct {
-	Kind string `json:"kind"`
-	ID   string `json:"disaster_recovery_id"`
-}
-
-// TestDeferrerInvokesItself sends a job through the real AWS SDK to a fake Lambda API, then
-// delivers what arrived to the Handler, as Lambda would.
-func TestDeferrerInvokesItself(t *testing.T) {
-	fake := fakelambda.Start()
-	defer fake.Close()
-	key := NewJobKey("signing-secret")
-	d := &Deferrer[testJob]{
-		FunctionName: "stack-pause", Key: key, Region: "eu-west-1", Endpoint: fake.URL(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", "session-token"),
-	}
-	if err := d.Defer(context.Background(), testJob{Kind: "pause", ID: drsim.SeedRunning}); err != nil {
-		t.Fatalf("Defer: %v", err)
-	}
-	var inv fakelambda.Invocation
-	select {
-	case inv = <-fake.Calls():
-	case <-time.After(5 * time.Second):
-		t.Fatal("no invocation reached the fake Lambda API")
-	}
-	if inv.FunctionName != "stack-pause" || inv.InvocationType != "Event" || !inv.Signed {
-		t.Errorf("invocation: got %q %q signed %t; want stack-pause, Event, signed", inv.FunctionName, inv.InvocationType, inv.Signed)
-	}
-	ran := make(chan testJob, 1)
-	h := &Handler{HTTP: echo(), JobKey: key, Logger: slog.New(slog.DiscardHandler),
-		RunJob: func(ctx context.Context, raw json.RawMessage) error {
-			var j testJob
-			err := json.Unmarshal(raw, &j)
-			ran <- j
-			return err
-		}}
-	if _, err := h.Handle(context.Background(), inv.Payload); err != nil {
-		t.Fatalf("Handle(job): %v", err)
-	}
-	if j := <-ran; j.ID != drsim.SeedRunning || j.Kind != "pause" {
-		t.Errorf("job run: got %+v; want the deferred job", j)
-	}
-	other := &Handler{HTTP: echo(), JobKey: NewJobKey("another-deployment"), RunJob: h.RunJob}
-	if _, err := other.Handle(context.Background(), inv.Payload); !errors.Is(err, ErrBadJobMAC) {
-		t.Errorf("Handle(job) with another key: got %v; want ErrBadJobMAC", err)
-	}
-}
-
-func TestDeferrerNeedsKeyAndName(t *testing.T) {
-	if err := (&Deferrer[testJob]{FunctionName: "f"}).Defer(context.Background(), testJob{}); !errors.Is(err, ErrNoJobKey) {
-		t.Errorf("Defer without key: got %v; want ErrNoJobKey", err)
-	}
-	if err := (&Deferrer[testJob]{Key: NewJobKey("s")}).Defer(context.Background(), testJob{}); err == nil {
-		t.Error("Defer without function name: got no error; want one")
-	}
-}
-
 // newService returns a Service calling a fresh simulator.
 func newService(t *testing.T) *invoke.Service {
 	t.Helper()
@@ -283,73 +183,5 @@ func newService(t *testing.T) *invoke.Service {
 		t.Fatal(err)
 	}
 	follow := drapi.FollowOptions{MinInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
-	return invoke.New(invoke.Config{Wait: 5 * time.Second, AllowedIDs: []string{"*"}, Follow: follow}, dr)
-}
-
-// TestDeferrerFailsFast: a hand-off is bounded by Timeout and sent once, so a slow or failing
-// Lambda API neither makes Slack wait past its 3 s nor queues the same job twice.
-func TestDeferrerFailsFast(t *testing.T) {
-	tests := []struct {
-		name    string
-		timeout time.Duration
-		answer  func(w http.ResponseWriter, r *http.Request)
-		wantErr error // besides any error
-	}{
-		{
-			name:    "slow Lambda API",
-			timeout: 100 * time.Millisecond,
-			answer:  func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			wantErr: context.DeadlineExceeded,
-		},
-		{
-			// Timeout is generous: the SDK's default retries, with their backoff, fit in it.
-			name:    "Lambda API error",
-			timeout: 10 * time.Second,
-			answer: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("X-Amzn-Errortype", "ServiceException")
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				io.WriteString(w, `{"Type":"Service","message":"internal failure"}`)
-			},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			requests := 0
-			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				requests++
-				mu.Unlock()
-				// Read to the end, so the server watches the connection and cancels r.Context()
-				// when the client hangs up.
-				io.Copy(io.Discard, r.Body)
-				tt.answer(w, r)
-			}))
-			t.Cleanup(api.Close)
-			d := &Deferrer[testJob]{
-				FunctionName: "stack-pause", Key: NewJobKey("signing-secret"), Region: "eu-west-1",
-				Endpoint: api.URL, Timeout: tt.timeout,
-				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", ""),
-			}
-			// Backstop, so an unbounded Defer fails the test instead of hanging it.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			start := time.Now()
-			err := d.Defer(ctx, testJob{Kind: "pause", ID: drsim.SeedRunning})
-			elapsed := time.Since(start)
-
-			if err == nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-				t.Errorf("Defer: got %v; want an error wrapping %v", err, tt.wantErr)
-			}
-			if limit := tt.timeout + time.Second; elapsed > limit {
-				t.Errorf("Defer took %v; want at most %v", elapsed, limit)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if requests != 1 {
-				t.Errorf("got %d requests to the Lambda API; want 1", requests)
-			}
-		})
-	}
+	return invoke.New(invoke.Config{Wait: 5 * time.Second, AllowedIDs: func(string) bool { return true }, Follow: follow}, dr)
 }

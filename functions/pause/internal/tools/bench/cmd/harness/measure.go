@@ -46,7 +46,7 @@ func verdict(pass bool) string {
 }
 
 func repro(only string) string {
-	return "`go run ./functions/pause/internal/bench/cmd/harness -only " + only + "`"
+	return "`go run ./functions/pause/internal/tools/bench/cmd/harness -only " + only + "`"
 }
 
 // pauseEnv is the binary's environment in HTTP mode on a free loopback port.

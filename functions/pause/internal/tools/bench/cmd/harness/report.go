@@ -25,7 +25,7 @@ func (r *report) write(w io.Writer) error {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Benchmarks\n\n")
-	p("Written by `make bench` (`go run ./functions/pause/internal/bench/cmd/harness -out BENCHMARKS.md`); do not edit by hand.\n\n")
+	p("Written by `make bench` (`go run ./functions/pause/internal/tools/bench/cmd/harness -out BENCHMARKS.md`); do not edit by hand.\n\n")
 	p("- Date: %s (the run took %s)\n", r.Date.Format("2006-01-02 15:04 MST"), r.Elapsed.Round(time.Second))
 	p("- `nproc`: %d\n", r.NProc)
 	p("- Go: %s\n", r.GoVersion)

@@ -182,9 +182,9 @@ type binaries struct {
 
 const (
 	pkgPause  = "github.com/dws-dr/drpause/functions/pause"
-	pkgHello  = "github.com/dws-dr/drpause/functions/pause/internal/bench/hello"
-	pkgBare   = "github.com/dws-dr/drpause/functions/pause/internal/bench/bareserver"
-	pkgVerify = "github.com/dws-dr/drpause/functions/pause/internal/bench/verifyserver"
+	pkgHello  = "github.com/dws-dr/drpause/functions/pause/internal/tools/bench/hello"
+	pkgBare   = "github.com/dws-dr/drpause/functions/pause/internal/tools/bench/bareserver"
+	pkgVerify = "github.com/dws-dr/drpause/functions/pause/internal/tools/bench/verifyserver"
 	pkgRIE    = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
 )
 

@@ -1,0 +1,76 @@
+// Package access holds the two rules every route shares, each parsed once from configuration:
+// the allow-lists (DR_ALLOWED_USERS, DR_ALLOWED_CHANNELS, DR_ALLOWED_IDS) and the bearer-token
+// check (DR_INVOKE_TOKEN, DR_ALERT_TOKEN). Both deny by default: a nil List and a nil bearer
+// check allow nobody, so a route handed nothing is closed rather than open.
+package access
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
+)
+
+// List is an allow-list of ids, or of every id when it was given "*". The zero value and a nil
+// *List allow nobody.
+type List struct {
+	all bool
+	ids map[string]bool
+}
+
+// Allows reports whether id is on the list. The empty id never is.
+func (l *List) Allows(id string) bool {
+	return l != nil && id != "" && (l.all || l.ids[id])
+}
+
+// SlackIDs parses the items of DR_ALLOWED_USERS or DR_ALLOWED_CHANNELS: Slack ids such as
+// U012AB3CD, or "*". A mention, a display name or a list squeezed into one item is refused,
+// since it would never match an id and silently allow nobody. Errors name the item's position,
+// not its value.
+func SlackIDs(items []string) (*List, error) {
+	return parse(items, func(id string) bool { return !strings.ContainsAny(id, " *,<>@#") },
+		"is not a Slack id: want ids such as U012AB3CD, or *")
+}
+
+// DRIDs parses the items of DR_ALLOWED_IDS: canonical lowercase DR ids, or "*". An id in
+// another spelling is refused: it would never match the canonical id a request carries.
+func DRIDs(items []string) (*List, error) {
+	return parse(items, func(id string) bool { return drapi.ValidateID(id) == nil },
+		"is not an id: want canonical lowercase UUIDs or *")
+}
+
+func parse(items []string, valid func(string) bool, want string) (*List, error) {
+	l := &List{ids: make(map[string]bool, len(items))}
+	for i, item := range items {
+		switch {
+		case item == "*":
+			l.all = true
+		case item == "" || !valid(item):
+			return nil, fmt.Errorf("item %d %s", i+1, want)
+		default:
+			l.ids[item] = true
+		}
+	}
+	return l, nil
+}
+
+// Bearer returns the check of an Authorization header against token, or nil when token is
+// empty, which the routes take as "disabled". The token is compared as given: configuration
+// trims it once. Both sides are hashed before the constant-time compare, so neither the
+// token's bytes nor its length can be learnt from timing.
+func Bearer(token string) func(authorization string) bool {
+	if token == "" {
+		return nil
+	}
+	want := sha256.Sum256([]byte(token))
+	return func(authorization string) bool {
+		scheme, got, ok := strings.Cut(authorization, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+	}
+}

@@ -1,0 +1,253 @@
+package lambdaentry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
+	"github.com/dws-dr/drpause/pkg/drsim"
+)
+
+func TestJobEnvelope(t *testing.T) {
+	key := NewJobKey("signing-secret")
+	now := time.Unix(1_800_000_000, 0)
+	job := []byte(`{"kind": "pause", "disaster_recovery_id": "` + drsim.SeedRunning + `"}`)
+	sealed, err := sealJob(key, job, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pretty bytes.Buffer
+	json.Indent(&pretty, sealed, "", "  ")
+	tests := []struct {
+		name    string
+		key     JobKey
+		payload []byte
+		at      time.Time
+		wantErr error
+	}{
+		{"fresh", key, sealed, now.Add(time.Second), nil},
+		{"re-indented in transit", key, pretty.Bytes(), now, nil},
+		{"other deployment", NewJobKey("other-secret"), sealed, now, ErrBadJobMAC},
+		{"tampered job", key, bytes.Replace(sealed, []byte(`"kind":"pause"`), []byte(`"kind":"list"`), 1), now, ErrBadJobMAC},
+		{"tampered time", key, bytes.Replace(sealed, []byte("1800000000"), []byte("1800000900"), 1), now, ErrBadJobMAC},
+		{"stale", key, sealed, now.Add(MaxJobAge + time.Second), ErrStaleJob},
+		{"from the future", key, sealed, now.Add(-2 * time.Minute), ErrStaleJob},
+		{"no key", nil, sealed, now, ErrNoJobKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := openJob(tt.key, tt.payload, tt.at)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("openJob: got %v; want %v", err, tt.wantErr)
+			}
+			if err == nil && !bytes.Contains(got, []byte(`"kind":"pause"`)) {
+				t.Errorf("job: got %s; want the compacted job", got)
+			}
+		})
+	}
+	if _, err := sealJob(nil, job, now); !errors.Is(err, ErrNoJobKey) {
+		t.Errorf("sealJob without key: got %v; want ErrNoJobKey", err)
+	}
+}
+
+type testJob struct {
+	Kind string `json:"kind"`
+	ID   string `json:"disaster_recovery_id"`
+}
+
+// testInvoker is a SelfInvoker calling the Lambda API at endpoint, with dummy credentials so the
+// requests are signed as in the cloud.
+func testInvoker(endpoint string, timeout time.Duration) SelfInvoker {
+	return SelfInvoker{
+		FunctionName: "stack-pause", Region: "eu-west-1", Endpoint: endpoint, Timeout: timeout,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", "session-token"),
+	}
+}
+
+// TestJobsRoundTrip defers a job through the real AWS SDK to a fake Lambda API, then delivers
+// what arrived to the Handler, as Lambda would: the same Jobs opens it and runs the typed job.
+func TestJobsRoundTrip(t *testing.T) {
+	fake := fakelambda.Start()
+	defer fake.Close()
+	ran := make(chan testJob, 1)
+	jobs := &Jobs[testJob]{
+		Key:     NewJobKey("signing-secret"),
+		Invoker: testInvoker(fake.URL(), 0),
+		Run: func(_ context.Context, j testJob) error {
+			ran <- j
+			return nil
+		},
+	}
+	if err := jobs.Defer(context.Background(), testJob{Kind: "pause", ID: drsim.SeedRunning}); err != nil {
+		t.Fatalf("Defer: %v", err)
+	}
+	var inv fakelambda.Invocation
+	select {
+	case inv = <-fake.Calls():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no invocation reached the fake Lambda API")
+	}
+	if inv.FunctionName != "stack-pause" || inv.InvocationType != "Event" || !inv.Signed {
+		t.Errorf("invocation: got %q %q signed %t; want stack-pause, Event, signed", inv.FunctionName, inv.InvocationType, inv.Signed)
+	}
+	h := &Handler{HTTP: echo(), Jobs: jobs, Logger: slog.New(slog.DiscardHandler)}
+	if _, err := h.Handle(context.Background(), inv.Payload); err != nil {
+		t.Fatalf("Handle(job): %v", err)
+	}
+	if j := <-ran; j.ID != drsim.SeedRunning || j.Kind != "pause" {
+		t.Errorf("job run: got %+v; want the deferred job", j)
+	}
+	other := &Handler{HTTP: echo(), Jobs: &Jobs[testJob]{Key: NewJobKey("another-deployment"), Run: jobs.Run}}
+	if _, err := other.Handle(context.Background(), inv.Payload); !errors.Is(err, ErrBadJobMAC) {
+		t.Errorf("Handle(job) with another key: got %v; want ErrBadJobMAC", err)
+	}
+	if len(ran) != 0 {
+		t.Error("a job sealed by another deployment ran")
+	}
+}
+
+// TestJobsRefuse: a job runs only when it is sealed with the key, decodes as the job type and
+// has a runner; a function without jobs refuses every envelope.
+func TestJobsRefuse(t *testing.T) {
+	key := NewJobKey("signing-secret")
+	now := time.Unix(1_800_000_000, 0)
+	seal := func(job string) []byte {
+		t.Helper()
+		sealed, err := sealJob(key, []byte(job), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sealed
+	}
+	run := func(context.Context, testJob) error { t.Error("a refused job ran"); return nil }
+	tests := []struct {
+		name    string
+		handler *Handler
+		payload []byte
+		want    string // in the error
+	}{
+		{"wrong type", &Handler{Jobs: &Jobs[testJob]{Key: key, Run: run, Now: func() time.Time { return now }}},
+			seal(`{"kind":7}`), "decode job"},
+		{"no runner", &Handler{Jobs: &Jobs[testJob]{Key: key, Now: func() time.Time { return now }}},
+			seal(`{"kind":"pause"}`), "no job runner"},
+		{"no jobs", &Handler{}, seal(`{"kind":"pause"}`), "no job runner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.handler.Handle(context.Background(), tt.payload)
+			if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tt.want)) {
+				t.Errorf("Handle: got %v; want an error about %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestJobsNeedKeyAndName(t *testing.T) {
+	if err := (&Jobs[testJob]{Invoker: SelfInvoker{FunctionName: "f"}}).Defer(context.Background(), testJob{}); !errors.Is(err, ErrNoJobKey) {
+		t.Errorf("Defer without key: got %v; want ErrNoJobKey", err)
+	}
+	if err := (&Jobs[testJob]{Key: NewJobKey("s")}).Defer(context.Background(), testJob{}); err == nil {
+		t.Error("Defer without function name: got no error; want one")
+	}
+}
+
+// deadlineRecorder is a transport that records the deadline of each request it carries.
+type deadlineRecorder struct {
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (d *deadlineRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	dl, _ := r.Context().Deadline()
+	d.mu.Lock()
+	d.deadlines = append(d.deadlines, dl)
+	d.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestSelfInvokerFailsFast: an invocation is bounded by Timeout and sent once, so a slow or
+// failing Lambda API neither makes Slack wait past its 3 s nor queues the same job twice. The
+// bound is read off the request's own deadline rather than off a stopwatch, so a busy machine
+// cannot fail it.
+func TestSelfInvokerFailsFast(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		answer  func(w http.ResponseWriter, r *http.Request)
+		wantErr error // besides any error
+	}{
+		{
+			// The API never answers: only the Timeout can end the call.
+			name:    "slow Lambda API",
+			timeout: 2 * time.Second,
+			answer:  func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+			wantErr: context.DeadlineExceeded,
+		},
+		{
+			// Timeout is generous: the SDK's default retries, with their backoff, fit in it.
+			name:    "Lambda API error",
+			timeout: 10 * time.Second,
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Amzn-Errortype", "ServiceException")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				io.WriteString(w, `{"Type":"Service","message":"internal failure"}`)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			requests := 0
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				requests++
+				mu.Unlock()
+				// Read to the end, so the server watches the connection and cancels r.Context()
+				// when the client hangs up.
+				io.Copy(io.Discard, r.Body)
+				tt.answer(w, r)
+			}))
+			t.Cleanup(api.Close)
+			rec := &deadlineRecorder{}
+			inv := testInvoker(api.URL, tt.timeout)
+			inv.HTTPClient = &http.Client{Transport: rec}
+			// Backstop, so an unbounded call fails the test instead of hanging it. It cancels
+			// rather than expires, so a DeadlineExceeded can only come from Timeout.
+			ctx, cancel := context.WithCancel(context.Background())
+			backstop := time.AfterFunc(time.Minute, cancel)
+			defer backstop.Stop()
+			defer cancel()
+			before := time.Now()
+			err := inv.InvokeAsync(ctx, []byte(`{}`))
+			after := time.Now()
+
+			if err == nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("InvokeAsync: got %v; want an error wrapping %v", err, tt.wantErr)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			for _, dl := range rec.deadlines {
+				if dl.Before(before.Add(tt.timeout)) || dl.After(after.Add(tt.timeout)) {
+					t.Errorf("request deadline: got %v after the call began; want %v", dl.Sub(before), tt.timeout)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if requests != 1 || len(rec.deadlines) != 1 {
+				t.Errorf("got %d requests to the Lambda API (%d sent); want 1", requests, len(rec.deadlines))
+			}
+		})
+	}
+}

@@ -11,8 +11,8 @@ import (
 )
 
 // microPackages hold the Go micro-benchmarks: verify-parse-answer of a slash command and a
-// click, the signer, Lambda event decoding and the alert decoders.
-var microPackages = []string{"./pkg/drapi", "./bot", "./bot/alerts", "./functions/pause/internal/lambdaentry"}
+// click, the AK/SK signer (pkg/aksk), Lambda event decoding and the alert decoders.
+var microPackages = []string{"./pkg/aksk", "./bot", "./bot/alerts", "./functions/pause/internal/lambdaentry"}
 
 // benchResult is one line of `go test -bench` output.
 type benchResult struct {

@@ -350,7 +350,9 @@ func (s *Server) proxyConn(c net.Conn) {
 		rec := httptest.NewRecorder()
 		s.answer(rec, req, "http", strings.TrimSuffix(req.URL.Host, ":80"))
 		io.Copy(io.Discard, req.Body)
-		if rec.Result().Write(c) != nil {
+		resp := rec.Result()
+		resp.ContentLength = int64(rec.Body.Len()) // else Write marks it close-delimited
+		if resp.Write(c) != nil {
 			return
 		}
 		if req, err = http.ReadRequest(br); err != nil {

@@ -22,7 +22,9 @@ import (
 type Actions interface {
 	ProposePause(ctx context.Context, p bot.Proposal) error // one approval card for the request
 	PauseNow(ctx context.Context, p bot.Proposal) error     // auto mode: pause allow-listed ids now, result to the channel
-	Notify(ctx context.Context, channel, text string) error // tell humans: refused storm, dropped ids, SMN confirmation needing a human
+	// Notify tells humans, in plain text that it escapes: a refused storm, dropped ids, an SMN
+	// confirmation needing a human, an SMN message not understood.
+	Notify(ctx context.Context, channel, text string) error
 }
 
 // Config configures the alert routes. A route whose credential is empty (or whose check is nil)
@@ -40,15 +42,12 @@ type Config struct {
 	// AllowedIDs (DR_ALLOWED_IDS) reports whether alerts may name a DR id; nil allows none.
 	AllowedIDs func(id string) bool
 	// HTTPClient fetches SMN signing certificates and confirms subscriptions; nil means a client
-	// with a short timeout. Redirects are never followed, whatever the client says, since they
-	// would escape the host rule.
+	// with a short timeout that, like Go's default transport, honours HTTPS_PROXY and trusts the
+	// system roots. Redirects are never followed, whatever the client says, since they would
+	// escape the host rules.
 	HTTPClient *http.Client
-	// SMNCertHost, if set, replaces the rule for signing_cert_url and subscribe_url: it receives the
-	// URL's host (with any port) and the scheme must still be https. The default accepts only
-	// smn.<region>.myhuaweicloud.com. Tests use it to point at a local TLS server.
-	SMNCertHost func(host string) bool
-	Logger      *slog.Logger // nil discards logs
-	Now         func() time.Time
+	Logger     *slog.Logger // nil discards logs
+	Now        func() time.Time
 }
 
 const (
@@ -72,11 +71,10 @@ type Handler struct {
 	act    Actions
 	log    *slog.Logger
 	now    func() time.Time
-	topics map[string]bool
+	topics map[string]string
 	seen   *dedup
 	certs  *certCache
 	hc     *http.Client
-	hostOK func(host string) bool
 }
 
 // New checks cfg and returns a Handler calling act.
@@ -94,20 +92,22 @@ func New(cfg Config, act Actions) (*Handler, error) {
 	if enabled && cfg.Channel == "" {
 		return nil, errors.New("alerts: an alert route is enabled but the alert channel is empty")
 	}
-	h := &Handler{cfg: cfg, act: act, log: cfg.Logger, now: cfg.Now, hostOK: cfg.SMNCertHost}
+	h := &Handler{cfg: cfg, act: act, log: cfg.Logger, now: cfg.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if h.now == nil {
 		h.now = time.Now
 	}
-	if h.hostOK == nil {
-		h.hostOK = isSMNHost
-	}
-	h.topics = make(map[string]bool, len(cfg.SMNTopics))
-	for _, t := range cfg.SMNTopics {
+	h.topics = make(map[string]string, len(cfg.SMNTopics))
+	for i, t := range cfg.SMNTopics {
 		if t = strings.TrimSpace(t); t != "" {
-			h.topics[t] = true
+			// Kept with the topic: the region decides which certificate and confirmation hosts are SMN's.
+			region, ok := topicRegion(t)
+			if !ok {
+				return nil, fmt.Errorf("alerts: smn topic %d: want urn:smn:<region>:<project id>:<name>", i+1)
+			}
+			h.topics[t] = region
 		}
 	}
 	for key, id := range cfg.SMNMap {
@@ -123,12 +123,10 @@ func New(cfg Config, act Actions) (*Handler, error) {
 
 // noRedirects returns a copy of c (or of a default client) that never follows a redirect.
 func noRedirects(c *http.Client) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	} else {
-		cp.Timeout = 3 * time.Second
+	if c == nil {
+		c = newSMNClient()
 	}
+	cp := *c
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &cp
 }

@@ -7,16 +7,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -27,6 +21,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/bot/alerts/smntest"
 	"github.com/dws-dr/drpause/bot/internal/benchkit"
 )
 
@@ -72,32 +67,17 @@ func BenchmarkGrafana(b *testing.B) {
 // is a distinct notification, since message ids are signed and a repeat would be deduplicated,
 // and within SMN's accepted window of the handler's fixed clock. They are signed with an ECDSA
 // P-256 test certificate: making 8,192 RSA-2048 signatures would take seconds. The certificate
-// is fetched once, by the request before the loop, and cached after.
+// is fetched once from the SMN double, by the request before the loop, and cached after.
 func BenchmarkSMN(b *testing.B) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "SMN benchmark signing certificate"},
-		NotBefore:    testNow.Add(-time.Hour),
-		NotAfter:     testNow.Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	signer, err := alerts.SMNDouble(b).NewSigner(smnCertURL(b, "cn-north-4", "com"), key)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}))
-	b.Cleanup(srv.Close)
-
-	h, act := newBenchHandler(b, func() time.Time { return testNow }, func(c *alerts.Config) {
-		host := srv.Listener.Addr().String()
-		c.SMNCertHost = func(h string) bool { return h == host }
-		c.HTTPClient = srv.Client()
-	})
+	h, act := newBenchHandler(b, func() time.Time { return testNow })
 	alarm, err := json.Marshal(map[string]any{"version": "v1", "data": map[string]any{
 		"IsAlarm": true, "AlarmRuleName": cesAlarmRule, "ResourceId": "3dc7b9ea-70b4-4c38-942d-e2636e6d844c",
 		"ResourceName": "dws-primary", "MetricName": "dws001_shared_buffer_hit_ratio", "AlarmLevel": "紧急",
@@ -108,23 +88,17 @@ func BenchmarkSMN(b *testing.B) {
 	}
 	reqs := make([]benchRequest, distinctAlerts)
 	for i := range reqs {
-		m := smnMessage{
-			Type:           "Notification",
-			Subject:        "[华为云][紧急告警]云监控通知：dws-primary已触发告警。",
-			TopicURN:       testTopic,
-			MessageID:      fmt.Sprintf("a51671f77ead4d2e8b0a5f1b%08x", i),
-			Message:        string(alarm),
-			SigningCertURL: srv.URL + "/smn/SMN_cn-north-4_test.pem",
-			Timestamp:      "2026-11-20T08:14:17Z",
+		m := &smntest.Message{
+			Type:      "Notification",
+			Subject:   "[华为云][紧急告警]云监控通知：dws-primary已触发告警。",
+			TopicURN:  testTopic,
+			MessageID: fmt.Sprintf("a51671f77ead4d2e8b0a5f1b%08x", i),
+			Message:   string(alarm),
+			Timestamp: "2026-11-20T08:14:17Z",
 		}
-		toSign := "message\n" + m.Message + "\nmessage_id\n" + m.MessageID + "\nsubject\n" + m.Subject +
-			"\ntimestamp\n" + m.Timestamp + "\ntopic_urn\n" + m.TopicURN + "\ntype\n" + m.Type + "\n"
-		digest := sha256.Sum256([]byte(toSign))
-		sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
-		if err != nil {
+		if err := signer.Sign(m); err != nil {
 			b.Fatal(err)
 		}
-		m.Signature = base64.StdEncoding.EncodeToString(sig)
 		body, err := json.Marshal(m)
 		if err != nil {
 			b.Fatal(err)

@@ -23,7 +23,7 @@ const (
 	decisionIgnored   = "ignored"   // nothing to do: resolved, duplicate, unmapped or not allow-listed
 	decisionRefused   = "refused"   // storm guard: nothing paused, humans told why
 	decisionConfirmed = "confirmed" // SMN subscription confirmed
-	decisionForwarded = "forwarded" // SMN subscription URL posted for a human to confirm
+	decisionForwarded = "forwarded" // SMN message posted for a human: a subscription to confirm, or a message not understood
 )
 
 const (
@@ -35,7 +35,7 @@ const (
 
 // firingAlert is one firing alert reduced to what a decision needs, whatever its source.
 type firingAlert struct {
-	key    string // dedup key: fingerprint+startsAt, or the SMN message id
+	key    string // dedup key: fingerprint+startsAt, or a hash of SMN's signed text
 	id     string // DR id as the alert named it: possibly empty or invalid
 	labels map[string]string
 	links  []bot.Link

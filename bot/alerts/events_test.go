@@ -27,17 +27,22 @@ type functionURLEvent struct {
 // TestSampleEvents replays the events/alert-*.json samples against handlers configured with the
 // documented local values, so the samples cannot drift from what the handlers accept.
 func TestSampleEvents(t *testing.T) {
-	var smnHosts []string
+	// The SMN sample carries a placeholder signature and the captured certificate URL, which
+	// passes the host and path rules: the certificate is fetched (here from the SMN double, which
+	// publishes a test certificate there) and the signature refused.
+	const sampleCertURL = "https://smn.cn-north-4.myhuaweicloud.com/smn/SMN_cn-north-4_b98100ca131b4116ab8ee7ccedbaae99.pem"
+	d := alerts.SMNDouble(t)
+	if _, err := d.NewSigner(sampleCertURL, rsaKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	fetchesBefore := d.Fetches("smn.cn-north-4.myhuaweicloud.com", "/smn/SMN_cn-north-4_b98100ca131b4116ab8ee7ccedbaae99.pem")
 	act := &fakeActions{}
 	h, err := alerts.New(alerts.Config{
 		AlertBearer:   bearerCheck("local-alert-token"),
 		GrafanaSecret: "local-grafana-secret",
 		SMNTopics:     []string{"urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31:CES_notification_group_bngJ2aMpX"},
-		// The SMN sample carries no real signature, so it must stop at the host rule, before any
-		// network call; the rule records what it was asked.
-		SMNCertHost: func(host string) bool { smnHosts = append(smnHosts, host); return false },
-		Channel:     channel,
-		AllowedIDs:  allowAll,
+		Channel:       channel,
+		AllowedIDs:    allowAll,
 	}, act)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -50,7 +55,7 @@ func TestSampleEvents(t *testing.T) {
 	}{
 		{file: "alert-alertmanager.json", handler: h.Alertmanager(), wantStatus: 200, wantDecision: "proposed"},
 		{file: "alert-grafana.json", handler: h.Grafana(), wantStatus: 200, wantDecision: "proposed"},
-		{file: "alert-smn.json", handler: h.SMN(), wantStatus: 403},
+		{file: "alert-smn.json", handler: h.SMN(), wantStatus: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -83,7 +88,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 		})
 	}
-	if want := "smn.cn-north-4.myhuaweicloud.com"; len(smnHosts) != 1 || smnHosts[0] != want {
-		t.Errorf("SMN certificate hosts asked about: got %q; want [%q]", smnHosts, want)
+	if n := d.Fetches("smn.cn-north-4.myhuaweicloud.com", "/smn/SMN_cn-north-4_b98100ca131b4116ab8ee7ccedbaae99.pem") - fetchesBefore; n != 1 {
+		t.Errorf("fetches of the sample's certificate URL: got %d; want 1", n)
 	}
 }

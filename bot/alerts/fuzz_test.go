@@ -7,13 +7,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,11 +17,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/bot/alerts/smntest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -41,8 +37,10 @@ const (
 	fuzzSecret    = "fuzz-grafana-secret"
 	fuzzTopic     = "urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31:CES_notification_group_bngJ2aMpX"
 	fuzzChannel   = "C0ALERTS"
-	// fuzzSMNHost stands for the local SMN double's host:port in seeds, which cannot know the port.
-	fuzzSMNHost = "smn.fuzz.invalid"
+	// fuzzSMNHost and fuzzCertFile stand in the seeds for the SMN host and the certificate name
+	// of the double's fuzzing signer, which is made afresh in every run.
+	fuzzSMNHost  = "smn.fuzz.invalid"
+	fuzzCertFile = "SMN_cn-north-4_fuzz.pem"
 )
 
 var fuzzNow = time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
@@ -106,11 +104,6 @@ func newFuzzHandler(tb testing.TB, smn *fuzzSMN, auto bool) *fuzzHandler {
 		Auto:       auto,
 		AllowedIDs: func(id string) bool { return id == fuzzIDA || id == fuzzIDB },
 		Now:        func() time.Time { return fuzzNow },
-	}
-	if smn != nil {
-		host := smn.srv.Listener.Addr().String()
-		cfg.SMNCertHost = func(h string) bool { return h == host }
-		cfg.HTTPClient = smn.srv.Client()
 	}
 	h, err := New(cfg, act)
 	if err != nil {
@@ -287,63 +280,58 @@ func FuzzGrafana(f *testing.F) {
 	})
 }
 
-// fuzzSMN is a local SMN: a signing certificate served over TLS, and a subscribe endpoint that
-// counts confirmations. ECDSA keeps signing cheap enough to sign every fuzz input.
+// fuzzSMN is a signer of the package's SMN double: its certificate is published under SMN's real
+// host, and the double counts the confirmations it receives. ECDSA keeps signing cheap enough to
+// sign every fuzz input.
 type fuzzSMN struct {
-	srv       *httptest.Server
-	key       *ecdsa.PrivateKey
-	confirmed atomic.Int32
+	double *smntest.Server
+	signer *smntest.Signer
 }
 
 func newFuzzSMN(tb testing.TB) *fuzzSMN {
 	tb.Helper()
+	d := SMNDouble(tb)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatalf("generate key: %v", err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "SMN fuzz signing certificate"},
-		NotBefore:    fuzzNow.Add(-time.Hour),
-		NotAfter:     fuzzNow.Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	id := make([]byte, 16)
+	rand.Read(id)
+	g, err := d.NewSigner("https://smn.cn-north-4.myhuaweicloud.com/smn/SMN_cn-north-4_"+hex.EncodeToString(id)+".pem", key)
 	if err != nil {
-		tb.Fatalf("create certificate: %v", err)
+		tb.Fatal(err)
 	}
-	s := &fuzzSMN{key: key}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /smn/SMN_cn-north-4_fuzz.pem", func(w http.ResponseWriter, r *http.Request) {
-		_ = pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	})
-	mux.HandleFunc("GET /smn/subscription/confirm", func(w http.ResponseWriter, r *http.Request) {
-		s.confirmed.Add(1)
-	})
-	s.srv = httptest.NewTLSServer(mux)
-	tb.Cleanup(s.srv.Close)
-	return s
+	return &fuzzSMN{double: d, signer: g}
 }
 
-// local points the seeds' placeholder host at the double.
+// local points the seeds' placeholders at the double: the certificate at the signer's, and
+// subscribe URLs at the console.
 func (s *fuzzSMN) local(body []byte) []byte {
-	return []byte(strings.ReplaceAll(string(body), fuzzSMNHost, s.srv.Listener.Addr().String()))
+	u, _ := url.Parse(s.signer.CertURL)
+	r := strings.NewReplacer(
+		fuzzSMNHost+"/smn/"+fuzzCertFile, u.Host+u.Path,
+		fuzzSMNHost+"/smn/subscription/", "console.huaweicloud.com/smn/subscription/",
+		fuzzSMNHost, u.Host)
+	return []byte(r.Replace(string(body)))
 }
 
-func (s *fuzzSMN) certURL() string { return s.srv.URL + "/smn/SMN_cn-north-4_fuzz.pem" }
+// confirmed counts the confirmations the double received.
+func (s *fuzzSMN) confirmed() int {
+	n := 0
+	for _, r := range s.double.Requests() {
+		if r.Path == "/smn/subscription/confirm" {
+			n++
+		}
+	}
+	return n
+}
 
-// sign signs m with the double's key, the way the Handler verifies it.
-func (s *fuzzSMN) sign(t *testing.T, m *smnMessage) {
+// sign signs m as SMN does, the signed text built by the double, not by the package.
+func (s *fuzzSMN) sign(t *testing.T, m *smntest.Message) {
 	t.Helper()
-	toSign, err := m.stringToSign()
-	if err != nil {
-		t.Fatalf("string to sign: %v", err)
+	if err := s.signer.Sign(m); err != nil {
+		t.Fatal(err)
 	}
-	digest := sha256.Sum256([]byte(toSign))
-	sig, err := ecdsa.SignASN1(rand.Reader, s.key, digest[:])
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	m.Signature = base64.StdEncoding.EncodeToString(sig)
 }
 
 // cesSeeds are Cloud Eye alarms as SMN carries them, JSON inside the message string.
@@ -373,7 +361,7 @@ func cesSeeds() []string {
 // FuzzSMN serves arbitrary bodies to /alerts/smn, none validly signed: whatever the envelope
 // says, nothing reaches Actions and no subscription is confirmed.
 func FuzzSMN(f *testing.F) {
-	certURL := "https://" + fuzzSMNHost + "/smn/SMN_cn-north-4_fuzz.pem"
+	certURL := "https://" + fuzzSMNHost + "/smn/" + fuzzCertFile
 	envelope := func(typ, message, extra string) string {
 		return `{"type":"` + typ + `","signature":"Igs0bBhzw0JGmlgBH+9ejw2x==","subject":"[华为云][紧急告警]云监控通知：dws-primary已触发告警。",` +
 			`"topic_urn":"` + fuzzTopic + `","message_id":"1565df032a19494590d61e05f7b0dc0e","message":` + strconv.Quote(message) +
@@ -404,14 +392,14 @@ func FuzzSMN(f *testing.F) {
 		if !strings.ContainsAny(topicHeader, "\r\n") {
 			header.Set(headerSMNTopicURN, topicHeader)
 		}
-		before := fh.smn.confirmed.Load()
+		before := fh.smn.confirmed()
 		status := fh.serve(t, fh.h.SMN(), header, fh.smn.local(body))
 		checkStatus(t, "unsigned", status, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
 			http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
 		if calls, notified := fh.act.take(); len(calls) != 0 || notified != 0 {
 			t.Errorf("unsigned: got %d actions and %d notices; want none", len(calls), notified)
 		}
-		if n := fh.smn.confirmed.Load() - before; n != 0 {
+		if n := fh.smn.confirmed() - before; n != 0 {
 			t.Errorf("unsigned: got %d subscription confirmations; want none", n)
 		}
 	})
@@ -432,9 +420,9 @@ func FuzzSMNNotification(f *testing.F) {
 	handlers := []*fuzzHandler{newFuzzHandler(f, smn, false), newFuzzHandler(f, smn, true)}
 	f.Fuzz(func(t *testing.T, message, subject, messageID, timestamp string) {
 		for _, fh := range handlers {
-			m := smnMessage{
+			m := smntest.Message{
 				Type: smnNotification, Subject: subject, TopicURN: fuzzTopic, MessageID: messageID,
-				Message: message, SigningCertURL: smn.certURL(), Timestamp: timestamp,
+				Message: message, Timestamp: timestamp,
 			}
 			smn.sign(t, &m)
 			body, err := json.Marshal(m)
@@ -444,6 +432,8 @@ func FuzzSMNNotification(f *testing.F) {
 			status := fh.serve(t, fh.h.SMN(), http.Header{}, body)
 			if len(body) > maxBody {
 				checkStatus(t, "signed", status, http.StatusRequestEntityTooLarge)
+			} else if !signedFieldsOK(m) {
+				checkStatus(t, "signed, fields that could be re-cut", status, http.StatusBadRequest)
 			} else if !utf8Valid(m) {
 				// JSON turned invalid UTF-8 into U+FFFD, so the signature no longer matches; the
 				// timestamp may be refused first.
@@ -462,8 +452,18 @@ func FuzzSMNNotification(f *testing.F) {
 	})
 }
 
+// signedFieldsOK reports whether m's single-line signed fields hold no newline and its message
+// id is hex, as in every captured SMN message: only then is there one way to cut the signed text.
+func signedFieldsOK(m smntest.Message) bool {
+	id := m.MessageID
+	if id == "" || len(id) > 64 || strings.Trim(id, "0123456789abcdefABCDEF") != "" {
+		return false
+	}
+	return !strings.Contains(m.Subject+m.MessageID+m.Timestamp, "\n")
+}
+
 // utf8Valid reports whether every signed field of m survives JSON unchanged.
-func utf8Valid(m smnMessage) bool {
+func utf8Valid(m smntest.Message) bool {
 	for _, s := range []string{m.Message, m.Subject, m.MessageID, m.Timestamp} {
 		b, _ := json.Marshal(s)
 		var back string
@@ -474,11 +474,17 @@ func utf8Valid(m smnMessage) bool {
 	return true
 }
 
-// FuzzSMNURL checks the production host rule for signing_cert_url and subscribe_url: a URL it
-// accepts is fetched over https from an SMN host and nowhere else, however the URL is spelled.
+// FuzzSMNURL checks the production rules for signing_cert_url and subscribe_url, for a topic of
+// cn-north-4: a URL either accepts is fetched over https from SMN's certificate path on SMN's
+// host, or from the console's confirmation path on the console, and nowhere else, however the
+// URL is spelled.
 func FuzzSMNURL(f *testing.F) {
 	for _, s := range []string{
 		"https://smn.cn-north-4.myhuaweicloud.com/smn/SMN_cn-north-4_b98100ca131b4116ab8ee7ccedbaae99.pem",
+		"https://smn.cn-north-2.myhuaweicloud.cn/smn/SMN_cn-north-4_b98100ca131b4116ab8ee7ccedbaae99.pem",
+		"https://console.huaweicloud.com/smn/subscription/confirm?token=t&topic_urn=urn:smn:cn-north-4:p:t&region=cn-north-4",
+		"https://cn-north-4-console.huaweicloud.com/smn/subscription/confirm?token=t",
+		"https://console.huaweicloud.com/smn/subscription/confirm/%2e%2e/x",
 		"https://smn.cn-north-4.myhuaweicloud.com/smn/subscription/confirm?token=t",
 		"https://smn.cn-north-4.myhuaweicloud.com:8443/x.pem",
 		"https://smn.cn-north-4.myhuaweicloud.com@attacker.example/x.pem",
@@ -494,20 +500,35 @@ func FuzzSMNURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	h := &Handler{hostOK: isSMNHost}
+	const region = "cn-north-4"
 	f.Fuzz(func(t *testing.T, raw string) {
-		if !h.smnURLOK(raw) {
+		cert, confirm := certURLOK(raw, region), confirmURLOK(raw, region)
+		if !cert && !confirm {
 			return
 		}
 		req, err := http.NewRequest(http.MethodGet, raw, nil)
 		if err != nil {
-			t.Fatalf("smnURLOK(%q) accepted a URL no request can be built for: %v", raw, err)
+			t.Fatalf("%q accepted (certificate %t, confirmation %t), but no request can be built for it: %v", raw, cert, confirm, err)
 		}
-		if req.URL.Scheme != "https" || req.URL.User != nil || req.URL.Port() != "" || !isSMNHost(req.URL.Hostname()) {
-			t.Errorf("smnURLOK(%q) accepted a request to %s://%s; want https to an SMN host only", raw, req.URL.Scheme, req.URL.Host)
+		u := req.URL
+		if u.Scheme != "https" || u.User != nil || u.Port() != "" || req.Host != u.Host {
+			t.Errorf("%q accepted: a request to %s://%s (Host %q); want https, no user or port", raw, u.Scheme, u.Host, req.Host)
 		}
-		if req.Host != req.URL.Host {
-			t.Errorf("smnURLOK(%q): request Host %q differs from URL host %q", raw, req.Host, req.URL.Host)
+		if cert {
+			hosts := []string{"smn." + region + ".myhuaweicloud.com", "smn." + region + ".myhuaweicloud.cn", "smn." + region + ".myhuaweicloud.eu"}
+			name := strings.TrimSuffix(strings.TrimPrefix(u.EscapedPath(), "/smn/SMN_"+region+"_"), ".pem")
+			if !slices.Contains(hosts, u.Host) || u.EscapedPath() != "/smn/SMN_"+region+"_"+name+".pem" ||
+				name == "" || strings.Trim(name, "0123456789abcdef") != "" || u.RawQuery != "" {
+				t.Errorf("certificate URL %q accepted: host %q, path %q; want SMN's certificate of %s", raw, u.Host, u.EscapedPath(), region)
+			}
+		}
+		if confirm {
+			p := u.EscapedPath()
+			if (u.Host != "console.huaweicloud.com" && u.Host != region+"-console.huaweicloud.com") ||
+				(p != "/smn/subscription/confirm" && !strings.HasPrefix(p, "/smn/subscription/confirm/")) ||
+				slices.Contains(strings.Split(u.Path, "/"), "..") {
+				t.Errorf("confirmation URL %q accepted: host %q, path %q; want the console's confirmation path", raw, u.Host, p)
+			}
 		}
 	})
 }

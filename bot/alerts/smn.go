@@ -2,19 +2,26 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
@@ -32,12 +39,78 @@ const (
 	// fetchTimeout bounds the certificate download and the confirmation GET, leaving the rest of
 	// actionTimeout to Actions (posting the alert, or the subscribe URL for a human).
 	fetchTimeout = 2 * time.Second
+	// certRetryAfter is how long a failed certificate fetch is remembered: SMN retries a push
+	// within seconds, and each retry must not cost another fetch of a URL that just failed.
+	certRetryAfter = time.Minute
+	// maxQuoted bounds what a message to humans quotes of an SMN message or URL.
+	maxQuoted = 500
 )
 
-// smnHost is the only host SMN signing certificates and subscription URLs are accepted from.
-var smnHost = regexp.MustCompile(`^smn\.[a-z]{2}(-[a-z0-9]+)*-[0-9]+\.myhuaweicloud\.com$`)
+// Hosts and paths of SMN's HTTPS side. Sources: the captured messages in public receivers
+// (apache/hertzbeat's HuaweiCloudExternAlertServiceTest; a Huawei Cloud LA "CloudEye integration
+// with Dataminer" guide) all carry signing_cert_url
+// https://smn.<region>.myhuaweicloud.com/smn/SMN_<region>_<32 hex>.pem and a subscribe_url on
+// https://console.huaweicloud.com/smn/subscription/confirm?... or
+// https://sa-brazil-1-console.huaweicloud.com/smn/subscription/confirm?...; the SDK's SMN
+// endpoints add smn.cn-north-2.myhuaweicloud.cn and smn.<region>.myhuaweicloud.eu (UNVERIFIED: no
+// captured message from those hosts).
+var (
+	smnRegion   = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)*-[0-9]+$`)
+	smnCertPath = regexp.MustCompile(`^/smn/SMN_([a-z0-9-]+)_[0-9a-f]{1,64}\.pem$`)
+	smnCertTLDs = []string{"com", "cn", "eu"}
+	hexID       = regexp.MustCompile(`^[0-9a-fA-F]{1,64}$`)
+)
 
-func isSMNHost(host string) bool { return smnHost.MatchString(host) }
+const (
+	consoleHost    = "console.huaweicloud.com"
+	smnConfirmPath = "/smn/subscription/confirm"
+)
+
+// topicRegion returns the region of an SMN topic URN, urn:smn:<region>:<project id>:<name>.
+func topicRegion(urn string) (string, bool) {
+	parts := strings.Split(urn, ":")
+	if len(parts) != 5 || parts[0] != "urn" || parts[1] != "smn" || !smnRegion.MatchString(parts[2]) ||
+		parts[3] == "" || parts[4] == "" {
+		return "", false
+	}
+	return parts[2], true
+}
+
+// plainHTTPSURL parses raw as an https URL with nothing a host rule could be fooled by: no user
+// info, no port, no escaped path, no fragment.
+func plainHTTPSURL(raw string) (*url.URL, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Opaque != "" || u.User != nil || u.Port() != "" ||
+		u.RawPath != "" || u.Fragment != "" || u.Host != u.Hostname() {
+		return nil, false
+	}
+	return u, true
+}
+
+// certURLOK reports whether raw is where SMN publishes the signing certificates of region:
+// https://smn.<region>.myhuaweicloud.{com,cn,eu}/smn/SMN_<region>_<hex>.pem, nothing else.
+func certURLOK(raw, region string) bool {
+	u, ok := plainHTTPSURL(raw)
+	if !ok || u.RawQuery != "" || u.ForceQuery {
+		return false
+	}
+	hostOK := false
+	for _, tld := range smnCertTLDs {
+		hostOK = hostOK || u.Host == "smn."+region+".myhuaweicloud."+tld
+	}
+	m := smnCertPath.FindStringSubmatch(u.Path)
+	return hostOK && m != nil && m[1] == region
+}
+
+// confirmURLOK reports whether raw is a subscription confirmation on Huawei Cloud's console, the
+// global one or region's: the only URLs the function opens by itself.
+func confirmURLOK(raw, region string) bool {
+	u, ok := plainHTTPSURL(raw)
+	if !ok || region == "" || (u.Host != consoleHost && u.Host != region+"-"+consoleHost) {
+		return false
+	}
+	return (u.Path == smnConfirmPath || strings.HasPrefix(u.Path, smnConfirmPath+"/")) && path.Clean(u.Path) == u.Path
+}
 
 // smnMessage is an SMN HTTPS push: a notification or a (un)subscription confirmation.
 type smnMessage struct {
@@ -53,9 +126,10 @@ type smnMessage struct {
 	Timestamp        string `json:"timestamp"`
 }
 
-// cesAlarm is the part of a Cloud Eye alarm, carried as a JSON string in message, a decision needs.
+// cesAlarm is the part of a Cloud Eye alarm, carried as a JSON string in message, a decision
+// needs. IsAlarm is a pointer: a message without it is not known to be a CES alarm at all.
 type cesAlarm struct {
-	IsAlarm       bool   `json:"IsAlarm"`
+	IsAlarm       *bool  `json:"IsAlarm"`
 	AlarmRuleName string `json:"AlarmRuleName"`
 	ResourceID    string `json:"ResourceId"`
 	ResourceName  string `json:"ResourceName"`
@@ -90,15 +164,16 @@ func ParseSMNMap(s string) (map[string]string, error) {
 }
 
 // SMN serves POST /alerts/smn. The signature lives in the body, so the JSON envelope is decoded
-// before it is verified; nothing in it is acted on, and no URL in it fetched, until the topic is
-// allow-listed and the URL's host is SMN's.
+// before it is verified, but nothing in it is acted on before the signature is checked: first the
+// topic must be allow-listed and the certificate URL must be SMN's for the topic's region, so an
+// unknown caller can make the function fetch nothing but SMN's own certificates.
 func (h *Handler) SMN() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceSMN
 		if !h.admit(w, r, source, len(h.topics) > 0, "SMN topics") {
 			return
 		}
-		if t := r.Header.Get(headerSMNTopicURN); t != "" && !h.topics[t] {
+		if t := r.Header.Get(headerSMNTopicURN); t != "" && h.topics[t] == "" {
 			h.reject(w, r, source, http.StatusForbidden, "topic not accepted")
 			return
 		}
@@ -112,7 +187,8 @@ func (h *Handler) SMN() http.Handler {
 			h.reject(w, r, source, http.StatusBadRequest, "malformed JSON body")
 			return
 		}
-		if !h.topics[m.TopicURN] {
+		region := h.topics[m.TopicURN]
+		if region == "" {
 			h.reject(w, r, source, http.StatusForbidden, "topic not accepted")
 			return
 		}
@@ -125,20 +201,19 @@ func (h *Handler) SMN() http.Handler {
 			h.reject(w, r, source, http.StatusBadRequest, err.Error())
 			return
 		}
-		if !h.smnURLOK(m.SigningCertURL) {
-			h.reject(w, r, source, http.StatusForbidden, "signing certificate URL not on an SMN host")
-			return
-		}
-		if m.Type == smnSubscribe && !h.smnURLOK(m.SubscribeURL) {
-			h.reject(w, r, source, http.StatusForbidden, "subscribe URL not on an SMN host")
+		if !certURLOK(m.SigningCertURL, region) {
+			h.reject(w, r, source, http.StatusForbidden, "signing certificate URL is not SMN's for the topic's region")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
 		defer cancel()
 		cert, err := h.cert(ctx, m.SigningCertURL)
 		if err != nil {
-			// Nothing was done and the certificate may be back on SMN's retry.
-			h.reject(w, r, source, http.StatusServiceUnavailable, err.Error())
+			// Nothing was done and the certificate may be back on SMN's retry. The error stays in
+			// the log: it can name an internal proxy or resolver.
+			h.log.LogAttrs(ctx, slog.LevelWarn, "smn signing certificate unavailable",
+				slog.String("signing_cert_url", m.SigningCertURL), slog.String("error", err.Error()))
+			h.reject(w, r, source, http.StatusServiceUnavailable, "signing certificate unavailable; retry later")
 			return
 		}
 		sig, err := base64.StdEncoding.DecodeString(m.Signature)
@@ -146,6 +221,10 @@ func (h *Handler) SMN() http.Handler {
 			h.reject(w, r, source, http.StatusUnauthorized, "wrong signature")
 			return
 		}
+		// Verified. The dedup key is the signed text itself, so no re-cut of the fields, and no
+		// other spelling of the signature, counts as a new message.
+		sum := sha256.Sum256([]byte(toSign))
+		key := sourceSMN + "|" + hex.EncodeToString(sum[:])
 
 		// The timestamp is signed: a captured alarm replayed later, or to another instance,
 		// must not propose or start a pause again. Confirmations stay valid for SMN's 48 hours.
@@ -163,7 +242,7 @@ func (h *Handler) SMN() http.Handler {
 
 		switch m.Type {
 		case smnSubscribe:
-			res, err := h.confirm(ctx, m)
+			res, err := h.confirm(ctx, m, region, key)
 			h.audit(ctx, source, res, err)
 			if err != nil {
 				h.reject(w, r, source, http.StatusServiceUnavailable, "subscription neither confirmed nor forwarded; retry")
@@ -175,12 +254,26 @@ func (h *Handler) SMN() http.Handler {
 			h.audit(ctx, source, res, nil)
 			writeJSON(w, http.StatusOK, res)
 		default:
-			h.answer(ctx, w, h.smnBatch(m))
+			b, ok := h.smnBatch(m, key)
+			if !ok {
+				res, err := h.notUnderstood(ctx, m, key)
+				h.audit(ctx, source, res, err)
+				if err != nil {
+					h.reject(w, r, source, http.StatusServiceUnavailable, "the message could not be delivered to Slack; retry")
+					return
+				}
+				writeJSON(w, http.StatusOK, res)
+				return
+			}
+			h.answer(ctx, w, b)
 		}
 	})
 }
 
-// stringToSign builds SMN's signed text: "key\nvalue\n" for a fixed list of keys per type.
+// stringToSign builds SMN's signed text: "key\nvalue\n" for a fixed list of keys per type. The
+// single-line fields must not hold a newline, nor message_id anything but hex: otherwise one signed
+// text can be cut into fields in more than one way (a subject moved into message_id, say), and a
+// captured alarm re-sent as a "new" message.
 func (m smnMessage) stringToSign() (string, error) {
 	if m.SignatureVersion != "" && m.SignatureVersion != "v1" {
 		return "", fmt.Errorf("unsupported signature_version %q", m.SignatureVersion)
@@ -199,53 +292,101 @@ func (m smnMessage) stringToSign() (string, error) {
 			{"timestamp", m.Timestamp}, {"topic_urn", m.TopicURN}, {"type", m.Type},
 		}
 	default:
-		return "", fmt.Errorf("unknown message type %q", m.Type)
+		return "", errors.New("unknown message type")
+	}
+	if !hexID.MatchString(m.MessageID) {
+		return "", errors.New("message_id: want hex")
 	}
 	var s strings.Builder
 	for _, f := range fields {
+		if f[0] != "message" && strings.Contains(f[1], "\n") {
+			return "", fmt.Errorf("%s: newline in a single-line field", f[0])
+		}
 		s.WriteString(f[0] + "\n" + f[1] + "\n")
 	}
 	return s.String(), nil
 }
 
-// smnURLOK reports whether raw is an https URL on an SMN host (or the host the test seam accepts).
-func (h *Handler) smnURLOK(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && u.Scheme == "https" && u.User == nil && u.Host != "" && h.hostOK(u.Host)
-}
-
-// confirm GETs the subscribe URL; when that fails it hands the URL to a human in the channel.
-func (h *Handler) confirm(ctx context.Context, m smnMessage) (result, error) {
+// confirm GETs the subscribe URL when it is on Huawei Cloud's console. Any other URL, or a GET
+// that fails, is handed to a human in the channel, once per signed message.
+func (h *Handler) confirm(ctx context.Context, m smnMessage, region, key string) (result, error) {
+	if !confirmURLOK(m.SubscribeURL, region) {
+		text := fmt.Sprintf("SMN subscription to topic %s: its confirmation URL is not on Huawei Cloud's console "+
+			"(%s or %s-%s), so it was not opened. Confirm the subscription in the SMN console if you expected it. "+
+			"The URL was: `%s`", m.TopicURN, consoleHost, region, consoleHost, quoted(m.SubscribeURL))
+		return h.tellOnce(ctx, key, text, "confirmation URL not on the console; posted for a human")
+	}
 	getCtx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	err := h.get(getCtx, m.SubscribeURL, func(io.Reader) error { return nil })
 	cancel()
 	if err == nil {
 		return result{Decision: decisionConfirmed, Reason: "subscription confirmed"}, nil
 	}
-	text := fmt.Sprintf("SMN subscription to topic %s could not be confirmed automatically (%v). "+
-		"A human should confirm it within 48 h by opening: %s", m.TopicURN, err, m.SubscribeURL)
-	if nerr := h.act.Notify(ctx, h.cfg.Channel, text); nerr != nil {
-		return result{Decision: decisionForwarded}, fmt.Errorf("confirm: %w; notify: %w", err, nerr)
-	}
-	return result{Decision: decisionForwarded, Reason: "confirmation failed; URL posted for a human"}, nil
+	h.log.LogAttrs(ctx, slog.LevelWarn, "smn subscription not confirmed",
+		slog.String("topic_urn", m.TopicURN), slog.String("error", err.Error()))
+	text := fmt.Sprintf("SMN subscription to topic %s could not be confirmed automatically. "+
+		"A human should confirm it within 48 h by opening: %s", m.TopicURN, m.SubscribeURL)
+	return h.tellOnce(ctx, key, text, "confirmation failed; URL posted for a human")
 }
 
-// smnBatch turns a verified notification into a batch of at most one alert.
-func (h *Handler) smnBatch(m smnMessage) batch {
+// notUnderstood tells humans about a verified message from an allowed topic that is not a Cloud
+// Eye alarm (an AOM alert, say): it may matter, and it must not vanish without a trace.
+func (h *Handler) notUnderstood(ctx context.Context, m smnMessage, key string) (result, error) {
+	text := fmt.Sprintf("SMN message from topic %s not understood (not a Cloud Eye alarm); nothing was paused. "+
+		"Subject: %s. Message: %s", m.TopicURN, quoted(m.Subject), quoted(m.Message))
+	return h.tellOnce(ctx, key, text, "not a Cloud Eye alarm; posted as not understood")
+}
+
+// tellOnce posts text to the alert channel unless key was seen; a failed post forgets key, so
+// that SMN's retry posts again.
+func (h *Handler) tellOnce(ctx context.Context, key, text, reason string) (result, error) {
+	if !h.seen.claim(key, h.now()) {
+		return result{Decision: decisionIgnored, Reason: "duplicate: this message was seen within the last hour"}, nil
+	}
+	res := result{Decision: decisionForwarded, Reason: reason}
+	if err := h.act.Notify(ctx, h.cfg.Channel, text); err != nil {
+		h.seen.release([]string{key})
+		return res, fmt.Errorf("notify: %w", err)
+	}
+	return res, nil
+}
+
+// quoted cuts s to maxQuoted runes for a message to humans, which Actions escapes. Backquotes are
+// dropped so that s cannot end a code span early.
+func quoted(s string) string {
+	s = strings.ReplaceAll(s, "`", "'")
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return s
+	}
+	return string([]rune(s)[:maxQuoted-1]) + "…"
+}
+
+// smnBatch turns a verified notification into a batch of at most one alert. It reports false when
+// the message is not a Cloud Eye alarm: not JSON, or without a boolean IsAlarm where CES puts it
+// (under data in the captured Chinese-console alarms, under template_variable in the captured
+// international ones, or at the top).
+func (h *Handler) smnBatch(m smnMessage, key string) (batch, bool) {
 	b := batch{source: sourceSMN, title: m.Subject}
 	var envelope struct {
-		Data *cesAlarm `json:"data"`
+		Data     *cesAlarm `json:"data"`
+		Template *cesAlarm `json:"template_variable"`
 		cesAlarm
 	}
 	if err := json.Unmarshal([]byte(m.Message), &envelope); err != nil {
-		return b // not a CES alarm: nothing names a DR pair
+		return b, false
 	}
 	alarm := envelope.cesAlarm
-	if envelope.Data != nil {
+	switch {
+	case envelope.Data != nil:
 		alarm = *envelope.Data
+	case envelope.Template != nil:
+		alarm = *envelope.Template
 	}
-	if !alarm.IsAlarm {
-		return b // a recovery never pauses
+	if alarm.IsAlarm == nil {
+		return b, false
+	}
+	if !*alarm.IsAlarm {
+		return b, true // a recovery never pauses
 	}
 	if b.title == "" {
 		b.title = alarm.AlarmRuleName
@@ -264,18 +405,16 @@ func (h *Handler) smnBatch(m smnMessage) batch {
 			labels[k] = v
 		}
 	}
-	key := sourceSMN + "|" + m.MessageID
-	if m.MessageID == "" {
-		key = sourceSMN + "|signature|" + m.Signature // unique per message, and verified
-	}
 	b.alerts = []firingAlert{{key: key, id: id, labels: labels}}
-	return b
+	return b, true
 }
 
-// cert returns the certificate at rawURL, from the cache when it was fetched before.
+// cert returns the certificate at rawURL, from the cache when it was fetched before. A failed
+// fetch is remembered for certRetryAfter and not tried again before.
 func (h *Handler) cert(ctx context.Context, rawURL string) (*x509.Certificate, error) {
-	if c := h.certs.get(rawURL); c != nil {
-		return c, nil
+	now := h.now()
+	if c, failed := h.certs.get(rawURL, now); c != nil || failed != nil {
+		return c, failed
 	}
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
@@ -296,13 +435,15 @@ func (h *Handler) cert(ctx context.Context, rawURL string) (*x509.Certificate, e
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("signing certificate: %w", err)
+		err = fmt.Errorf("signing certificate: %w", err)
+		h.certs.fail(rawURL, err, now.Add(certRetryAfter))
+		return nil, err
 	}
 	h.certs.put(rawURL, cert)
 	return cert, nil
 }
 
-// get GETs rawURL and hands a 200 body to read; the URL has passed smnURLOK.
+// get GETs rawURL and hands a 200 body to read; the URL has passed certURLOK or confirmURLOK.
 func (h *Handler) get(ctx context.Context, rawURL string, read func(io.Reader) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -329,21 +470,58 @@ func redactURL(err error) error {
 	return err
 }
 
-// certCache keeps certificates by URL. It is small and cleared when full: SMN uses a handful.
+// newSMNClient is the client for SMN's certificates and confirmations when none is configured:
+// like Go's default transport it honours HTTPS_PROXY (functions often reach the internet only
+// through an egress proxy) and trusts the system roots (SSL_CERT_FILE included).
+func newSMNClient() *http.Client {
+	return &http.Client{
+		Timeout: 3 * time.Second,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: fetchTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12}, // nil RootCAs: the system's
+			TLSHandshakeTimeout:   fetchTimeout,
+			ResponseHeaderTimeout: fetchTimeout,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          4,
+			IdleConnTimeout:       90 * time.Second,
+		},
+	}
+}
+
+// certCache keeps certificates, and failed fetches until they may be tried again, by URL. It is
+// small and cleared when full: SMN uses a handful of certificates.
 type certCache struct {
-	max   int
-	mu    sync.Mutex
-	certs map[string]*x509.Certificate
+	max    int
+	mu     sync.Mutex
+	certs  map[string]*x509.Certificate
+	failed map[string]failedFetch
+}
+
+type failedFetch struct {
+	err   error
+	until time.Time
 }
 
 func newCertCache(max int) *certCache {
-	return &certCache{max: max, certs: make(map[string]*x509.Certificate)}
+	return &certCache{max: max, certs: make(map[string]*x509.Certificate), failed: make(map[string]failedFetch)}
 }
 
-func (c *certCache) get(url string) *x509.Certificate {
+// get returns the certificate cached for url, or the error of a fetch that failed less than
+// certRetryAfter before now, or neither.
+func (c *certCache) get(url string, now time.Time) (*x509.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.certs[url]
+	if cert := c.certs[url]; cert != nil {
+		return cert, nil
+	}
+	if f, ok := c.failed[url]; ok {
+		if now.Before(f.until) {
+			return nil, f.err
+		}
+		delete(c.failed, url)
+	}
+	return nil, nil
 }
 
 func (c *certCache) put(url string, cert *x509.Certificate) {
@@ -353,4 +531,14 @@ func (c *certCache) put(url string, cert *x509.Certificate) {
 		clear(c.certs)
 	}
 	c.certs[url] = cert
+	delete(c.failed, url)
+}
+
+func (c *certCache) fail(url string, err error, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.failed) >= c.max {
+		clear(c.failed)
+	}
+	c.failed[url] = failedFetch{err: err, until: until}
 }

@@ -105,7 +105,14 @@ func TestInvoke(t *testing.T) {
 		{name: "id not allowed", allowed: []string{drsim.SeedStopped}, auth: bearer, body: body(drsim.SeedRunning, false, false), wantStatus: 403, wantCode: "id_not_allowed"},
 		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, false), wantStatus: 404},
 		{name: "status does not allow", auth: bearer, body: body(drsim.SeedUnstart, false, false), wantStatus: 409, wantCode: "status_not_allowed"},
-		{name: "api error", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "DWS.0001"},
+		{name: "lookup refused", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 409, wantCode: "DWS.0001"},
+		{name: "our credentials rejected", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 401, Code: "APIGW.0301", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "APIGW.0301"},
+		{name: "pause refused while running", auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultError, Status: 400, Code: "DWS.4242", Msg: "no"}},
+			body: body(drsim.SeedRunning, true, false), wantStatus: 409, wantCode: "DWS.4242"},
+		{name: "busy", auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultBusy}},
+			body: body(drsim.SeedRunning, false, false), wantStatus: 409, wantCode: "DWS.0011"},
+		{name: "another pause got there first", stoppingFor: drsim.Immediate, auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultPausedFirst}},
+			body: body(drsim.SeedRunning, true, false), wantStatus: 200, wantState: "stopped"},
 		{name: "wait deadline", stoppingFor: time.Minute, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
 	}
 	for _, tt := range tests {

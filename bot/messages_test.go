@@ -174,6 +174,7 @@ func TestGolden(t *testing.T) {
 			Primary: drapi.Cluster{Name: hostile, Region: hostile, Status: hostile, LastSuccessTime: hostile},
 			Standby: drapi.Cluster{Name: hostile}, SyncPeriod: hostile, StartTime: hostile})},
 		{"list_hostile", listMessage([]drapi.Summary{{ID: hostile, Name: hostile, Status: hostile}, {ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}})},
+		{"final_stopped_simulated", markSimulated(finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute))},
 		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt, testKey)},
 		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
 	}

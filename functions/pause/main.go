@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
-	svc := invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.AllowedIDs, Follow: follow}, dr)
+	svc := invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.AllowedIDs, Follow: follow, Simulated: cfg.Simulate}, dr)
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(svc, cfg.InvokeToken.Reveal(), log)}
 	var b *bot.Bot
 	if cfg.SlackSigningSecret == "" {
@@ -179,6 +179,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		HTTPClient:      hc,
 		Logger:          log,
 		Deferrer:        deferrer,
+		Simulated:       cfg.Simulate,
 	}, dr)
 	if err != nil {
 		return nil, err

@@ -352,3 +352,43 @@ func TestInvokeWaitReached(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokeSimulated: under DR_SIMULATE every answer says "simulated": true beside the rest,
+// successes and errors alike, the Handler's own refusals included; otherwise none says it.
+func TestInvokeSimulated(t *testing.T) {
+	sim, err := drsim.Start(drsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	dr, err := drapi.New(sim.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := "Bearer " + token
+	calls := []struct{ name, token, auth, body string }{
+		{"success", token, bearer, body(drsim.SeedStopped, false, true)},
+		{"DR error", token, bearer, body(drsim.SeedUnstart, false, false)},
+		{"not allowed", token, bearer, body("00000000-0000-4000-8000-000000000000", false, false)},
+		{"bad json", token, bearer, `{`},
+		{"wrong token", token, "Bearer nope", body(drsim.SeedStopped, false, true)},
+		{"disabled", "", bearer, body(drsim.SeedStopped, false, true)},
+	}
+	for _, simulated := range []bool{true, false} {
+		svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: []string{drsim.SeedStopped, drsim.SeedUnstart}, Simulated: simulated}, dr)
+		for _, c := range calls {
+			t.Run(fmt.Sprintf("%s simulated=%v", c.name, simulated), func(t *testing.T) {
+				srv := httptest.NewServer(invoke.Handler(svc, c.token, slog.New(slog.DiscardHandler)))
+				defer srv.Close()
+				_, _, raw := call(t, srv.URL, c.auth, c.body)
+				var top map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(raw), &top); err != nil {
+					t.Fatal(err)
+				}
+				if got := string(top["simulated"]); (got == "true") != simulated || !simulated && got != "" {
+					t.Errorf("got %s; want \"simulated\": true only when simulated (%v)", raw, simulated)
+				}
+			})
+		}
+	}
+}

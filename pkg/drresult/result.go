@@ -77,7 +77,7 @@ const (
 	// KindBusy: DWS.0011, another operation is in progress on the cluster, and the DR, read
 	// back, is still in a status that allows the operation: worth trying again in a minute.
 	KindBusy Kind = "busy"
-	// KindRefused: DWS refused the call with another answer below 500 (drapi.ErrRefused). For
+	// KindRefused: DWS refused the call with another 4xx answer (drapi.ErrRefused). For
 	// an operation the status was read back and did not show it under way; BadStatus holds
 	// that status, empty when it could not be read. Which code means "the status does not
 	// allow it" is UNVERIFIED, so the status read back is what is reported, not a reading of
@@ -85,7 +85,7 @@ const (
 	KindRefused     Kind = "refused"
 	KindAPIFailed   Kind = "api_failed"  // a 5xx: it may or may not have been accepted
 	KindTimedOut    Kind = "timed_out"   // a call got no answer in its own time
-	KindUnreachable Kind = "unreachable" // a transport failure or an unreadable answer
+	KindUnreachable Kind = "unreachable" // a transport failure, an unreadable answer, or one neither 2xx nor an error (a redirect)
 )
 
 // Kinds lists every Kind, so renderers' tests can prove they cover them all.
@@ -221,10 +221,10 @@ func failed(op Operation, err error, apiErr *drapi.Error) Kind {
 	// DWS.0011 is a refusal like another, which names that status. A lookup reads nothing back.
 	case errors.Is(err, drapi.ErrBusy) && (refusedErr == nil || op.Allowed != nil && op.Allowed(refusedErr.Status)):
 		return KindBusy
+	case errors.Is(err, drapi.ErrRefused):
+		return KindRefused
 	case apiErr != nil && apiErr.HTTPStatus >= 500:
 		return KindAPIFailed
-	case apiErr != nil:
-		return KindRefused
 	case errors.Is(err, context.DeadlineExceeded):
 		return KindTimedOut
 	default:

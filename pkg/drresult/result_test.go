@@ -99,6 +99,7 @@ func TestClassify(t *testing.T) {
 			wantKind: drresult.KindAuthRejected, wantHTTP: 502, wantCode: "APIGW.0302", wantReqID: "req-err"},
 		{name: "server error without code", err: apiError(500, ""), wantKind: drresult.KindAPIFailed, wantHTTP: 502, wantCode: "dr_api_error", wantReqID: "req-err"},
 		{name: "transport", err: errors.New("connection reset by peer"), wantKind: drresult.KindUnreachable, wantHTTP: 502, wantCode: "dr_api_error"},
+		{name: "a redirect is nobody's refusal", err: apiError(307, ""), wantKind: drresult.KindUnreachable, wantHTTP: 502, wantCode: "dr_api_error", wantReqID: "req-err"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

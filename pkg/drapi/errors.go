@@ -22,7 +22,7 @@ var (
 	// ErrAuth: the credentials were rejected (HTTP 401/403, or a gateway or IAM auth code such
 	// as APIGW.0301 or APIG.0301).
 	ErrAuth = errors.New("drapi: credentials rejected")
-	// ErrRefused: DWS refused the call with an answer below 500 that is about neither the
+	// ErrRefused: DWS refused the call with a 4xx answer that is about neither the
 	// credentials, throttling nor a missing task: its final word on this call.
 	ErrRefused = errors.New("drapi: refused by DWS")
 	// ErrBusy: DWS.0011, another operation is in progress on the cluster (or it is faulty); try

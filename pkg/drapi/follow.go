@@ -16,7 +16,7 @@ import (
 // done (an error wrapping ctx.Err()). Throttling, 5xx answers and transport failures while polling
 // do not end the follow; other errors, such as ErrNotFound or ErrAuth, do.
 //
-// A pause DWS refuses (ErrRefused: an answer below 500 about neither the credentials, throttling
+// A pause DWS refuses (ErrRefused: a 4xx about neither the credentials, throttling
 // nor a missing task) is followed by a read of the status. Stopping or stopped means another
 // pause got there first (two instances that both read running, say), whatever the code: it is
 // followed like a DR found stopping, with no error and Outcome.Posted false. Any other status

@@ -11,7 +11,7 @@ import (
 //
 //   - Pause, after an ambiguous failure (see ambiguous): the POST may have been acted on although
 //     no answer said so. Reading back instead of sending again keeps a pause from being sent twice.
-//   - PauseAndFollow, after DWS refused the pause (any answer below 500 about neither the
+//   - PauseAndFollow, after DWS refused the pause (any 4xx about neither the
 //     credentials, throttling nor a missing task; see ErrRefused): the status changed since it
 //     was read, most often because another pause got there first. Which code DWS sends when the
 //     status does not allow a pause is UNVERIFIED (the API documents none, and its one 409,

@@ -73,9 +73,9 @@ func alertContext(p Proposal) []slack.Block {
 	if len(p.Dropped) > 0 {
 		ids := make([]string, len(p.Dropped))
 		for i, id := range p.Dropped {
-			// Escaped as well: an invalid id is the alert sender's text, and a code span does not
-			// stop Slack from reading <!channel> in it (found by FuzzAlertCard).
-			ids[i] = codeSpan(escapeMrkdwn(truncate(id, 40)))
+			// An invalid id is the alert sender's text: codeSpan escapes it, as a code span does
+			// not stop Slack from reading <!channel> in it (found by FuzzAlertCard).
+			ids[i] = codeSpan(truncate(id, 40))
 		}
 		blocks = append(blocks, contextLine("Not paused, not in DR_ALLOWED_IDS: "+strings.Join(ids, ", ")))
 	}

@@ -1,8 +1,40 @@
 package bot
 
 import (
+	"strings"
+
 	"github.com/slack-go/slack"
 )
+
+// simulatedBlockID names the context block saying a message comes from a DR_SIMULATE
+// deployment.
+const simulatedBlockID = "dr_simulated"
+
+// simulatedNote is what every message of a DR_SIMULATE deployment says, so that a copied local
+// configuration on a real workspace never reads as a real pause.
+const simulatedNote = ":test_tube: Simulated (DR_SIMULATE): no real DR was touched."
+
+// markSimulated returns m saying that it is simulated: a context block under its blocks, and
+// the same note ending its text, which notifications show. Each is added only where missing: a
+// card that comes back with a click, and is sent again edited, holds its block already.
+func markSimulated(m slackMessage) slackMessage {
+	blocks := m.Blocks
+	if len(blocks) == 0 {
+		// Without blocks Slack shows the text; with them, only the blocks.
+		blocks = []slack.Block{section(m.Text)}
+	}
+	if !strings.Contains(m.Text, simulatedNote) {
+		m.Text += "\n" + simulatedNote
+	}
+	for _, blk := range blocks {
+		if blk.ID() == simulatedBlockID {
+			return m
+		}
+	}
+	n := min(len(blocks), maxBlocks-1)
+	m.Blocks = append(blocks[:n:n], slack.NewContextBlock(simulatedBlockID, mrkdwn(simulatedNote)))
+	return m
+}
 
 // slackMessage is a message as Slack takes it in a slash command answer and on response_url.
 // chat.postMessage and chat.update take the same text and blocks.

@@ -46,6 +46,9 @@ type Config struct {
 	Logger          *slog.Logger
 	Deferrer        Deferrer // nil: an in-process deferrer, drained by Shutdown
 	Now             func() time.Time
+	// Simulated (DR_SIMULATE): the DR client talks to the simulator, and every message to
+	// Slack says so.
+	Simulated bool
 }
 
 // Defaults of the Config fields that have one.
@@ -146,6 +149,16 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return b.local.shutdown(ctx)
+}
+
+// outgoing is m as this deployment sends it to Slack: marked simulated under DR_SIMULATE. Every
+// way out (the slash command's answer, response_url, chat.postMessage, chat.update) goes
+// through it.
+func (b *Bot) outgoing(m slackMessage) slackMessage {
+	if b.cfg.Simulated {
+		return markSimulated(m)
+	}
+	return m
 }
 
 // secret keeps a credential out of logs even when a struct holding it is logged.

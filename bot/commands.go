@@ -27,7 +27,7 @@ func (b *Bot) Commands() http.Handler {
 			http.Error(w, "malformed slash command", http.StatusBadRequest)
 			return
 		}
-		writeMessage(w, b.command(r.Context(), cmd))
+		writeMessage(w, b.outgoing(b.command(r.Context(), cmd)))
 	})
 }
 

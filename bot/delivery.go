@@ -52,7 +52,7 @@ func (b *Bot) respond(ctx context.Context, responseURL string, m slackMessage) e
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return errors.New("post to response_url: not an http(s) URL")
 	}
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(b.outgoing(m))
 	if err != nil {
 		return fmt.Errorf("post to response_url: %w", err)
 	}
@@ -156,6 +156,7 @@ func (b *Bot) postMessage(ctx context.Context, channel, threadTS string, m slack
 	if b.api == nil {
 		return "", errNoToken
 	}
+	m = b.outgoing(m)
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -172,6 +173,7 @@ func (b *Bot) updateMessage(ctx context.Context, channel, ts string, m slackMess
 	if b.api == nil {
 		return errNoToken
 	}
+	m = b.outgoing(m)
 	_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts,
 		slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,14 @@ const (
 func TestFaultMatrix(t *testing.T) {
 	t.Parallel()
 	const (
-		notPaused  = drapi.StatusRunning
-		paused     = drapi.StatusStopped
-		maybe      = "may or may not have been accepted"
-		credsWords = "rejected the credentials"
+		notPaused   = drapi.StatusRunning
+		paused      = drapi.StatusStopped
+		maybe       = "may or may not have been accepted"
+		credsWords  = "rejected the credentials"
+		clusterGone = "DR task not found in this project, or one of its clusters is gone"
+		// The code the simulator refuses a pause in a wrong status with: one drapi knows
+		// nothing of, as the real one may be (it is UNVERIFIED).
+		unknownCode = "DWS.4242"
 	)
 	apiError := func(status int, code, msg string) []drsim.Fault {
 		return []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultError, Status: status, Code: code, Msg: msg}}
@@ -52,19 +57,32 @@ func TestFaultMatrix(t *testing.T) {
 			reqID: true, posts: 1, status: notPaused},
 		{name: "401 DWS.0047 cluster not found",
 			faults: apiError(401, "DWS.0047", "The cluster does not exist."),
-			want:   []string{"refused the call (HTTP 401)", "DWS.0047", "The cluster does not exist."}, not: []string{credsWords},
+			want:   []string{clusterGone, "HTTP 401", "DWS.0047", "The cluster does not exist."}, not: []string{credsWords},
 			reqID: true, posts: 1, status: notPaused},
 		{name: "403 DWS.0015 cluster id does not exist",
 			faults: apiError(403, "DWS.0015", "The cluster ID does not exist."),
-			want:   []string{"refused the call (HTTP 403)", "DWS.0015"}, not: []string{credsWords},
+			want:   []string{clusterGone, "HTTP 403", "DWS.0015"}, not: []string{credsWords},
 			reqID: true, posts: 1, status: notPaused},
 		{name: "400 DWS.0015 cluster id does not exist",
 			faults: apiError(400, "DWS.0015", "The cluster ID does not exist."),
-			want:   []string{"refused the call (HTTP 400)", "DWS.0015"}, not: []string{credsWords},
+			want:   []string{clusterGone, "HTTP 400", "DWS.0015"}, not: []string{credsWords},
 			reqID: true, posts: 1, status: notPaused},
 		{name: "400 DWS.0001 bad parameter",
 			faults: apiError(400, "DWS.0001", "Invalid parameter."),
-			want:   []string{"refused the call (HTTP 400)", "DWS.0001"},
+			want:   []string{"DWS refused: `DWS.0001` Invalid parameter., status now *running*."},
+			reqID:  true, posts: 1, status: notPaused},
+		{name: "400 with an unknown code while the DR is running",
+			faults: apiError(400, unknownCode, "Refused for a reason of its own."),
+			want: []string{"DWS refused: `" + unknownCode + "` Refused for a reason of its own., status now *running*.",
+				"error_code `" + unknownCode + "`", "error_msg “Refused for a reason of its own.”"},
+			reqID: true, posts: 1, status: notPaused},
+		{name: "400 with an unknown code because another pause got there first",
+			faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultPausedFirst, Times: 1}},
+			want:   []string{"is paused", "Another pause got there first"}, not: []string{":x:", "failed"},
+			reqID: true, posts: 1, status: paused},
+		{name: "409 DWS.0011 busy",
+			faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultBusy}},
+			want:   []string{"DWS is busy with another operation on this cluster; try again in a minute.", "error_code `DWS.0011`", "HTTP 409"},
 			reqID:  true, posts: 1, status: notPaused},
 		{name: "404 DWS.3027 cluster deleted",
 			faults: apiError(404, "DWS.3027", "The cluster has been deleted."),
@@ -132,7 +150,7 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
+			srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate, RefusalCode: unknownCode})
 			e := newEnv(t, dr, func(c *Config) {
 				c.Wait = cmp.Or(tt.wait, matrixWait)
 			})
@@ -158,7 +176,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Errorf("final: got %q; want it without %q", final.Raw, s)
 				}
 			}
-			if got := strings.Contains(final.Raw, "X-Request-Id"); got != tt.reqID {
+			if got := shownRequestID.MatchString(final.Raw); got != tt.reqID {
 				t.Errorf("final shows an X-Request-Id: got %v; want %v (%s)", got, tt.reqID, final.Raw)
 			}
 			if n := srv.Sim.Count(drsim.RoutePause); n != tt.posts {
@@ -170,6 +188,10 @@ func TestFaultMatrix(t *testing.T) {
 		})
 	}
 }
+
+// shownRequestID matches, in a message's JSON, an X-Request-Id of the simulator as the message
+// shows it: after its label (a field's title, or words), in a code span.
+var shownRequestID = regexp.MustCompile("X-Request-Id[^`]*`[0-9a-f]{32}`")
 
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()

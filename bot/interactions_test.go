@@ -255,7 +255,7 @@ func TestPauseOutcomes(t *testing.T) {
 			setup: func(t *testing.T, s *drsim.Sim) {
 				s.Inject(drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "Invalid parameter."})
 			},
-			want: []string{"refused the call (HTTP 400)", "DWS.0001"}, pauses: 1, event: "failed"},
+			want: []string{"DWS refused: `DWS.0001` Invalid parameter., status now *running*.", "X-Request-Id"}, pauses: 1, event: "failed"},
 		{name: "throttled once", id: drsim.SeedRunning, opts: drsim.Options{StoppingFor: drsim.Immediate},
 			setup: func(t *testing.T, s *drsim.Sim) {
 				s.Inject(drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultThrottle, Times: 1})

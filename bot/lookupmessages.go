@@ -12,7 +12,7 @@ import (
 )
 
 func statusMessage(d *drapi.Detail) slackMessage {
-	text := fmt.Sprintf("DR %s (%s) is *%s*", codeSpan(d.ID), escapeMrkdwn(truncate(orUnknown(d.Name), 200)), escapeMrkdwn(orUnknown(string(d.Status))))
+	text := fmt.Sprintf("DR %s (%s) is *%s*", apiID(d.ID), escapeMrkdwn(truncate(orUnknown(d.Name), 200)), escapeMrkdwn(orUnknown(string(d.Status))))
 	cluster := func(c drapi.Cluster) string {
 		return fmt.Sprintf("%s\nregion %s, status %s\nlast success %s",
 			escapeMrkdwn(truncate(orUnknown(c.Name), 200)), escapeMrkdwn(orUnknown(c.Region)), escapeMrkdwn(orUnknown(c.Status)), escapeMrkdwn(orUnknown(c.LastSuccessTime)))
@@ -42,7 +42,7 @@ func listMessage(items []drapi.Summary) slackMessage {
 	var sb strings.Builder
 	shown := 0
 	for _, s := range sorted {
-		line := fmt.Sprintf("• %s %s: *%s*\n", codeSpan(s.ID), escapeMrkdwn(truncate(orUnknown(s.Name), 100)), escapeMrkdwn(orUnknown(string(s.Status))))
+		line := fmt.Sprintf("• %s %s: *%s*\n", apiID(s.ID), escapeMrkdwn(truncate(orUnknown(s.Name), 100)), escapeMrkdwn(orUnknown(string(s.Status))))
 		if sb.Len()+len(line) > maxSectionText {
 			if len(blocks) == maxBlocks-2 {
 				break
@@ -92,16 +92,14 @@ func dryRunMessage(d dryRun) slackMessage {
 	return textMessage(ephemeral, text)
 }
 
-// lookupErrorMessage reports a failed lookup of DR r.ID, or of the list when r.ID is empty.
+// lookupErrorMessage reports a failed lookup of DR r.ID, or of the list when r.ID is empty:
+// the cause in plain words, then what support asks for.
 func lookupErrorMessage(r drresult.Result) slackMessage {
 	text := fmt.Sprintf(":x: Could not look up DR %s: %s", codeSpan(r.ID), describeFailure(r))
 	if r.ID == "" {
 		text = ":x: Could not list the DR tasks: " + describeFailure(r)
 	}
-	if r.RequestID != "" {
-		text += " (X-Request-Id " + codeSpan(r.RequestID) + ")"
-	}
-	return textMessage(ephemeral, text)
+	return textMessage(ephemeral, text+" "+supportFacts(r))
 }
 
 func interruptedLookupMessage(job Job) slackMessage {

@@ -28,6 +28,10 @@ const (
 
 var goldenAt = time.Date(2026, 11, 25, 22, 30, 0, 0, time.UTC)
 
+// hostile is what a hostile or broken DR API might put in any text field: a channel mention, a
+// disguised link, an entity and a backquote that would end a code span.
+const hostile = "<!channel> <https://x|y> &amp; `tick`"
+
 func goldenDetail() *drapi.Detail {
 	return &drapi.Detail{
 		ID: goldenID, Name: "dr-orders <prod>", DRType: "region", Status: drapi.StatusRunning,
@@ -51,6 +55,13 @@ func goldenOutcome() drapi.Outcome {
 func apiError(status int, code, msg string, attempts int) error {
 	return fmt.Errorf("pause disaster recovery %q: %w", goldenID,
 		&drapi.Error{HTTPStatus: status, Code: code, Message: msg, RequestID: "req-err-1", Attempts: attempts})
+}
+
+// refusedError is what PauseAndFollow returns when DWS refused the pause and the status read
+// back was now.
+func refusedError(status int, code, msg string, now drapi.Status) error {
+	return &drapi.RefusedError{ID: goldenID, Op: "pause", Status: now,
+		Err: &drapi.Error{HTTPStatus: status, Code: code, Message: msg, RequestID: "req-err-1", Attempts: 1}}
 }
 
 // pauseResult classifies a pause's ending as runPause does.
@@ -146,6 +157,24 @@ func TestGolden(t *testing.T) {
 		{"dry_run", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID, Detail: goldenDetail(), Confirm: true})},
 		{"dry_run_stopped", dryRunMessage(dryRun{ID: goldenID, User: "U1", Channel: chanID,
 			Detail: &drapi.Detail{ID: goldenID, Name: "dr-orders", Status: drapi.StatusStopped}, Confirm: true})},
+		{"final_busy", finalMessage(goldenJob(), pauseResult(failed,
+			refusedError(409, "DWS.0011", "Another operation is in progress on the instance. Try again later.", drapi.StatusRunning), drresult.NotStopped), 10*time.Minute)},
+		{"final_refused", finalMessage(goldenJob(), pauseResult(failed,
+			refusedError(400, "DWS.4242", "The operation is not allowed.", drapi.StatusSwitchovering), drresult.NotStopped), 10*time.Minute)},
+		{"final_other_pause_id", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: goldenID2, Posted: true,
+			Initial: drapi.StatusRunning, Status: drapi.StatusStopped, RequestID: "req-0007", Attempts: 1, Elapsed: 8 * time.Second}, nil, drresult.NotStopped), 10*time.Minute)},
+		// What a hostile or broken DR API answers, in every field that reaches a message.
+		{"final_hostile", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: hostile, Posted: true,
+			Initial: drapi.StatusRunning, Status: drapi.StatusStopped, RequestID: hostile, Attempts: 1, Elapsed: 8 * time.Second}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_hostile_refused", finalMessage(goldenJob(), pauseResult(failed, &drapi.RefusedError{ID: goldenID, Op: "pause", Status: hostile,
+			Err: &drapi.Error{HTTPStatus: 400, Code: hostile, Message: hostile, RequestID: hostile, Attempts: 1}}, drresult.NotStopped), 10*time.Minute)},
+		{"lookup_error_hostile", lookupErrorMessage(drresult.ClassifyLookup(goldenID,
+			&drapi.Error{HTTPStatus: 400, Code: hostile, Message: hostile, RequestID: hostile, Attempts: 1}))},
+		{"status_hostile", statusMessage(&drapi.Detail{ID: hostile, Name: hostile, DRType: hostile, Status: hostile,
+			Primary: drapi.Cluster{Name: hostile, Region: hostile, Status: hostile, LastSuccessTime: hostile},
+			Standby: drapi.Cluster{Name: hostile}, SyncPeriod: hostile, StartTime: hostile})},
+		{"list_hostile", listMessage([]drapi.Summary{{ID: hostile, Name: hostile, Status: hostile}, {ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}})},
+		{"final_stopped_simulated", markSimulated(finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute))},
 		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt, testKey)},
 		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
 	}
@@ -191,7 +220,8 @@ func checkLimits(t *testing.T, msg slackMessage) {
 		if tb != nil && utf8.RuneCountInString(tb.Text) > max {
 			t.Errorf("%s: got %d characters; want at most %d", what, utf8.RuneCountInString(tb.Text), max)
 		}
-		if tb != nil && tb.Type == slack.MarkdownType && strings.Contains(tb.Text, "<prod>") {
+		if tb != nil && tb.Type == slack.MarkdownType && (strings.Contains(tb.Text, "<prod>") ||
+			strings.Contains(tb.Text, "<!") || strings.Contains(tb.Text, "<http")) {
 			t.Errorf("%s: outside text not escaped: %q", what, tb.Text)
 		}
 	}

@@ -76,9 +76,9 @@ func TestResultRenderings(t *testing.T) {
 		{name: "wrong status", out: unsent, err: &drapi.StatusError{ID: goldenID, Op: "pause", Status: drapi.StatusUnstart},
 			wantKind: drresult.KindWrongStatus, wantEvent: "failed", wantOutcome: "status_unstart",
 			wantHeadline: "failed: wrong status: the DR is *unstart*", wantHTTP: 409},
-		{name: "DWS refused for the status", out: unanswered, err: apiError(409, "DWS.0011", "Status does not allow.", 1),
-			wantKind: drresult.KindStatusNotAllowed, wantEvent: "failed", wantOutcome: "status_not_allowed",
-			wantHeadline: "failed: the DWS API refused: the DR's status does not allow a pause", wantHTTP: 409},
+		{name: "busy", out: unanswered, err: refusedError(409, "DWS.0011", "Another operation is in progress.", drapi.StatusRunning),
+			wantKind: drresult.KindBusy, wantEvent: "failed", wantOutcome: "busy",
+			wantHeadline: "failed: DWS is busy with another operation on this cluster; try again in a minute.", wantHTTP: 409},
 		{name: "stop failed", out: accepted, err: &drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStopFailed},
 			wantKind: drresult.KindDRFailed, wantEvent: "failed", wantOutcome: "status_stop_failed",
 			wantHeadline: "failed: the DR ended in status *stop_failed* instead of stopped", wantHTTP: 409},
@@ -93,9 +93,9 @@ func TestResultRenderings(t *testing.T) {
 		{name: "credentials rejected", out: unanswered, err: apiError(401, "APIGW.0301", "Incorrect IAM authentication information.", 1),
 			wantKind: drresult.KindAuthRejected, wantEvent: "failed", wantOutcome: "auth_rejected",
 			wantHeadline: "failed: the DWS API rejected the credentials", wantHTTP: 502},
-		{name: "refused", out: unanswered, err: apiError(400, "DWS.0001", "Invalid parameter.", 1),
-			wantKind: drresult.KindRefused, wantEvent: "failed", wantOutcome: "error",
-			wantHeadline: "failed: the DWS API refused the call (HTTP 400)", wantHTTP: 502},
+		{name: "refused", out: unanswered, err: refusedError(400, "DWS.4242", "Refused <for> a reason.", drapi.StatusRunning),
+			wantKind: drresult.KindRefused, wantEvent: "failed", wantOutcome: "refused",
+			wantHeadline: "failed: DWS refused: `DWS.4242` Refused &lt;for&gt; a reason., status now *running*.", wantHTTP: 409},
 		{name: "server error", out: unanswered, err: apiError(500, "DWS.9999", "Internal error.", 1),
 			wantKind: drresult.KindAPIFailed, wantEvent: "failed", wantOutcome: "error",
 			wantHeadline: "failed: the DWS API failed (HTTP 500). The pause may or may not have been accepted", wantHTTP: 502},
@@ -180,5 +180,80 @@ func TestPauseAuditReadsTheResult(t *testing.T) {
 	contains(t, "final", final.Msg.Text, "failed: throttled by the DWS API after 2 tries")
 	if failed := e.logs.decisions(t, "failed"); len(failed) != 1 || failed[0]["outcome"] != "throttled" || failed[0]["request_id"] != "req-err-1" {
 		t.Errorf("got failed decisions %v; want one with outcome throttled and the error's request id", failed)
+	}
+}
+
+// TestFailuresCarrySupportFacts: every message of a failed lookup or pause gives, after the
+// cause, what Huawei support asks for: DWS's error_code and error_msg and the X-Request-Id, or
+// says that DWS never answered. One row per way to fail.
+func TestFailuresCarrySupportFacts(t *testing.T) {
+	const (
+		noAnswer   = "No answer from DWS: no error_code or X-Request-Id."
+		lastAnswer = "No error answer from DWS: no error_code; X-Request-Id of its last answer `req-0002`."
+	)
+	var (
+		sent     = drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, RequestID: "req-0002", Attempts: 1}
+		accepted = drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopping, RequestID: "req-0002", Attempts: 1}
+		silent   = drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, Attempts: 1}
+		gaveUp   = fmt.Errorf("follow: still stopping: %w", context.DeadlineExceeded)
+	)
+	// dws is the facts line of a DWS error answer made by apiError or refusedError.
+	dws := func(status int, code, msg string) string {
+		return fmt.Sprintf("DWS answered HTTP %d: error_code `%s`, error_msg “%s”, X-Request-Id `req-err-1`.", status, code, msg)
+	}
+	tests := []struct {
+		name       string
+		out        drapi.Outcome
+		err        error
+		stop       drresult.Stop
+		want       string // in the pause's final message
+		wantLookup string // in a failed status and list lookup's answer; empty: a lookup cannot end so
+	}{
+		{name: "not found", out: sent, err: apiError(400, "DWS.10101", "The disaster recovery task does not exist.", 1),
+			want: dws(400, "DWS.10101", "The disaster recovery task does not exist."), wantLookup: dws(400, "DWS.10101", "The disaster recovery task does not exist.")},
+		{name: "credentials", out: sent, err: apiError(401, "APIGW.0301", "Incorrect IAM authentication information.", 1),
+			want: dws(401, "APIGW.0301", "Incorrect IAM authentication information."), wantLookup: dws(401, "APIGW.0301", "Incorrect IAM authentication information.")},
+		{name: "throttled", out: sent, err: apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4),
+			want: dws(429, "APIG.0308", "The throttling threshold has been reached."), wantLookup: dws(429, "APIG.0308", "The throttling threshold has been reached.")},
+		{name: "server error", out: sent, err: apiError(500, "DWS.9999", "Internal error.", 1),
+			want: dws(500, "DWS.9999", "Internal error."), wantLookup: dws(500, "DWS.9999", "Internal error.")},
+		{name: "busy", out: sent, err: refusedError(409, "DWS.0011", "Another operation is in progress.", drapi.StatusRunning),
+			want: dws(409, "DWS.0011", "Another operation is in progress.")},
+		{name: "busy lookup", out: sent, err: apiError(409, "DWS.0011", "Another operation is in progress.", 1),
+			want: dws(409, "DWS.0011", "Another operation is in progress."), wantLookup: dws(409, "DWS.0011", "Another operation is in progress.")},
+		{name: "refused", out: sent, err: refusedError(400, "DWS.4242", "Refused.", drapi.StatusRunning),
+			want: dws(400, "DWS.4242", "Refused.")},
+		{name: "refused lookup", out: sent, err: apiError(400, "DWS.0001", "Invalid parameter.", 1),
+			want: dws(400, "DWS.0001", "Invalid parameter."), wantLookup: dws(400, "DWS.0001", "Invalid parameter.")},
+		{name: "wrong status", out: sent, err: &drapi.StatusError{ID: goldenID, Op: "pause", Status: drapi.StatusUnstart}, want: lastAnswer},
+		{name: "ended in stop_failed", out: accepted, err: &drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStopFailed}, want: lastAnswer},
+		{name: "unreachable", out: sent, err: errors.New("dial tcp: connection refused"), want: lastAnswer, wantLookup: noAnswer},
+		{name: "a call's own timeout", out: sent, err: fmt.Errorf("get: %w", context.DeadlineExceeded), want: lastAnswer, wantLookup: noAnswer},
+		{name: "invalid id", err: drapi.ErrInvalidID, want: "Nothing was sent to DWS: no error_code or X-Request-Id.",
+			wantLookup: "Nothing was sent to DWS: no error_code or X-Request-Id."},
+		{name: "accepted, not finished at DR_WAIT", out: accepted, err: gaveUp, stop: drresult.WaitReached, want: lastAnswer},
+		{name: "found stopping, not finished at DR_WAIT", out: drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopping, Status: drapi.StatusStopping, RequestID: "req-0002"},
+			err: gaveUp, stop: drresult.WaitReached, want: lastAnswer},
+		{name: "pause unanswered at DR_WAIT", out: silent, err: gaveUp, stop: drresult.WaitReached, want: noAnswer},
+		{name: "nothing sent at DR_WAIT", out: drapi.Outcome{ID: goldenID}, err: gaveUp, stop: drresult.WaitReached, want: noAnswer},
+		{name: "interrupted", out: accepted, err: gaveUp, stop: drresult.Interrupted, want: lastAnswer},
+	}
+	covered := map[drresult.Kind]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := drresult.Classify(drresult.Pause, tt.out, tt.err, tt.stop)
+			covered[r.Kind] = true
+			contains(t, "pause result", renderJSON(t, finalMessage(goldenJob(), r, 10*time.Minute)), tt.want)
+			if tt.wantLookup == "" {
+				return
+			}
+			contains(t, "status", lookupErrorMessage(drresult.ClassifyLookup(goldenID, tt.err)).Text, tt.wantLookup)
+			contains(t, "list", lookupErrorMessage(drresult.ClassifyLookup("", tt.err)).Text, tt.wantLookup)
+		})
+	}
+	for _, k := range drresult.Kinds() {
+		if r := (drresult.Result{Kind: k}); !r.OK() && !covered[k] {
+			t.Errorf("failure kind %s has no row", k)
+		}
 	}
 }

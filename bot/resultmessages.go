@@ -16,25 +16,29 @@ func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
 		return interruptedMessage(job, r)
 	}
 	headline := resultHeadline(job.ID, r, wait)
-	pairs := []string{
-		"DR id", codeSpan(job.ID),
-		"Pause id (from the API)", orNone(r.OpID),
+	pairs := []string{"DR id", codeSpan(job.ID)}
+	// The id the pause answer named is the DR id as a rule: shown only when it says otherwise.
+	if r.OpID != "" && r.OpID != job.ID {
+		pairs = append(pairs, "Pause id (from the API)", apiID(r.OpID))
+	}
+	pairs = append(pairs,
 		"Final status", escapeMrkdwn(string(orStatus(r.Status, "unknown"))),
 		"Took", formatDuration(r.Elapsed),
 		"Requested by", askedBy(job.Requester, job.AlertSource, job.AlertTitle),
 		"Approved by", approver(job),
-	}
-	if r.DWSHTTPStatus != 0 {
-		pairs = append(pairs, "DWS error", codeSpan(orUnknown(r.DWSCode))+" "+escapeMrkdwn(truncate(r.DWSMessage, 500)))
-	}
-	if r.RequestID != "" {
+	)
+	if r.OK() && r.RequestID != "" {
 		pairs = append(pairs, "X-Request-Id", codeSpan(r.RequestID))
+	}
+	blocks := []slack.Block{section(headline), fields(pairs...)}
+	if !r.OK() {
+		blocks = append(blocks, contextLine(supportFacts(r)))
 	}
 	return slackMessage{
 		ResponseType:    inChannel,
 		ReplaceOriginal: true,
 		Text:            headline,
-		Blocks:          []slack.Block{section(headline), fields(pairs...)},
+		Blocks:          blocks,
 	}
 }
 
@@ -77,21 +81,32 @@ func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
 func interruptedMessage(job Job, r drresult.Result) slackMessage {
 	done := "the pause request had not been sent"
 	if r.Posted || r.OpID != "" {
-		done = "the pause request was accepted (pause id " + codeSpan(orUnknown(r.OpID)) + ")"
+		done = "the pause request was accepted"
+		if r.OpID != "" && r.OpID != job.ID {
+			done += " (pause id " + apiID(r.OpID) + ")"
+		}
 	}
 	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
 		codeSpan(job.ID), requestedBy(job), done, escapeMrkdwn(string(orStatus(r.Status, "unknown"))), job.ID)
-	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: []slack.Block{section(text)}}
+	blocks := []slack.Block{section(text)}
+	if r.RequestID != "" {
+		blocks = append(blocks, contextLine(supportFacts(r)))
+	}
+	return slackMessage{ResponseType: inChannel, ReplaceOriginal: true, Text: text, Blocks: blocks}
 }
 
+// maxShownMessage caps DWS's error_msg in a message; drapi has already made it one line.
+const maxShownMessage = 300
+
 // describeFailure says in an on-call engineer's words what went wrong with a DR API call. It
-// never repeats raw bodies: only drapi's typed fields, as r holds them.
+// never repeats raw bodies: only drapi's typed fields, as r holds them. supportFacts follows it
+// with what Huawei support asks for.
 func describeFailure(r drresult.Result) string {
 	switch r.Kind {
 	case drresult.KindInvalidID:
 		return "the id is not a DR id (want a lowercase UUID)."
 	case drresult.KindNotFound:
-		return "DR task not found in this project. Check the id with `/dr list`."
+		return "DR task not found in this project, or one of its clusters is gone. Check the id with `/dr list`."
 	case drresult.KindDRFailed:
 		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", escapeMrkdwn(string(r.BadStatus)))
 	case drresult.KindWrongStatus:
@@ -101,13 +116,41 @@ func describeFailure(r drresult.Result) string {
 		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", tries, plural(tries, "try", "tries"))
 	case drresult.KindAuthRejected:
 		return "the DWS API rejected the credentials (AK/SK, token, or the IAM permission dws:cluster:pauseDisasterRecovery)."
-	case drresult.KindStatusNotAllowed:
-		return "the DWS API refused: the DR's status does not allow a pause."
+	case drresult.KindBusy:
+		return "DWS is busy with another operation on this cluster; try again in a minute."
+	case drresult.KindRefused:
+		if r.Op.Name == "" { // a lookup: no status was read back
+			return fmt.Sprintf("the DWS API refused the call (HTTP %d).", r.DWSHTTPStatus)
+		}
+		now := "unknown (it could not be read back)"
+		if r.BadStatus != "" {
+			now = "*" + escapeMrkdwn(string(r.BadStatus)) + "*"
+		}
+		return fmt.Sprintf("DWS refused: %s %s, status now %s.", codeSpan(orUnknown(r.DWSCode)),
+			escapeMrkdwn(truncate(r.DWSMessage, maxShownMessage)), now)
 	case drresult.KindAPIFailed:
 		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", r.DWSHTTPStatus)
-	case drresult.KindRefused:
-		return fmt.Sprintf("the DWS API refused the call (HTTP %d).", r.DWSHTTPStatus)
 	default: // unreachable, or a call that got no answer in its own time
 		return "could not reach the DWS API, or got an unreadable answer. The pause may or may not have been accepted: check with `/dr status`."
+	}
+}
+
+// supportFacts gives what Huawei support asks for about a call that failed: DWS's error_code,
+// its error_msg and the X-Request-Id, or says that DWS never answered.
+func supportFacts(r drresult.Result) string {
+	switch {
+	case r.DWSHTTPStatus != 0:
+		s := fmt.Sprintf("DWS answered HTTP %d: error_code %s", r.DWSHTTPStatus, orNone(r.DWSCode))
+		if r.DWSMessage != "" {
+			s += ", error_msg “" + escapeMrkdwn(truncate(r.DWSMessage, maxShownMessage)) + "”"
+		}
+		return s + ", X-Request-Id " + orNone(r.RequestID) + "."
+	case r.Kind == drresult.KindInvalidID:
+		return "Nothing was sent to DWS: no error_code or X-Request-Id."
+	case r.RequestID != "":
+		// A status that said no, a wait that ran out, or a call that got no answer after others did.
+		return "No error answer from DWS: no error_code; X-Request-Id of its last answer " + codeSpan(r.RequestID) + "."
+	default:
+		return "No answer from DWS: no error_code or X-Request-Id."
 	}
 }

@@ -30,7 +30,7 @@ type parts struct {
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
 // check per token) are built once here and handed to whoever applies them.
 func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, log *slog.Logger) (parts, error) {
-	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow}, dr)}
+	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Simulated: cfg.Simulate}, dr)}
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
@@ -126,6 +126,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		AllowedIDs:      cfg.IDs.Allows,
 		Confirm:         cfg.Confirm,
 		FourEyes:        cfg.FourEyes,
+		Simulated:       cfg.Simulate,
 		Wait:            cfg.Wait,
 		Follow:          follow,
 		HTTPClient:      hc,

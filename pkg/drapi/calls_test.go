@@ -78,8 +78,8 @@ func TestPause(t *testing.T) {
 		{"unparseable 2xx but it took effect", []answer{{status: 200, body: "ok"}}, []answer{detail(StatusStopping)}, false, testID, nil, "", 1, 1},
 		{"2xx without an id and still running", []answer{{status: 200, body: "{}"}}, []answer{detail(StatusRunning)}, false, "", errMalformed, "", 1, 1},
 		{"not found is final", []answer{apiError(404, "DWS.10101")}, nil, false, "", ErrNotFound, "DWS.10101", 1, 0},
-		{"conflict is final", []answer{apiError(409, "DWS.0000")}, nil, false, "", ErrStatusNotAllowed, "DWS.0000", 1, 0},
-		{"bad request is final", []answer{apiError(400, "DWS.0001")}, nil, false, "", errAny, "DWS.0001", 1, 0},
+		{"busy is final", []answer{apiError(409, "DWS.0011")}, nil, false, "", ErrBusy, "DWS.0011", 1, 0},
+		{"bad request is final", []answer{apiError(400, "DWS.0001")}, nil, false, "", ErrRefused, "DWS.0001", 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

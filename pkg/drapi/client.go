@@ -257,7 +257,8 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, ou
 		return "", err
 	}
 	defer drainClose(resp.Body)
-	reqID := resp.Header.Get(headerRequestID)
+	// Shown to users and logged, like the fields of an error answer.
+	reqID := showable(resp.Header.Get(headerRequestID), maxRequestID)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

@@ -14,14 +14,33 @@ import (
 var (
 	// ErrInvalidID: the id is not a canonical UUID; nothing was sent.
 	ErrInvalidID = errors.New("drapi: invalid disaster recovery id: want a canonical UUID")
-	// ErrNotFound: the DR task does not exist (HTTP 404, or DWS.10101 whatever the status).
+	// ErrNotFound: the DR task, or one of its clusters, does not exist (HTTP 404, or DWS.10101,
+	// DWS.0047, DWS.0015 or DWS.3027 whatever the status).
 	ErrNotFound = errors.New("drapi: disaster recovery task not found")
 	// ErrThrottled: the API gateway throttled the call (HTTP 429 or APIG.0308).
 	ErrThrottled = errors.New("drapi: throttled")
-	// ErrAuth: the credentials were rejected (HTTP 401/403, APIGW.0301, APIG.0301).
+	// ErrAuth: the credentials were rejected (HTTP 401/403, or a gateway or IAM auth code such
+	// as APIGW.0301 or APIG.0301).
 	ErrAuth = errors.New("drapi: credentials rejected")
-	// ErrStatusNotAllowed: the DR task's status does not allow the operation.
+	// ErrRefused: DWS refused the call with a 4xx answer that is about neither the
+	// credentials, throttling nor a missing task: its final word on this call.
+	ErrRefused = errors.New("drapi: refused by DWS")
+	// ErrBusy: DWS.0011, another operation is in progress on the cluster (or it is faulty); try
+	// again later. DWS sends it as 409, its only documented 409. errors.Is(err, ErrRefused) is
+	// true for it too.
+	ErrBusy = errors.New("drapi: another operation is in progress")
+	// ErrStatusNotAllowed: the DR task's status, as read, does not allow the operation: a
+	// *StatusError. No DWS answer matches it: which error_code DWS sends for "status does not
+	// allow" is UNVERIFIED, so a refusal is a *RefusedError naming the status read back instead.
 	ErrStatusNotAllowed = errors.New("drapi: status does not allow this operation")
+)
+
+// Codes the classification below matches. Only DWS.0011 is documented as 409; the status-based
+// refusal of a pause has no documented code (UNVERIFIED), which is why any other refusal is
+// read back rather than matched.
+const (
+	codeBusy      = "DWS.0011"
+	codeThrottled = "APIG.0308"
 )
 
 // errMalformed marks a 2xx answer whose body is not what the API documents. After a pause it
@@ -52,25 +71,67 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Is matches the sentinels ErrNotFound, ErrThrottled, ErrAuth and ErrStatusNotAllowed.
+// Is matches the sentinels ErrNotFound, ErrThrottled, ErrAuth, ErrRefused and ErrBusy. An
+// answer matches at most one of the first four, checked in this order: throttled, not found,
+// credentials, refused.
 func (e *Error) Is(target error) bool {
 	switch target {
-	case ErrNotFound:
-		return e.HTTPStatus == 404 || e.Code == "DWS.10101"
 	case ErrThrottled:
-		return e.HTTPStatus == 429 || e.Code == "APIG.0308"
+		return e.throttled()
+	case ErrNotFound:
+		return !e.throttled() && e.notFound()
 	case ErrAuth:
-		return e.Code == "APIGW.0301" || e.Code == "APIG.0301" ||
-			(e.HTTPStatus == 401 || e.HTTPStatus == 403) && !e.isResourceCode()
-	case ErrStatusNotAllowed:
-		return e.HTTPStatus == 409
+		return !e.throttled() && !e.notFound() && e.auth()
+	case ErrRefused:
+		return e.HTTPStatus >= 400 && e.HTTPStatus < 500 && !e.throttled() && !e.notFound() && !e.auth()
+	case ErrBusy:
+		return e.Code == codeBusy
 	}
 	return false
 }
 
-// isResourceCode: DWS sends some "not found" answers as 401/403 (DWS.0047, DWS.0015);
-// those are not credential problems.
-func (e *Error) isResourceCode() bool { return e.Code == "DWS.0047" || e.Code == "DWS.0015" }
+func (e *Error) throttled() bool { return e.HTTPStatus == 429 || e.Code == codeThrottled }
+
+// notFound: DWS sends "not found" for the task (DWS.10101) and its clusters (DWS.0047,
+// DWS.0015, DWS.3027) under various statuses, 401 and 403 included; those are no credentials
+// problem.
+func (e *Error) notFound() bool {
+	switch e.Code {
+	case "DWS.10101", "DWS.0047", "DWS.0015", "DWS.3027":
+		return true
+	}
+	return e.HTTPStatus == 404
+}
+
+// auth: the gateway's authentication and authorization codes (APIG.03xx and APIGW.03xx, such as
+// APIGW.0301 signature rejected and APIG.0301 token invalid; APIG.0308 is throttling, matched
+// before) and IAM's, or a 401/403 without a code this package knows. Which of the 03xx codes
+// DWS's gateway really sends beyond 0301 and 0308 is UNVERIFIED: the family is matched whole.
+func (e *Error) auth() bool {
+	return strings.HasPrefix(e.Code, "APIG.03") || strings.HasPrefix(e.Code, "APIGW.03") ||
+		strings.HasPrefix(e.Code, "IAM.") || e.HTTPStatus == 401 || e.HTTPStatus == 403
+}
+
+// RefusedError reports an operation DWS refused (see ErrRefused) after which the status read
+// back did not show the operation under way: the refusal stands. It wraps the *Error, so
+// errors.As finds DWS's code, message and request id, and errors.Is matches ErrRefused (and
+// ErrBusy for DWS.0011).
+type RefusedError struct {
+	ID     string
+	Op     string // "pause"
+	Status Status // the status read back after the refusal; empty when it could not be read
+	Err    *Error
+}
+
+func (e *RefusedError) Error() string {
+	status := string(e.Status)
+	if status == "" {
+		status = "unknown (read back failed)"
+	}
+	return fmt.Sprintf("%s disaster recovery %.64q refused: %v; status now %s", e.Op, e.ID, e.Err, status)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // StatusError reports a DR task whose status does not allow, or ended, an operation.
 // errors.Is(err, ErrStatusNotAllowed) is true for it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,24 +70,31 @@ func TestErrorBodies(t *testing.T) {
 }
 
 func TestErrorsIs(t *testing.T) {
-	sentinels := []error{ErrNotFound, ErrThrottled, ErrAuth, ErrStatusNotAllowed}
+	sentinels := []error{ErrNotFound, ErrThrottled, ErrAuth, ErrRefused, ErrBusy, ErrStatusNotAllowed}
 	tests := []struct {
 		status int
 		code   string
-		want   error // the one sentinel err must match; nil: none
+		want   []error // the sentinels err must match; no others
 	}{
-		{400, "DWS.10101", ErrNotFound},
-		{401, "DWS.0047", nil},
-		{403, "DWS.0015", nil},
-		{400, "DWS.0015", nil},
-		{400, "DWS.0001", nil},
-		{404, "DWS.3027", ErrNotFound},
+		{400, "DWS.10101", []error{ErrNotFound}},
+		{401, "DWS.0047", []error{ErrNotFound}},
+		{403, "DWS.0015", []error{ErrNotFound}},
+		{400, "DWS.0015", []error{ErrNotFound}},
+		{404, "DWS.3027", []error{ErrNotFound}},
+		{404, "APIG.0101", []error{ErrNotFound}},
+		{400, "DWS.0001", []error{ErrRefused}},
+		{400, "DWS.4242", []error{ErrRefused}},
+		{409, "", []error{ErrRefused}},
+		{409, "DWS.0011", []error{ErrRefused, ErrBusy}},
 		{500, "DWS.9999", nil},
-		{401, "APIGW.0301", ErrAuth},
-		{401, "APIG.0301", ErrAuth},
-		{403, "", ErrAuth},
-		{429, "APIG.0308", ErrThrottled},
-		{409, "", ErrStatusNotAllowed},
+		{401, "APIGW.0301", []error{ErrAuth}},
+		{401, "APIG.0301", []error{ErrAuth}},
+		{403, "APIGW.0302", []error{ErrAuth}},
+		{400, "APIG.0307", []error{ErrAuth}},
+		{403, "IAM.0002", []error{ErrAuth}},
+		{403, "", []error{ErrAuth}},
+		{429, "APIG.0308", []error{ErrThrottled}},
+		{400, "APIG.0308", []error{ErrThrottled}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s", tt.status, tt.code), func(t *testing.T) {
@@ -98,7 +106,7 @@ func TestErrorsIs(t *testing.T) {
 			c.maxAttempts = 1
 			_, err := c.Get(context.Background(), testID)
 			for _, s := range sentinels {
-				if got := errors.Is(err, s); got != (s == tt.want) {
+				if got := errors.Is(err, s); got != slices.Contains(tt.want, s) {
 					t.Errorf("errors.Is(%v, %v) = %t; want %t", err, s, got, !got)
 				}
 			}
@@ -113,5 +121,21 @@ func TestErrorsIs(t *testing.T) {
 				t.Errorf("got RetryAfter %v; want 3s", e.RetryAfter)
 			}
 		})
+	}
+}
+
+// TestRequestIDOfASuccessIsShowable: the X-Request-Id of a 2xx ends up in Outcome and in Slack
+// messages just like that of an error answer, so it is cut to the same size.
+func TestRequestIDOfASuccessIsShowable(t *testing.T) {
+	long := strings.Repeat("r", 3*maxRequestID)
+	ans := detail(StatusStopped)
+	ans.header = map[string]string{"X-Request-Id": "  " + long}
+	c, _ := newTestClient(t, map[string][]answer{"GET": {ans}})
+	out, err := c.PauseAndFollow(context.Background(), testID, FollowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := long[:maxRequestID] + "..."; out.RequestID != want {
+		t.Errorf("got request id %q (%d bytes); want it trimmed and cut to %d bytes", out.RequestID, len(out.RequestID), maxRequestID)
 	}
 }

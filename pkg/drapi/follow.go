@@ -16,9 +16,11 @@ import (
 // done (an error wrapping ctx.Err()). Throttling, 5xx answers and transport failures while polling
 // do not end the follow; other errors, such as ErrNotFound or ErrAuth, do.
 //
-// A pause refused because the status no longer allows it, when the status read again is stopping
-// or stopped, is another pause that got there first (two instances that both read running, say):
-// it is followed like a DR found stopping, with no error and Outcome.Posted false. That makes
+// A pause DWS refuses (ErrRefused: a 4xx about neither the credentials, throttling
+// nor a missing task) is followed by a read of the status. Stopping or stopped means another
+// pause got there first (two instances that both read running, say), whatever the code: it is
+// followed like a DR found stopping, with no error and Outcome.Posted false. Any other status
+// gives a *RefusedError holding DWS's answer and that status. That makes
 // concurrent pauses harmless, not single: only one POST is accepted, but each caller may send one.
 // Making the POST itself single-flight across instances would need a lease shared by them (a
 // DynamoDB or Redis lock), which this package does not take.
@@ -83,8 +85,8 @@ func (f *follower) pause(ctx context.Context) error {
 		return nil
 	}
 	// The status changed since it was read, or DWS sees it differently: name the one it has now.
-	if errors.Is(err, ErrStatusNotAllowed) {
-		return f.readBackRefusedPause(ctx, err)
+	if e, ok := errors.AsType[*Error](err); ok && e.Is(ErrRefused) {
+		return f.readBackRefusedPause(ctx, e)
 	}
 	return fmt.Errorf("pause disaster recovery %.64q: %w", f.id, err)
 }

@@ -14,7 +14,7 @@ func TestPauseAndFollow(t *testing.T) {
 		name       string
 		gets       []answer // the first one is the status read before anything is done
 		posts      []answer
-		wantErr    error // nil, a sentinel, or a *StatusError compared by value
+		wantErr    error // nil, a sentinel, a *StatusError compared by value, or a *RefusedError compared by its fields and code
 		wantSeen   []Status
 		wantOut    Outcome // Elapsed is only checked to be positive
 		wantPosts  int
@@ -75,16 +75,16 @@ func TestPauseAndFollow(t *testing.T) {
 		{
 			name:      "pause refused names the status it has now",
 			gets:      []answer{detail(StatusRunning), detail(StatusSwitchovering)},
-			posts:     []answer{apiError(409, "")},
-			wantErr:   &StatusError{ID: testID, Op: "pause", Status: StatusSwitchovering},
+			posts:     []answer{apiError(400, "DWS.4242")},
+			wantErr:   &RefusedError{ID: testID, Op: "pause", Status: StatusSwitchovering, Err: &Error{HTTPStatus: 400, Code: "DWS.4242"}},
 			wantSeen:  []Status{StatusRunning, StatusSwitchovering},
 			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusSwitchovering, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
-			name:      "pause refused as another one is under way",
+			name:      "pause refused with an unknown code as another one is under way",
 			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopped)},
-			posts:     []answer{apiError(409, "")},
+			posts:     []answer{apiError(400, "DWS.4242")},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
 			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusStopped, RequestID: "GET-3", Attempts: 1},
 			wantPosts: 1,
@@ -95,6 +95,52 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{apiError(409, "")},
 			wantSeen:  []Status{StatusStopFailed, StatusStopped},
 			wantOut:   Outcome{ID: testID, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "busy, but another pause got there first: the status wins",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopped)},
+			posts:     []answer{apiError(409, "DWS.0011")},
+			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusStopped, RequestID: "GET-3", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "busy while still running",
+			gets:      []answer{detail(StatusRunning), detail(StatusRunning)},
+			posts:     []answer{apiError(409, "DWS.0011")},
+			wantErr:   &RefusedError{ID: testID, Op: "pause", Status: StatusRunning, Err: &Error{HTTPStatus: 409, Code: "DWS.0011"}},
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "pause refused and the status unreadable",
+			gets:      []answer{detail(StatusRunning), apiError(401, "APIGW.0301")},
+			posts:     []answer{apiError(400, "DWS.4242")},
+			wantErr:   &RefusedError{ID: testID, Op: "pause", Err: &Error{HTTPStatus: 400, Code: "DWS.4242"}},
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		// Credentials, throttling and not found say nothing of the status: no read back, which
+		// would show the stopping below.
+		{
+			name:      "credentials rejected are not read back",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping)},
+			posts:     []answer{apiError(403, "APIGW.0302")},
+			wantErr:   ErrAuth,
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "a cluster not found is not read back",
+			gets:      []answer{detail(StatusRunning), detail(StatusStopping)},
+			posts:     []answer{apiError(401, "DWS.0047")},
+			wantErr:   ErrNotFound,
+			wantSeen:  []Status{StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -204,7 +250,10 @@ func TestPauseAndFollow(t *testing.T) {
 
 			out, err := c.PauseAndFollow(ctx, testID, opt)
 
-			var wantStatusErr *StatusError
+			var (
+				wantStatusErr  *StatusError
+				wantRefusedErr *RefusedError
+			)
 			switch {
 			case tt.wantErr == nil:
 				if err != nil {
@@ -214,6 +263,15 @@ func TestPauseAndFollow(t *testing.T) {
 				var got *StatusError
 				if !errors.As(err, &got) || *got != *wantStatusErr {
 					t.Errorf("got %v; want %v", err, wantStatusErr)
+				}
+			case errors.As(tt.wantErr, &wantRefusedErr):
+				got, ok := errors.AsType[*RefusedError](err)
+				if !ok || got.ID != wantRefusedErr.ID || got.Op != wantRefusedErr.Op || got.Status != wantRefusedErr.Status ||
+					got.Err.HTTPStatus != wantRefusedErr.Err.HTTPStatus || got.Err.Code != wantRefusedErr.Err.Code {
+					t.Errorf("got %v; want %v", err, wantRefusedErr)
+				}
+				if !errors.Is(err, ErrRefused) || errors.Is(err, ErrBusy) != (wantRefusedErr.Err.Code == "DWS.0011") {
+					t.Errorf("errors.Is(%v, ErrRefused/ErrBusy): got %v/%v", err, errors.Is(err, ErrRefused), errors.Is(err, ErrBusy))
 				}
 			case err == nil || tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
 				t.Errorf("got %v; want %v", err, tt.wantErr)

@@ -3,7 +3,6 @@ package drapi
 import (
 	"context"
 	"errors"
-	"fmt"
 )
 
 // Two answers to a pause leave open whether the DR is on its way to stopped, and both are settled
@@ -12,8 +11,12 @@ import (
 //
 //   - Pause, after an ambiguous failure (see ambiguous): the POST may have been acted on although
 //     no answer said so. Reading back instead of sending again keeps a pause from being sent twice.
-//   - PauseAndFollow, after DWS refused the pause for the DR's status: the status changed since it
-//     was read, most often because another pause got there first.
+//   - PauseAndFollow, after DWS refused the pause (any 4xx about neither the
+//     credentials, throttling nor a missing task; see ErrRefused): the status changed since it
+//     was read, most often because another pause got there first. Which code DWS sends when the
+//     status does not allow a pause is UNVERIFIED (the API documents none, and its one 409,
+//     DWS.0011, means "busy"), so no code is trusted to say it: the status read back decides,
+//     and stopping or stopped wins over any code, DWS.0011 included.
 
 // ambiguous reports whether a failed POST may have taken effect all the same.
 func ambiguous(err error) bool {
@@ -38,20 +41,22 @@ func (c *Client) readBackAmbiguousPause(ctx context.Context, id string) (Status,
 	return d.Status, true
 }
 
-// readBackRefusedPause reads the DR again after DWS refused the pause for its status (refusal).
-// It returns nil when a pause took effect all the same (another pause got there first), a
-// *StatusError naming the status the DR has now when none did, and refusal when the status
-// cannot be read.
-func (f *follower) readBackRefusedPause(ctx context.Context, refusal error) error {
+// readBackRefusedPause reads the DR again after DWS refused the pause (refusal, an *Error
+// matching ErrRefused). It returns nil when a pause took effect all the same (another pause got
+// there first), and otherwise a *RefusedError holding refusal and the status read back, empty
+// when it cannot be read.
+func (f *follower) readBackRefusedPause(ctx context.Context, refusal *Error) error {
+	refused := &RefusedError{ID: f.id, Op: "pause", Err: refusal}
 	d, _, err := f.c.get(ctx, f.id)
 	if err != nil {
-		return fmt.Errorf("pause disaster recovery %.64q: %w", f.id, refusal)
+		return refused
 	}
 	f.observe(d.Status)
 	if pauseTookEffect(d.Status) {
 		return nil
 	}
-	return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
+	refused.Status = d.Status
+	return refused
 }
 
 // pauseTookEffect reports whether a DR in status s has a pause under way or done, whoever sent it.

@@ -17,10 +17,14 @@ type Operation struct {
 	Done    string       // the audit event of a success: "paused"
 	Transit drapi.Status // the status on the way: stopping
 	Target  drapi.Status // the status that ends it: stopped
+	// Allowed reports whether the operation may be sent from a status: running or stop_failed
+	// for a pause.
+	Allowed func(drapi.Status) bool
 }
 
 // Pause is POST .../pause followed to stopped.
-var Pause = Operation{Name: "pause", Done: "paused", Transit: drapi.StatusStopping, Target: drapi.StatusStopped}
+var Pause = Operation{Name: "pause", Done: "paused", Transit: drapi.StatusStopping, Target: drapi.StatusStopped,
+	Allowed: drapi.Status.Pausable}
 
 // Stop says why the caller stopped following the operation before the DR API client returned on
 // its own, if it did.
@@ -64,17 +68,24 @@ const (
 
 // Endings where the operation failed or was refused.
 const (
-	KindInvalidID        Kind = "invalid_id"         // not a DR id: nothing sent
-	KindNotFound         Kind = "not_found"          // no such DR task
-	KindWrongStatus      Kind = "wrong_status"       // the DR's status does not allow the operation
-	KindStatusNotAllowed Kind = "status_not_allowed" // DWS refused it for the DR's status (HTTP 409)
-	KindDRFailed         Kind = "dr_failed"          // accepted, but the DR ended in a failure status
-	KindThrottled        Kind = "throttled"          // throttled until the client gave up
-	KindAuthRejected     Kind = "auth_rejected"      // our credentials or permissions were rejected
-	KindRefused          Kind = "refused"            // another answer below 500: DWS's final word
-	KindAPIFailed        Kind = "api_failed"         // a 5xx: it may or may not have been accepted
-	KindTimedOut         Kind = "timed_out"          // a call got no answer in its own time
-	KindUnreachable      Kind = "unreachable"        // a transport failure or an unreadable answer
+	KindInvalidID    Kind = "invalid_id"    // not a DR id: nothing sent
+	KindNotFound     Kind = "not_found"     // no such DR task, or one of its clusters is gone
+	KindWrongStatus  Kind = "wrong_status"  // the DR's status, as read first, does not allow the operation: nothing sent
+	KindDRFailed     Kind = "dr_failed"     // accepted, but the DR ended in a failure status
+	KindThrottled    Kind = "throttled"     // throttled until the client gave up
+	KindAuthRejected Kind = "auth_rejected" // our credentials or permissions were rejected
+	// KindBusy: DWS.0011, another operation is in progress on the cluster, and the DR, read
+	// back, is still in a status that allows the operation: worth trying again in a minute.
+	KindBusy Kind = "busy"
+	// KindRefused: DWS refused the call with another 4xx answer (drapi.ErrRefused). For
+	// an operation the status was read back and did not show it under way; BadStatus holds
+	// that status, empty when it could not be read. Which code means "the status does not
+	// allow it" is UNVERIFIED, so the status read back is what is reported, not a reading of
+	// the code.
+	KindRefused     Kind = "refused"
+	KindAPIFailed   Kind = "api_failed"  // a 5xx: it may or may not have been accepted
+	KindTimedOut    Kind = "timed_out"   // a call got no answer in its own time
+	KindUnreachable Kind = "unreachable" // a transport failure, an unreadable answer, or one neither 2xx nor an error (a redirect)
 )
 
 // Kinds lists every Kind, so renderers' tests can prove they cover them all.
@@ -82,8 +93,8 @@ func Kinds() []Kind {
 	return []Kind{
 		KindDone, KindAccepted, KindAlreadyDone, KindAlreadyInProgress, KindOtherFirst,
 		KindNotFinished, KindInProgressAtWait, KindUnconfirmed, KindNotSent, KindInterrupted,
-		KindInvalidID, KindNotFound, KindWrongStatus, KindStatusNotAllowed, KindDRFailed,
-		KindThrottled, KindAuthRejected, KindRefused, KindAPIFailed, KindTimedOut, KindUnreachable,
+		KindInvalidID, KindNotFound, KindWrongStatus, KindDRFailed, KindThrottled, KindAuthRejected,
+		KindBusy, KindRefused, KindAPIFailed, KindTimedOut, KindUnreachable,
 	}
 }
 
@@ -98,7 +109,7 @@ type Result struct {
 	Posted    bool         // the operation's request was accepted
 	Initial   drapi.Status // the status before anything was done
 	Status    drapi.Status // the last status observed
-	BadStatus drapi.Status // the status that refused the operation, or that it ended in instead of the target
+	BadStatus drapi.Status // the status that refused the operation (read first, or read back after DWS refused it), or that it ended in instead of the target
 
 	DWSHTTPStatus int    // HTTP status of the DWS error answer; 0 without one
 	DWSCode       string // its error_code, e.g. "DWS.10101"; may be empty
@@ -131,6 +142,9 @@ func Classify(op Operation, out drapi.Outcome, err error, stop Stop) Result {
 	if statusErr, ok := errors.AsType[*drapi.StatusError](err); ok {
 		r.BadStatus = statusErr.Status
 	}
+	if refusedErr, ok := errors.AsType[*drapi.RefusedError](err); ok {
+		r.BadStatus = refusedErr.Status
+	}
 	refused := apiErr != nil && apiErr.HTTPStatus < 500
 	switch {
 	case stop == Interrupted:
@@ -142,7 +156,7 @@ func Classify(op Operation, out drapi.Outcome, err error, stop Stop) Result {
 	case stop == WaitReached && !refused:
 		r.Kind = unfinished(op, out)
 	default:
-		r.Kind = failed(err, apiErr)
+		r.Kind = failed(op, err, apiErr)
 	}
 	return r
 }
@@ -187,8 +201,9 @@ func unfinished(op Operation, out drapi.Outcome) Kind {
 	}
 }
 
-func failed(err error, apiErr *drapi.Error) Kind {
+func failed(op Operation, err error, apiErr *drapi.Error) Kind {
 	statusErr, _ := errors.AsType[*drapi.StatusError](err)
+	refusedErr, _ := errors.AsType[*drapi.RefusedError](err)
 	switch {
 	case errors.Is(err, drapi.ErrInvalidID):
 		return KindInvalidID
@@ -202,12 +217,14 @@ func failed(err error, apiErr *drapi.Error) Kind {
 		return KindThrottled
 	case errors.Is(err, drapi.ErrAuth):
 		return KindAuthRejected
-	case errors.Is(err, drapi.ErrStatusNotAllowed):
-		return KindStatusNotAllowed
+	// Busy only while the DR could still take the operation: read back in any other status,
+	// DWS.0011 is a refusal like another, which names that status. A lookup reads nothing back.
+	case errors.Is(err, drapi.ErrBusy) && (refusedErr == nil || op.Allowed != nil && op.Allowed(refusedErr.Status)):
+		return KindBusy
+	case errors.Is(err, drapi.ErrRefused):
+		return KindRefused
 	case apiErr != nil && apiErr.HTTPStatus >= 500:
 		return KindAPIFailed
-	case apiErr != nil:
-		return KindRefused
 	case errors.Is(err, context.DeadlineExceeded):
 		return KindTimedOut
 	default:
@@ -244,19 +261,22 @@ func (r Result) AuditEvent() (event, outcome string) {
 		return "failed", "not_found"
 	case KindWrongStatus, KindDRFailed:
 		return "failed", "status_" + string(r.BadStatus)
-	case KindStatusNotAllowed:
-		return "failed", "status_not_allowed"
 	case KindThrottled:
 		return "failed", "throttled"
 	case KindAuthRejected:
 		return "failed", "auth_rejected"
+	case KindBusy:
+		return "failed", "busy"
+	case KindRefused:
+		return "failed", "refused"
 	default:
 		return "failed", "error"
 	}
 }
 
 // HTTPStatus is the status of the /invoke answer. Our credentials rejected is a gateway problem
-// from the caller's side: theirs were fine.
+// from the caller's side: theirs were fine. A refusal by DWS, busy included, is a conflict with
+// the DR's state as DWS sees it: 409, with DWS's code.
 func (r Result) HTTPStatus() int {
 	switch r.Kind {
 	case KindDone, KindAccepted, KindAlreadyDone, KindAlreadyInProgress, KindOtherFirst:
@@ -265,7 +285,7 @@ func (r Result) HTTPStatus() int {
 		return http.StatusBadRequest
 	case KindNotFound:
 		return http.StatusNotFound
-	case KindWrongStatus, KindStatusNotAllowed, KindDRFailed:
+	case KindWrongStatus, KindDRFailed, KindBusy, KindRefused:
 		return http.StatusConflict
 	case KindThrottled:
 		return http.StatusTooManyRequests
@@ -295,10 +315,14 @@ func (r Result) ErrorCode() string {
 	switch r.Kind {
 	case KindNotFound:
 		return "not_found"
-	case KindWrongStatus, KindStatusNotAllowed, KindDRFailed:
+	case KindWrongStatus, KindDRFailed:
 		return "status_not_allowed"
 	case KindThrottled:
 		return "throttled"
+	case KindBusy:
+		return "busy"
+	case KindRefused:
+		return "refused"
 	default:
 		return "dr_api_error"
 	}

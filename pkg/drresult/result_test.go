@@ -17,6 +17,13 @@ func apiError(status int, code string) error {
 		&drapi.Error{HTTPStatus: status, Code: code, RequestID: "req-err", Attempts: 2})
 }
 
+// refusal is what PauseAndFollow returns when DWS refused the pause with status and code and
+// the status read back was now ("" when it could not be read).
+func refusal(status int, code string, now drapi.Status) error {
+	return &drapi.RefusedError{ID: id, Op: "pause", Status: now,
+		Err: &drapi.Error{HTTPStatus: status, Code: code, Message: "refused", RequestID: "req-err", Attempts: 1}}
+}
+
 // TestClassify pins which inputs give which Kind, and what /invoke answers for it. bot's
 // TestResultRenderings pins the audit line and the Slack headline of every Kind.
 func TestClassify(t *testing.T) {
@@ -40,6 +47,7 @@ func TestClassify(t *testing.T) {
 		wantHTTP  int
 		wantCode  string
 		wantReqID string
+		wantBad   drapi.Status // BadStatus: the status that refused the operation or ended it
 	}{
 		{name: "stopped", out: stopped, wantKind: drresult.KindDone, wantHTTP: 200, wantReqID: "req-out"},
 		{name: "let go once accepted", out: posted, err: gaveUp, stop: drresult.Released,
@@ -47,7 +55,7 @@ func TestClassify(t *testing.T) {
 		{name: "let go once another pause was seen", out: otherFirst, err: gaveUp, stop: drresult.Released,
 			wantKind: drresult.KindOtherFirst, wantHTTP: 200},
 		{name: "let go before anything was taken: the error decides", out: unsent, err: statusError, stop: drresult.Released,
-			wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed"},
+			wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed", wantBad: drapi.StatusUnstart},
 		{name: "interrupted wins over success", out: stopped, stop: drresult.Interrupted,
 			wantKind: drresult.KindInterrupted, wantHTTP: 504, wantCode: "interrupted", wantReqID: "req-out"},
 		{name: "cut short with an error", out: posted, err: gaveUp, stop: drresult.CutShort,
@@ -71,15 +79,27 @@ func TestClassify(t *testing.T) {
 		{name: "invalid id", err: drapi.ErrInvalidID, wantKind: drresult.KindInvalidID, wantHTTP: 400, wantCode: "invalid_id"},
 		{name: "not found by code", err: apiError(400, "DWS.10101"), wantKind: drresult.KindNotFound, wantHTTP: 404, wantCode: "DWS.10101", wantReqID: "req-err"},
 		{name: "not found without code", err: apiError(404, ""), wantKind: drresult.KindNotFound, wantHTTP: 404, wantCode: "not_found", wantReqID: "req-err"},
-		{name: "wrong status", out: unsent, err: statusError, wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed"},
-		{name: "DWS refused for the status", err: apiError(409, "DWS.0011"), wantKind: drresult.KindStatusNotAllowed, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err"},
+		{name: "wrong status", out: unsent, err: statusError, wantKind: drresult.KindWrongStatus, wantHTTP: 409, wantCode: "status_not_allowed", wantBad: drapi.StatusUnstart},
+		{name: "busy, read back still running", out: unanswered, err: refusal(409, "DWS.0011", drapi.StatusRunning),
+			wantKind: drresult.KindBusy, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err", wantBad: drapi.StatusRunning},
+		{name: "busy, read back in a status a pause cannot leave: a refusal naming it", out: unanswered, err: refusal(409, "DWS.0011", drapi.StatusSwitchovering),
+			wantKind: drresult.KindRefused, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err", wantBad: drapi.StatusSwitchovering},
+		{name: "busy, status unreadable: a refusal", out: unanswered, err: refusal(409, "DWS.0011", ""),
+			wantKind: drresult.KindRefused, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err"},
+		{name: "busy on a lookup", err: apiError(409, "DWS.0011"), wantKind: drresult.KindBusy, wantHTTP: 409, wantCode: "DWS.0011", wantReqID: "req-err"},
+		{name: "refused with an unknown code, read back still running", out: unanswered, err: refusal(400, "DWS.4242", drapi.StatusRunning),
+			wantKind: drresult.KindRefused, wantHTTP: 409, wantCode: "DWS.4242", wantReqID: "req-err", wantBad: drapi.StatusRunning},
+		{name: "refused without a code", err: apiError(409, ""), wantKind: drresult.KindRefused, wantHTTP: 409, wantCode: "refused", wantReqID: "req-err"},
 		{name: "ended in stop_failed", out: posted, err: &drapi.StatusError{ID: id, Op: "follow", Status: drapi.StatusStopFailed},
-			wantKind: drresult.KindDRFailed, wantHTTP: 409, wantCode: "status_not_allowed", wantReqID: "req-out"},
+			wantKind: drresult.KindDRFailed, wantHTTP: 409, wantCode: "status_not_allowed", wantReqID: "req-out", wantBad: drapi.StatusStopFailed},
 		{name: "throttled without code", err: apiError(429, ""), wantKind: drresult.KindThrottled, wantHTTP: 429, wantCode: "throttled", wantReqID: "req-err"},
-		{name: "resource code as 403 is no credentials problem", err: apiError(403, "DWS.0015"),
-			wantKind: drresult.KindRefused, wantHTTP: 502, wantCode: "DWS.0015", wantReqID: "req-err"},
+		{name: "cluster not found as 403 is no credentials problem", err: apiError(403, "DWS.0015"),
+			wantKind: drresult.KindNotFound, wantHTTP: 404, wantCode: "DWS.0015", wantReqID: "req-err"},
+		{name: "a gateway auth code other than 0301", err: apiError(403, "APIGW.0302"),
+			wantKind: drresult.KindAuthRejected, wantHTTP: 502, wantCode: "APIGW.0302", wantReqID: "req-err"},
 		{name: "server error without code", err: apiError(500, ""), wantKind: drresult.KindAPIFailed, wantHTTP: 502, wantCode: "dr_api_error", wantReqID: "req-err"},
 		{name: "transport", err: errors.New("connection reset by peer"), wantKind: drresult.KindUnreachable, wantHTTP: 502, wantCode: "dr_api_error"},
+		{name: "a redirect is nobody's refusal", err: apiError(307, ""), wantKind: drresult.KindUnreachable, wantHTTP: 502, wantCode: "dr_api_error", wantReqID: "req-err"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +119,9 @@ func TestClassify(t *testing.T) {
 			if r.RequestID != tt.wantReqID {
 				t.Errorf("request id: got %q; want %q", r.RequestID, tt.wantReqID)
 			}
+			if r.BadStatus != tt.wantBad {
+				t.Errorf("bad status: got %q; want %q", r.BadStatus, tt.wantBad)
+			}
 		})
 	}
 }
@@ -111,6 +134,11 @@ func TestClassifyKeepsTheFacts(t *testing.T) {
 	if r.ID != id || r.OpID != "p-1" || !r.Posted || r.Initial != drapi.StatusRunning || r.Status != drapi.StatusStopFailed ||
 		r.BadStatus != drapi.StatusStopFailed || r.Attempts != 1 || r.Err != err {
 		t.Errorf("got %+v; want the outcome's facts and the failure status", r)
+	}
+	r = drresult.Classify(drresult.Pause, out, refusal(400, "DWS.4242", drapi.StatusRunning), drresult.NotStopped)
+	if r.Kind != drresult.KindRefused || r.DWSHTTPStatus != 400 || r.DWSCode != "DWS.4242" || r.DWSMessage != "refused" ||
+		r.RequestID != "req-err" || r.BadStatus != drapi.StatusRunning {
+		t.Errorf("refusal: got %+v; want refused with DWS's code, message and request id, and the status read back", r)
 	}
 	r = drresult.ClassifyLookup(id, apiError(429, "APIG.0308"))
 	if r.Kind != drresult.KindThrottled || r.DWSHTTPStatus != 429 || r.DWSCode != "APIG.0308" || r.Tries != 2 || r.RequestID != "req-err" {

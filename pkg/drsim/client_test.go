@@ -158,6 +158,8 @@ var sentinels = []struct {
 	{"ErrNotFound", drapi.ErrNotFound},
 	{"ErrThrottled", drapi.ErrThrottled},
 	{"ErrAuth", drapi.ErrAuth},
+	{"ErrRefused", drapi.ErrRefused},
+	{"ErrBusy", drapi.ErrBusy},
 	{"ErrStatusNotAllowed", drapi.ErrStatusNotAllowed},
 }
 
@@ -189,11 +191,11 @@ func TestClientPauseErrors(t *testing.T) {
 		wantDetails int // detail reads: Pause reads the status back after a 5xx
 	}{
 		{400, "DWS.10101", []error{drapi.ErrNotFound}, 0},
-		{401, "DWS.0047", nil, 0},
-		{403, "DWS.0015", nil, 0},
-		{400, "DWS.0015", nil, 0},
-		{400, "DWS.0001", nil, 0},
-		{409, "DWS.0001", []error{drapi.ErrStatusNotAllowed}, 0},
+		{401, "DWS.0047", []error{drapi.ErrNotFound}, 0},
+		{403, "DWS.0015", []error{drapi.ErrNotFound}, 0},
+		{400, "DWS.0015", []error{drapi.ErrNotFound}, 0},
+		{400, "DWS.0001", []error{drapi.ErrRefused}, 0},
+		{409, "DWS.0011", []error{drapi.ErrRefused, drapi.ErrBusy}, 0},
 		{404, "DWS.3027", []error{drapi.ErrNotFound}, 0},
 		{500, "DWS.9999", nil, 1},
 		{503, "DWS.9999", nil, 1},
@@ -227,6 +229,63 @@ func TestClientPauseErrors(t *testing.T) {
 	}
 }
 
+// TestClientPauseRefusals: after DWS refuses a pause, PauseAndFollow reads the status back and
+// reports what it shows, whatever the code: another pause under way is success, anything else
+// the refusal with DWS's code, message and request id, and the status now.
+func TestClientPauseRefusals(t *testing.T) {
+	const unknownCode = "DWS.4242" // a code drapi knows nothing of
+	tests := []struct {
+		name       string
+		fault      drsim.Fault
+		wantErr    bool
+		wantBusy   bool
+		wantCode   string
+		wantStatus drapi.Status // the status at the end, as Outcome and the error say
+	}{
+		{name: "refused with an unknown 400 code while another pause is under way",
+			fault:      drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultPausedFirst, Times: 1},
+			wantStatus: drapi.StatusStopped},
+		{name: "busy while running",
+			fault:   drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultBusy, Times: 1},
+			wantErr: true, wantBusy: true, wantCode: "DWS.0011", wantStatus: drapi.StatusRunning},
+		{name: "refused while running",
+			fault:   drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultError, Status: 400, Code: unknownCode, Msg: "Refused for a reason of its own.", Times: 1},
+			wantErr: true, wantCode: unknownCode, wantStatus: drapi.StatusRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := startClient(t, drsim.Options{StoppingFor: drsim.Immediate, RefusalCode: unknownCode})
+			srv.Sim.Inject(tt.fault)
+			out, err := c.PauseAndFollow(testContext(t, 5*time.Second), drsim.SeedRunning, fastFollow)
+			if out.Posted || out.Attempts != 1 || out.Status != tt.wantStatus {
+				t.Errorf("Outcome: got Posted %t, Attempts %d, Status %s; want false, 1, %s", out.Posted, out.Attempts, out.Status, tt.wantStatus)
+			}
+			if got := srv.Sim.Count(drsim.RoutePause); got != 1 {
+				t.Errorf("pause POSTs: got %d; want 1", got)
+			}
+			if !tt.wantErr {
+				if err != nil {
+					t.Errorf("got %v; want nil: another pause got there first", err)
+				}
+				return
+			}
+			refused, ok := errors.AsType[*drapi.RefusedError](err)
+			if !ok || refused.Status != tt.wantStatus || refused.Op != "pause" || refused.ID != drsim.SeedRunning {
+				t.Fatalf("got %v; want a *RefusedError of the pause with status now %s", err, tt.wantStatus)
+			}
+			checkError(t, err, refused.Err.HTTPStatus, tt.wantCode, append([]error{drapi.ErrRefused}, map[bool][]error{true: {drapi.ErrBusy}}[tt.wantBusy]...)...)
+			if refused.Err.Message == "" || refused.Err.RequestID != out.RequestID {
+				t.Errorf("got message %q, request id %q; want DWS's message and the refusal's request id %q",
+					refused.Err.Message, refused.Err.RequestID, out.RequestID)
+			}
+		})
+	}
+	// The refusal the simulator gives of its own accord carries the configured code.
+	_, c := startClient(t, drsim.Options{RefusalCode: unknownCode})
+	_, err := c.Pause(testContext(t, 5*time.Second), drsim.SeedStopped)
+	checkError(t, err, 400, unknownCode, drapi.ErrRefused)
+}
+
 // TestClientRealErrors checks the errors the simulator gives of its own accord.
 func TestClientRealErrors(t *testing.T) {
 	srv, c := startClient(t, drsim.Options{})
@@ -237,7 +296,7 @@ func TestClientRealErrors(t *testing.T) {
 	checkError(t, err, 400, "DWS.10101", drapi.ErrNotFound)
 
 	_, err = c.Pause(ctx, drsim.SeedStopped)
-	checkError(t, err, 409, "DWS.0001", drapi.ErrStatusNotAllowed)
+	checkError(t, err, 400, drsim.DefaultRefusalCode, drapi.ErrRefused)
 
 	cfg := srv.ClientConfig()
 	cfg.Credentials.SecretKey = "not-the-secret"

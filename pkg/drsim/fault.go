@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
 // FaultKind says how a Fault spoils an answer.
@@ -33,6 +35,13 @@ const (
 	// FaultLost lets the call take effect (a pause does move the task to stopping), then loses
 	// the answer: the connection is reset, or, when Status is set, Status with DWS.9999 is sent.
 	FaultLost
+	// FaultBusy answers 409 DWS.0011, DWS's answer while another operation is in progress on
+	// the cluster (or it is faulty): "try again later".
+	FaultBusy
+	// FaultPausedFirst lets another client's pause of the same task be accepted just before this
+	// request is served, which then is: a pause POST finds the task stopping and is refused for
+	// its status, as when two instances both read running and both send a pause.
+	FaultPausedFirst
 )
 
 // Fault is a rule that spoils the answers to matching requests. Faults are matched in the order
@@ -140,8 +149,27 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f Fault, serve 
 			return
 		}
 		writeError(w, f.Status, "DWS.9999", "Internal error.")
+	case FaultBusy:
+		writeError(w, http.StatusConflict, "DWS.0011",
+			"Another operation is in progress on the instance, or the instance is faulty. Try again later.")
+	case FaultPausedFirst:
+		s.pauseFirst(r.PathValue("id"))
+		serve(w, r)
 	default:
 		writeError(w, http.StatusInternalServerError, "DWS.9999", fmt.Sprintf("drsim: unknown fault kind %d", f.Kind))
+	}
+}
+
+// pauseFirst pauses DR task id, if it is there and its status allows, as another client would.
+func (s *Sim) pauseFirst(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.find(id); t != nil {
+		now := s.now()
+		t.advance(now)
+		if t.d.Status.Pausable() {
+			t.enter(drapi.StatusStopping, drapi.StatusStopped, now.Add(s.stoppingFor))
+		}
 	}
 }
 

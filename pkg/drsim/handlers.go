@@ -156,10 +156,10 @@ func (s *Sim) change(w http.ResponseWriter, r *http.Request, op string, via, end
 		if slices.Contains(from, t.d.Status) {
 			t.enter(via, end, now.Add(d))
 		} else {
-			// UNVERIFIED: which code and HTTP status DWS uses for an operation its status
-			// forbids is not documented. The simulator answers 409, which drapi maps to
-			// ErrStatusNotAllowed, with a DWS-style code and a message naming the status.
-			fail = &apiError{http.StatusConflict, "DWS.0001",
+			// UNVERIFIED: which code DWS uses for an operation its status forbids is not
+			// documented (see DefaultRefusalCode). The simulator answers 400, as the pause
+			// API documents, with the configured code and a message naming the status.
+			fail = &apiError{http.StatusBadRequest, s.refusalCode,
 				"The disaster recovery task cannot " + op + " in status " + string(t.d.Status) + "."}
 		}
 	}

@@ -28,6 +28,13 @@ const DefaultTransition = 3 * time.Second
 // the pause answer itself never shows the end, as with the real API.
 const Immediate time.Duration = -1
 
+// DefaultRefusalCode is the error_code of the 400 the simulator answers to a pause or start the
+// task's status does not allow, unless Options.RefusalCode says otherwise. UNVERIFIED: DWS
+// documents no code for it (the pause API lists 400, 401, 403, 404, 500 and 503, and DWS's one
+// 409, DWS.0011, means busy); DWS.0001, its generic "bad parameter", is a guess, and any other
+// code must be handled alike, which is why it can be changed.
+const DefaultRefusalCode = "DWS.0001"
+
 // Options configure a Sim. The zero value serves ProjectID to LocalCredentials with the real
 // clock and DefaultTransition.
 type Options struct {
@@ -41,6 +48,9 @@ type Options struct {
 	// Now is the clock for transitions, seeded times and the X-Sdk-Date skew check; nil means
 	// time.Now. FaultDelay waits in real time whatever this clock says.
 	Now func() time.Time
+	// RefusalCode is the error_code of the 400 refusing a pause or start in a status that does
+	// not allow it; default DefaultRefusalCode.
+	RefusalCode string
 }
 
 // Sim is a simulated DWS disaster-recovery API over in-memory DR tasks. It is an http.Handler,
@@ -51,6 +61,7 @@ type Sim struct {
 	stoppingFor time.Duration
 	startingFor time.Duration
 	now         func() time.Time
+	refusalCode string
 	mux         *http.ServeMux
 
 	mu     sync.Mutex
@@ -76,7 +87,11 @@ func New(opts Options) *Sim {
 		stoppingFor: transition(opts.StoppingFor),
 		startingFor: transition(opts.StartingFor),
 		now:         opts.Now,
+		refusalCode: opts.RefusalCode,
 		counts:      make(map[Route]int),
+	}
+	if s.refusalCode == "" {
+		s.refusalCode = DefaultRefusalCode
 	}
 	if s.projectID == "" {
 		s.projectID = ProjectID

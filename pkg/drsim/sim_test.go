@@ -165,11 +165,11 @@ func TestPauseStateMachine(t *testing.T) {
 	}
 
 	a = h.call(t, http.MethodPost, drPath(id)+"/pause", nil, nil)
-	if a.status != http.StatusConflict {
-		t.Fatalf("second pause: got status %d; want 409", a.status)
+	if a.status != http.StatusBadRequest {
+		t.Fatalf("second pause: got status %d; want 400", a.status)
 	}
-	if e := a.errorBody(t); e.Code != "DWS.0001" || !strings.Contains(e.Msg, "stopped") {
-		t.Errorf("second pause: got %+v; want DWS.0001 naming status stopped", e)
+	if e := a.errorBody(t); e.Code != drsim.DefaultRefusalCode || !strings.Contains(e.Msg, "stopped") {
+		t.Errorf("second pause: got %+v; want %s naming status stopped", e, drsim.DefaultRefusalCode)
 	}
 
 	if a := h.call(t, http.MethodPost, drPath(id)+"/start", nil, nil); a.status != http.StatusOK {
@@ -212,16 +212,16 @@ func TestOperationAllowedFrom(t *testing.T) {
 					t.Fatal(err)
 				}
 				a := h.call(t, http.MethodPost, drPath(drsim.SeedRunning)+"/"+op.name, nil, nil)
-				want, wantStatus := http.StatusConflict, st
+				want, wantStatus := http.StatusBadRequest, st
 				if op.allowed[st] {
 					want, wantStatus = http.StatusOK, op.via
 				}
 				if a.status != want {
 					t.Fatalf("got HTTP %d; want %d (body %s)", a.status, want, a.body)
 				}
-				if want == http.StatusConflict {
-					if e := a.errorBody(t); e.Code != "DWS.0001" || !strings.Contains(e.Msg, string(st)) {
-						t.Errorf("got %+v; want DWS.0001 naming %s", e, st)
+				if want == http.StatusBadRequest {
+					if e := a.errorBody(t); e.Code != drsim.DefaultRefusalCode || !strings.Contains(e.Msg, string(st)) {
+						t.Errorf("got %+v; want %s naming %s", e, drsim.DefaultRefusalCode, st)
 					}
 				}
 				if got, _ := h.sim.Status(drsim.SeedRunning); got != wantStatus {
@@ -654,7 +654,7 @@ func TestConcurrentUse(t *testing.T) {
 	)
 	send := func(method, path string) {
 		a, err := h.try(method, path, nil, nil)
-		if err == nil && (a.status == 200 || a.status == 409 || a.status == 500) {
+		if err == nil && (a.status == 200 || a.status == 400 || a.status == 500) {
 			return
 		}
 		mu.Lock()

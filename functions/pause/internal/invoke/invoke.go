@@ -37,6 +37,7 @@ type Response struct {
 	} `json:"disaster_recovery"`
 	Status    drapi.Status `json:"status"`
 	RequestID string       `json:"request_id"`
+	Simulated bool         `json:"simulated,omitempty"` // DR_SIMULATE: no real DR was touched
 }
 
 // Error is the answer to a Request that failed, with the HTTP status it maps to.
@@ -45,11 +46,14 @@ type Error struct {
 	Code       string `json:"code"`
 	Message    string `json:"message"`
 	RequestID  string `json:"request_id"`
+	// Simulated (DR_SIMULATE) travels beside the error, as on a success: see ErrorBody.
+	Simulated bool `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// ErrorBody is how an Error travels: {"error": {...}}.
+// ErrorBody is how an Error travels: {"error": {...}}, with "simulated": true beside it when
+// the Error is simulated, where a success has it too.
 type ErrorBody struct {
 	Error *Error `json:"error"`
 }
@@ -60,6 +64,13 @@ const (
 	ActionPause  = "pause"
 	ActionResume = "resume"
 )
+
+func (b ErrorBody) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Error     *Error `json:"error"`
+		Simulated bool   `json:"simulated,omitempty"`
+	}{b.Error, b.Error != nil && b.Error.Simulated})
+}
 
 // maxBody caps the request body; a valid one is under 150 bytes.
 const maxBody = 4 << 10
@@ -73,6 +84,7 @@ type Service struct {
 	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
 	// status leave running, short enough for a script that asked not to wait.
 	postedWithin time.Duration
+	simulated    bool
 }
 
 // Config configures a Service.
@@ -80,12 +92,19 @@ type Config struct {
 	Wait       time.Duration        // DR_WAIT: how long wait=true follows the pause
 	AllowedIDs func(id string) bool // DR_ALLOWED_IDS; nil allows none
 	Follow     drapi.FollowOptions  // poll intervals; OnStatus is set by the Service
+	// Simulated (DR_SIMULATE): dr is the simulator, and every answer says "simulated": true.
+	Simulated bool
 }
 
 // New returns a Service calling dr.
 func New(cfg Config, dr DR) *Service {
-	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, postedWithin: 10 * time.Second}
+	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, postedWithin: 10 * time.Second,
+		simulated: cfg.Simulated}
 }
+
+// Simulated reports whether the Service answers from the simulator (DR_SIMULATE): its callers
+// mark their own answers, such as a request that could not be decoded, the same way.
+func (s *Service) Simulated() bool { return s.simulated }
 
 // Decode reads a Request, refusing unknown fields and trailing data so a typo such as
 // "dryrun" never turns a dry run into a real pause.
@@ -103,8 +122,18 @@ func Decode(r io.Reader) (Request, *Error) {
 }
 
 // Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
-// sent, or, with Wait, once the DR is stopped (within DR_WAIT).
+// sent, or, with Wait, once the DR is stopped (within DR_WAIT). Under DR_SIMULATE both answers
+// say so.
 func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
+	resp, err := s.do(ctx, req)
+	resp.Simulated = s.simulated
+	if err != nil {
+		err.Simulated = s.simulated
+	}
+	return resp, err
+}
+
+func (s *Service) do(ctx context.Context, req Request) (Response, *Error) {
 	if err := checkAction(req.Action); err != nil {
 		return Response{}, err
 	}
@@ -235,16 +264,17 @@ func failure(r drresult.Result) (Response, *Error) {
 func Handler(s *Service, bearer func(authorization string) bool, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if bearer == nil {
-			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set"}})
+			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set", Simulated: s.simulated}})
 			return
 		}
 		if !bearer(r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
-			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token"}})
+			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token", Simulated: s.simulated}})
 			return
 		}
 		req, derr := Decode(http.MaxBytesReader(w, r.Body, maxBody))
 		if derr != nil {
+			derr.Simulated = s.simulated
 			writeJSON(w, derr.HTTPStatus, ErrorBody{derr})
 			return
 		}

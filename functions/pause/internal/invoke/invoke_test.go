@@ -118,7 +118,14 @@ func TestInvoke(t *testing.T) {
 		{name: "id not allowed", allowed: []string{drsim.SeedStopped}, auth: bearer, body: body(drsim.SeedRunning, false, false), wantStatus: 403, wantCode: "id_not_allowed"},
 		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, false), wantStatus: 404},
 		{name: "status does not allow", auth: bearer, body: body(drsim.SeedUnstart, false, false), wantStatus: 409, wantCode: "status_not_allowed"},
-		{name: "api error", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "DWS.0001"},
+		{name: "lookup refused", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 400, Code: "DWS.0001", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 409, wantCode: "DWS.0001"},
+		{name: "our credentials rejected", auth: bearer, faults: []drsim.Fault{{Kind: drsim.FaultError, Status: 401, Code: "APIGW.0301", Msg: "bad"}}, body: body(drsim.SeedRunning, false, true), wantStatus: 502, wantCode: "APIGW.0301"},
+		{name: "pause refused while running", auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultError, Status: 400, Code: "DWS.4242", Msg: "no"}},
+			body: body(drsim.SeedRunning, true, false), wantStatus: 409, wantCode: "DWS.4242"},
+		{name: "busy", auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultBusy}},
+			body: body(drsim.SeedRunning, false, false), wantStatus: 409, wantCode: "DWS.0011"},
+		{name: "another pause got there first", stoppingFor: drsim.Immediate, auth: bearer, faults: []drsim.Fault{{Route: drsim.RoutePause, Kind: drsim.FaultPausedFirst}},
+			body: body(drsim.SeedRunning, true, false), wantStatus: 200, wantState: "stopped"},
 		// The DR stays stopping for a minute, so a short DR_WAIT is sure to run out.
 		{name: "wait deadline", stoppingFor: time.Minute, wait: 300 * time.Millisecond, auth: bearer, body: body(drsim.SeedRunning, true, false), wantStatus: 504, wantCode: "timeout"},
 	}
@@ -405,5 +412,45 @@ func TestInvokeWaitReached(t *testing.T) {
 				t.Errorf("got %+v; want %d %s", err, tt.wantStatus, tt.wantCode)
 			}
 		})
+	}
+}
+
+// TestInvokeSimulated: under DR_SIMULATE every answer says "simulated": true beside the rest,
+// successes and errors alike, the Handler's own refusals included; otherwise none says it.
+func TestInvokeSimulated(t *testing.T) {
+	sim, err := drsim.Start(drsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	dr, err := drapi.New(sim.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := "Bearer " + token
+	calls := []struct{ name, token, auth, body string }{
+		{"success", token, bearer, body(drsim.SeedStopped, false, true)},
+		{"DR error", token, bearer, body(drsim.SeedUnstart, false, false)},
+		{"not allowed", token, bearer, body("00000000-0000-4000-8000-000000000000", false, false)},
+		{"bad json", token, bearer, `{`},
+		{"wrong token", token, "Bearer nope", body(drsim.SeedStopped, false, true)},
+		{"disabled", "", bearer, body(drsim.SeedStopped, false, true)},
+	}
+	for _, simulated := range []bool{true, false} {
+		svc := invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: allowIDs(t, drsim.SeedStopped, drsim.SeedUnstart), Simulated: simulated}, dr)
+		for _, c := range calls {
+			t.Run(fmt.Sprintf("%s simulated=%v", c.name, simulated), func(t *testing.T) {
+				srv := httptest.NewServer(invoke.Handler(svc, access.Bearer(c.token), slog.New(slog.DiscardHandler)))
+				defer srv.Close()
+				_, _, raw := call(t, srv.URL, c.auth, c.body)
+				var top map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(raw), &top); err != nil {
+					t.Fatal(err)
+				}
+				if got := string(top["simulated"]); (got == "true") != simulated || !simulated && got != "" {
+					t.Errorf("got %s; want \"simulated\": true only when simulated (%v)", raw, simulated)
+				}
+			})
+		}
 	}
 }

@@ -81,6 +81,7 @@ func (h *Handler) direct(ctx context.Context, event json.RawMessage) any {
 	}
 	req, derr := invoke.Decode(bytes.NewReader(event))
 	if derr != nil {
+		derr.Simulated = h.Invoke.Simulated()
 		return invoke.ErrorBody{Error: derr}
 	}
 	log := h.Logger

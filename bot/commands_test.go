@@ -257,6 +257,8 @@ func TestCommandsNeverGuess(t *testing.T) {
 			wantText: []string{"Unknown argument `running` for `list`"}},
 		{name: "escaped", text: "<!channel>&co",
 			wantText: []string{"Unknown subcommand `&lt;!channel&gt;&amp;co`"}},
+		{name: "backquotes cannot end the span", text: "`x`<!here>",
+			wantText: []string{"Unknown subcommand `'x'&lt;!here&gt;`"}},
 		{name: "cut short", text: strings.Repeat("x", 200),
 			wantText: []string{"Unknown subcommand `" + strings.Repeat("x", 39) + "…`"}},
 	}

@@ -36,7 +36,9 @@ func helpMessage(command string) slackMessage {
 // "argument"; sub names the subcommand it was given to, if any) with the help and no guess at
 // what was meant: the nearest spelling of "unpause" is "pause", the opposite of what was asked.
 func unknownMessage(command, sub, what, word string) slackMessage {
-	text := fmt.Sprintf("Unknown %s %s", what, codeSpan(escapeMrkdwn(truncate(word, 40))))
+	// The word is the user's own text: cut short, escaped, and kept from ending the span early.
+	shown := "`" + escapeMrkdwn(strings.ReplaceAll(truncate(word, 40), "`", "'")) + "`"
+	text := fmt.Sprintf("Unknown %s %s", what, shown)
 	if sub != "" {
 		text += " for " + codeSpan(sub)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,8 +91,19 @@ const canary = "canary"
 // projectID is a well-shaped project id.
 const projectID = "89cd04f168b84af6be287f71730fdb4b"
 
-func TestLoadErrorsNameTheVariable(t *testing.T) {
-	const sk = "sk-value-never-in-errors"
+// sk is the secret key of the error table's deployments.
+const sk = "sk-value-never-in-errors"
+
+// loadErrorCase is a deployment Load refuses, and the variable its error must name.
+type loadErrorCase struct {
+	name string
+	env  map[string]string
+	want string
+}
+
+// loadErrorCases are the deployments Load refuses. The README's troubleshooting table is
+// checked against their errors.
+func loadErrorCases() []loadErrorCase {
 	real := func(extra ...string) map[string]string {
 		m := map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_AK": "ak", "HUAWEICLOUD_SDK_SK": sk}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -99,17 +111,16 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
+	return []loadErrorCase{
 		{"no project", map[string]string{"DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_AK": "a", "HUAWEICLOUD_SDK_SK": sk}, "DR_PROJECT_ID"},
 		{"no region nor endpoint", map[string]string{"DR_PROJECT_ID": projectID, "HUAWEICLOUD_SDK_AK": "a", "HUAWEICLOUD_SDK_SK": sk}, "DR_REGION"},
 		{"no ak", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_SK": sk}, "HUAWEICLOUD_SDK_AK"},
 		{"no sk", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_AK": "a"}, "HUAWEICLOUD_SDK_SK"},
 		{"bad duration", real("DR_WAIT", "10 canary minutes"), "DR_WAIT"},
 		{"zero wait", real("DR_WAIT", "0s"), "DR_WAIT"},
+		{"zero shutdown grace", real("DR_SHUTDOWN_GRACE", "0s"), "DR_SHUTDOWN_GRACE"},
+		{"negative simulator delay", real("DR_SIMULATE_DELAY", "-1s"), "DR_SIMULATE_DELAY"},
+		{"negative simulator latency", real("DR_SIMULATE_LATENCY", "-1s"), "DR_SIMULATE_LATENCY"},
 		{"bad bool", real("DR_FOUR_EYES", "maybe-canary"), "DR_FOUR_EYES"},
 		{"bad int", real("DR_ALERT_MAX_IDS", "two-canaries"), "DR_ALERT_MAX_IDS"},
 		{"zero max ids", real("DR_ALERT_MAX_IDS", "0"), "DR_ALERT_MAX_IDS"},
@@ -135,6 +146,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad port", real("PORT", "canary"), "PORT"},
 		{"bad custom handler port", real("FUNCTIONS_CUSTOMHANDLER_PORT", "canary"), "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"empty channels", real("DR_ALLOWED_CHANNELS", " , "), "DR_ALLOWED_CHANNELS"},
+		{"empty ids", real("DR_ALLOWED_IDS", " , "), "DR_ALLOWED_IDS"},
 		{"bad id", real("DR_ALLOWED_IDS", "E59D6B86-9072-46EB-A996-13F8B44994C1,canary"), "DR_ALLOWED_IDS"},
 		{"mention as user", real("DR_ALLOWED_USERS", "U1,<@UCANARY>"), "DR_ALLOWED_USERS"},
 		{"user name", real("DR_ALLOWED_USERS", "U1,canary"), "DR_ALLOWED_USERS"},
@@ -151,7 +163,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"alerts without channel", real("DR_SMN_TOPICS", "urn:smn:x", "SLACK_SIGNING_SECRET", "s", "SLACK_BOT_TOKEN", "xoxb-1"), "DR_ALERT_CHANNEL"},
 		{"four eyes without confirm", real("DR_FOUR_EYES", "true", "DR_CONFIRM", "false"), "DR_FOUR_EYES"},
 	}
-	for _, tt := range tests {
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	for _, tt := range loadErrorCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, tt.env)
 			_, err := Load()
@@ -166,6 +181,53 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 				t.Errorf("Load: got %q; want no value quoted", msg)
 			}
 		})
+	}
+}
+
+// TestTroubleshootingListsEveryStartupLine: the README's troubleshooting section names every
+// start-up error and warning, so an operator who meets one finds its cause and fix there. A
+// line is known by its variable and first phrase ("DR_REGION: invalid"), item numbers as N.
+func TestTroubleshootingListsEveryStartupLine(t *testing.T) {
+	readme, err := os.ReadFile("../../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Troubleshooting\n")
+	if !ok {
+		t.Fatal("README: no ## Troubleshooting section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	item := regexp.MustCompile(`item [0-9]+`)
+	key := func(line string) string {
+		line = item.ReplaceAllString(strings.TrimPrefix(line, "config: "), "item N")
+		variable, rest, _ := strings.Cut(line, ": ")
+		phrase, _, _ := strings.Cut(rest, ": ")
+		return variable + ": " + phrase
+	}
+	var lines []string
+	for _, tt := range loadErrorCases() {
+		setEnv(t, tt.env)
+		if _, err := Load(); err != nil {
+			lines = append(lines, err.Error())
+		}
+	}
+	for _, env := range []map[string]string{
+		{"DR_SIMULATE": "true"},
+		{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": "*", "DR_REGION": "xx-newplace-7"},
+	} {
+		setEnv(t, env)
+		c, err := Load()
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		for _, w := range c.Warnings() {
+			lines = append(lines, w.Variable+": "+w.Message)
+		}
+	}
+	for _, line := range lines {
+		if k := key(line); !strings.Contains(section, "`"+k) {
+			t.Errorf("README troubleshooting: no row for %q (line %q)", k, line)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,21 +49,61 @@ func writeMessage(w http.ResponseWriter, m slackMessage) {
 	_ = json.NewEncoder(w).Encode(m) // the client may be gone; nothing to do about it
 }
 
+// subcommandOptions holds the subcommands /dr understands, besides help, and the options each
+// takes.
+var subcommandOptions = map[string][]string{
+	"pause":  {"--dry-run", "-n"},
+	"status": nil,
+	"list":   nil,
+}
+
 func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) slackMessage {
 	args := strings.Fields(cmd.Text)
 	if len(args) == 0 {
 		return helpMessage(cmd.Command)
 	}
-	switch strings.ToLower(args[0]) {
-	case "pause":
-		return b.pauseCommand(ctx, cmd, args[1:])
-	case "status":
-		return b.statusCommand(ctx, cmd, args[1:])
-	case "list":
-		return b.listCommand(ctx, cmd)
-	default:
+	// Words are matched exactly (case aside, for phones that capitalise): a near miss is
+	// refused with the help, never read as the nearest command. "unpause" is one letter from
+	// "pause".
+	sub := strings.ToLower(args[0])
+	if sub == "help" {
 		return helpMessage(cmd.Command)
 	}
+	known, ok := subcommandOptions[sub]
+	if !ok {
+		return unknownMessage(cmd.Command, "", "subcommand", args[0])
+	}
+	words, opts, unknown := splitArgs(args[1:], known...)
+	if unknown != "" {
+		return unknownMessage(cmd.Command, sub, "option", unknown)
+	}
+	switch sub {
+	case "pause":
+		return b.pauseCommand(ctx, cmd, words, len(opts) > 0)
+	case "status":
+		return b.statusCommand(ctx, cmd, words)
+	}
+	if len(words) > 0 {
+		return unknownMessage(cmd.Command, sub, "argument", words[0])
+	}
+	return b.listCommand(ctx, cmd)
+}
+
+// splitArgs parts options from the other words. An option is a word starting with a hyphen or
+// a dash (some keyboards turn "--" into "—"); the first one not in known is returned as
+// unknown, so "--dryrun" is refused as an option instead of being taken for part of an id.
+func splitArgs(args []string, known ...string) (words, opts []string, unknown string) {
+	for _, a := range args {
+		switch {
+		case !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "—") && !strings.HasPrefix(a, "–"):
+			words = append(words, a)
+		case slices.Contains(known, a):
+			opts = append(opts, a)
+		default:
+			return nil, nil, a
+		}
+	}
+	return words, opts, ""
 }
 
 func (b *Bot) decisionFor(cmd slack.SlashCommand, event, id, outcome string, start time.Time) decision {
@@ -83,7 +124,10 @@ func parseID(arg string) (string, bool) {
 
 func (b *Bot) statusCommand(ctx context.Context, cmd slack.SlashCommand, args []string) slackMessage {
 	start := b.now()
-	if len(args) != 1 {
+	if len(args) == 0 {
+		return missingIDMessage(cmd.Command, "status")
+	}
+	if len(args) > 1 {
 		// Extra words are part of what was given as the id: say that is not one.
 		return invalidIDMessage(strings.Join(args, " "))
 	}
@@ -129,23 +173,18 @@ func (b *Bot) budgetedLookup(ctx context.Context, cmd slack.SlashCommand, kind J
 	return workingMessage(what)
 }
 
-func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []string) slackMessage {
+// pauseCommand asks for a pause of the one id in args, or with dry checks it and sends nothing.
+func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []string, dry bool) slackMessage {
 	start := b.now()
-	var idArg string
-	dry := false
-	for _, a := range args {
-		switch {
-		case a == "--dry-run" || a == "-n":
-			dry = true
-		case idArg == "":
-			idArg = a
-		default:
-			return invalidIDMessage(strings.Join(args, " "))
-		}
+	if len(args) == 0 {
+		return missingIDMessage(cmd.Command, "pause")
 	}
-	id, ok := parseID(idArg)
+	if len(args) > 1 {
+		return invalidIDMessage(strings.Join(args, " "))
+	}
+	id, ok := parseID(args[0])
 	if !ok {
-		return invalidIDMessage(idArg)
+		return invalidIDMessage(args[0])
 	}
 	if ref := b.authorize(cmd.UserID, cmd.ChannelID, id); ref != nil {
 		return b.refuse(ctx, cmd, id, ref, start)

@@ -28,15 +28,15 @@ func TestCommands(t *testing.T) {
 		wantBlock slack.MessageBlockType // a block the answer must hold, when set
 		wantEvent string                 // the audit event logged, when set
 	}{
-		{name: "empty", text: "", wantType: ephemeral, wantText: []string{"/dr pause <id>", "/dr status <id>", "/dr list"}},
-		{name: "help", text: "help", wantType: ephemeral, wantText: []string{"/dr pause <id> --dry-run"}},
-		{name: "unknown", text: "frobnicate", wantType: ephemeral, wantText: []string{"/dr help"}},
+		{name: "empty", text: "", wantType: ephemeral, wantText: []string{"/dr pause &lt;id&gt;", "/dr status &lt;id&gt;", "/dr list"}},
+		{name: "help", text: "help", wantType: ephemeral, wantText: []string{"/dr pause &lt;id&gt; --dry-run"}},
+		{name: "unknown", text: "frobnicate", wantType: ephemeral, wantText: []string{"Unknown subcommand `frobnicate`", "/dr help"}},
 		{name: "status", text: "status " + drsim.SeedRunning, wantType: ephemeral,
 			wantText: []string{drsim.SeedRunning, "is *running*"}, wantEvent: "status"},
 		{name: "status upper case id", text: "status " + strings.ToUpper(drsim.SeedRunning), wantType: ephemeral,
 			wantText: []string{drsim.SeedRunning, "is *running*"}},
 		{name: "status invalid id", text: "status ../../etc", wantType: ephemeral, wantText: []string{"is not a DR id"}},
-		{name: "status no id", text: "status", wantType: ephemeral, wantText: []string{"Which DR?"}},
+		{name: "status no id", text: "status", wantType: ephemeral, wantText: []string{"Which DR?", "`/dr status e59d6b86-"}},
 		{name: "status not found", text: "status " + unknownID, wantType: ephemeral, wantText: []string{"not found"}},
 		{name: "list", text: "list", wantType: ephemeral,
 			wantText: []string{"4 DR tasks"}, wantEvent: "list"},
@@ -225,5 +225,59 @@ func TestCommandMalformed(t *testing.T) {
 	w := e.do(t, e.bot.Commands(), signedRequest("/slack/commands", "text=%zz"))
 	if w.Code != http.StatusBadRequest {
 		t.Errorf("got status %d; want 400", w.Code)
+	}
+}
+
+// TestCommandsNeverGuess: a word /dr does not know is named back, escaped and cut short, with
+// the help, and nothing is looked up or paused; a near miss is never read as the nearest
+// command, whatever it is one letter from.
+func TestCommandsNeverGuess(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		wantText []string
+	}{
+		{name: "unpause is not pause", text: "unpause " + drsim.SeedRunning,
+			wantText: []string{"Unknown subcommand `unpause`: nothing done."}},
+		{name: "stop is not pause", text: "stop " + drsim.SeedRunning,
+			wantText: []string{"Unknown subcommand `stop`"}},
+		{name: "paus is not pause", text: "paus " + drsim.SeedRunning,
+			wantText: []string{"Unknown subcommand `paus`"}},
+		{name: "resume is not enabled", text: "resume " + drsim.SeedStopped,
+			wantText: []string{"Unknown subcommand `resume`"}},
+		{name: "misspelt option", text: "pause " + drsim.SeedRunning + " --dryrun",
+			wantText: []string{"Unknown option `--dryrun` for `pause`: nothing done."}},
+		{name: "misspelt option first", text: "pause --dryrun " + drsim.SeedRunning,
+			wantText: []string{"Unknown option `--dryrun` for `pause`"}},
+		{name: "dash for two hyphens", text: "pause " + drsim.SeedRunning + " —dry-run",
+			wantText: []string{"Unknown option `—dry-run` for `pause`", "not two hyphens"}},
+		{name: "status takes no options", text: "status " + drsim.SeedRunning + " --dry-run",
+			wantText: []string{"Unknown option `--dry-run` for `status`"}},
+		{name: "list takes no arguments", text: "list running",
+			wantText: []string{"Unknown argument `running` for `list`"}},
+		{name: "escaped", text: "<!channel>&co",
+			wantText: []string{"Unknown subcommand `&lt;!channel&gt;&amp;co`"}},
+		{name: "backquotes cannot end the span", text: "`x`<!here>",
+			wantText: []string{"Unknown subcommand `'x'&lt;!here&gt;`"}},
+		{name: "cut short", text: strings.Repeat("x", 200),
+			wantText: []string{"Unknown subcommand `" + strings.Repeat("x", 39) + "…`"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, dr := newSim(t, drsim.Options{})
+			e := newEnv(t, dr, nil)
+			got := e.command(t, "U1", chanID, tt.text)
+			if got.ResponseType != ephemeral {
+				t.Errorf("got response_type %q; want %q", got.ResponseType, ephemeral)
+			}
+			contains(t, "answer", got.Text, append(tt.wantText, "`/dr pause &lt;id&gt; --dry-run`", "`/dr help`")...)
+			if strings.Contains(got.Text, "<!") || strings.Contains(got.Text, strings.Repeat("x", 41)) {
+				t.Errorf("answer: got %q; want the word escaped and cut short", got.Text)
+			}
+			if n := srv.Sim.Count(drsim.RouteDetail) + srv.Sim.Count(drsim.RouteList) + srv.Sim.Count(drsim.RoutePause); n != 0 {
+				t.Errorf("got %d DR API calls; want none", n)
+			}
+			e.slack.none(t)
+		})
 	}
 }

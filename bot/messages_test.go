@@ -94,6 +94,9 @@ func TestGolden(t *testing.T) {
 		msg  slackMessage
 	}{
 		{"help", helpMessage("/dr")},
+		{"unknown_subcommand", unknownMessage("/dr", "", "subcommand", "unpause")},
+		{"unknown_option", unknownMessage("/dr", "pause", "option", "—dry-run")},
+		{"missing_id_status", missingIDMessage("/dr", "status")},
 		{"invalid_id", invalidIDMessage("not-a-uuid")},
 		{"missing_id", invalidIDMessage("")},
 		{"refused_user", refusalMessage(&refusal{reason: "user", subject: "UX", setting: "DR_ALLOWED_USERS"})},

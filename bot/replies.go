@@ -7,20 +7,6 @@ import (
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
-func helpMessage(command string) slackMessage {
-	if command == "" {
-		command = "/dr"
-	}
-	text := fmt.Sprintf("*%[1]s* pauses a GaussDB(DWS) disaster-recovery pair.\n"+
-		"• `%[1]s pause <id>`: ask to pause DR <id> (a card with a button to confirm)\n"+
-		"• `%[1]s pause <id> --dry-run`: check permissions and status, pause nothing\n"+
-		"• `%[1]s status <id>`: status, name and both clusters of DR <id>\n"+
-		"• `%[1]s list`: the project's DR tasks\n"+
-		"• `%[1]s help`: this message\n"+
-		"Ids are UUIDs such as `e59d6b86-9072-46eb-a996-13f8b44994c1`.", escapeMrkdwn(command))
-	return textMessage(ephemeral, text)
-}
-
 func invalidIDMessage(arg string) slackMessage {
 	if arg == "" {
 		return textMessage(ephemeral, "Which DR? Give its id, e.g. `/dr pause e59d6b86-9072-46eb-a996-13f8b44994c1`.")

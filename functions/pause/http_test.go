@@ -220,6 +220,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad bool", append(real, "DR_CONFIRM=yes please"), "DR_CONFIRM"},
 		{"bad level", append(real, "LOG_LEVEL=loud"), "LOG_LEVEL"},
 		{"plain http endpoint", append(real, "DR_ENDPOINT=http://dws.example.com"), "DR_ENDPOINT"},
+		{"region in capitals", append(real, "DR_REGION=CN-North-4"), "DR_REGION"},
+		{"endpoint with a password", append(real, "DR_ENDPOINT=https://user:"+huaweiSK+"@dws.example.com"), "DR_ENDPOINT"},
 		{"bad allowed id", append(real, "DR_ALLOWED_IDS=../../x"), "DR_ALLOWED_IDS"},
 		{"bad port", append(real, "PORT=eighty"), "PORT"},
 		{"lambda without runtime", append(real, "DR_MODE=lambda"), "AWS_LAMBDA_RUNTIME_API"},

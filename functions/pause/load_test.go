@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 	for k, v := range map[string]string{
 		"DR_MODE": "http", "AWS_LAMBDA_RUNTIME_API": "", "DR_LISTEN_HOST": "127.0.0.1", "PORT": "0",
 		"DR_SIMULATE": "true", "DR_SIMULATE_DELAY": "0", "DR_SIMULATE_LATENCY": shape.latency.String(),
-		"SLACK_SIGNING_SECRET": slacksign.LocalSecret, "SLACK_BOT_TOKEN": "", "DR_ALLOWED_USERS": "*",
+		"SLACK_SIGNING_SECRET": slacksign.LocalSecret, "SLACK_BOT_TOKEN": "", "DR_ALLOWED_USERS": "U0REQUEST,U0APPROVE",
 		"DR_INVOKE_TOKEN": "", "DR_ALERT_TOKEN": "", "DR_GRAFANA_SECRET": "", "DR_SMN_TOPICS": "",
 		"DR_ALLOWED_CHANNELS": "*", "DR_ALLOWED_IDS": "*", "DR_CONFIRM": "true", "DR_FOUR_EYES": "false",
 		"DR_WAIT": "10m", "DR_SHUTDOWN_GRACE": "10s", "LOG_LEVEL": "info",

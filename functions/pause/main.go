@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	level, _ := cfg.Level() // checked by Load
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	for _, w := range cfg.Warnings() {
+		log.Warn("config: "+w.Variable+": "+w.Message, slog.String("variable", w.Variable))
+	}
 	hc, drHC := newHTTPClients()
 	dr, follow, closeSim, err := newDR(cfg, drHC, log)
 	if err != nil {

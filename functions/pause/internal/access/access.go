@@ -25,13 +25,47 @@ func (l *List) Allows(id string) bool {
 	return l != nil && id != "" && (l.all || l.ids[id])
 }
 
-// SlackIDs parses the items of DR_ALLOWED_USERS or DR_ALLOWED_CHANNELS: Slack ids such as
-// U012AB3CD, or "*". A mention, a display name or a list squeezed into one item is refused,
-// since it would never match an id and silently allow nobody. Errors name the item's position,
-// not its value.
+// SlackIDs parses items that are Slack ids of any kind, such as U012AB3CD, or "*". A mention, a
+// display name or a list squeezed into one item is refused, since it would never match an id
+// and silently allow nobody. Errors name the item's position, not its value.
 func SlackIDs(items []string) (*List, error) {
 	return parse(items, func(id string) bool { return !strings.ContainsAny(id, " *,<>@#") },
 		"is not a Slack id: want ids such as U012AB3CD, or *")
+}
+
+// SlackUsers parses the items of DR_ALLOWED_USERS: Slack user ids, or "*". A name, an email
+// or a mention would never match the user id a request carries, so it is refused rather than
+// left to allow nobody. Errors name the item's position, not its value.
+func SlackUsers(items []string) (*List, error) {
+	return parse(items, IsUserID,
+		"is not a Slack user id: want ids such as U012AB3CD (a member's profile: ⋮, Copy member ID), or *")
+}
+
+// SlackChannels parses the items of DR_ALLOWED_CHANNELS: Slack channel ids, or "*". A channel
+// name such as #dr-ops would never match the channel id a request carries.
+func SlackChannels(items []string) (*List, error) {
+	return parse(items, IsChannelID,
+		"is not a Slack channel id: want ids such as C012AB3CD (the channel's About tab), or *")
+}
+
+// IsUserID reports whether id has the shape of a Slack user id: U, or W on Enterprise Grid,
+// then uppercase letters and digits.
+func IsUserID(id string) bool { return slackID(id, "UW") }
+
+// IsChannelID reports whether id has the shape of a Slack conversation id: C for a channel, G
+// for a private channel or group, D for a direct message, then uppercase letters and digits.
+func IsChannelID(id string) bool { return slackID(id, "CGD") }
+
+func slackID(id, prefixes string) bool {
+	if len(id) < 2 || !strings.ContainsRune(prefixes, rune(id[0])) {
+		return false
+	}
+	for _, c := range id[1:] {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // DRIDs parses the items of DR_ALLOWED_IDS: canonical lowercase DR ids, or "*". An id in

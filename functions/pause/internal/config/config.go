@@ -188,6 +188,9 @@ func (c *Config) validate() error {
 			return errors.New("HUAWEICLOUD_SDK_SK: required unless DR_SIMULATE=true")
 		}
 	}
+	if err := c.checkShapes(); err != nil {
+		return err
+	}
 	if c.Endpoint != "" {
 		if err := checkEndpoint(c.Endpoint); err != nil {
 			return fmt.Errorf("DR_ENDPOINT: %w", err)
@@ -230,10 +233,10 @@ func (c *Config) validate() error {
 	if c.IDs, err = access.DRIDs(c.AllowedIDs); err != nil {
 		return fmt.Errorf("DR_ALLOWED_IDS: %w", err)
 	}
-	if c.Users, err = access.SlackIDs(c.AllowedUsers); err != nil {
+	if c.Users, err = access.SlackUsers(c.AllowedUsers); err != nil {
 		return fmt.Errorf("DR_ALLOWED_USERS: %w", err)
 	}
-	if c.Channels, err = access.SlackIDs(c.AllowedChannels); err != nil {
+	if c.Channels, err = access.SlackChannels(c.AllowedChannels); err != nil {
 		return fmt.Errorf("DR_ALLOWED_CHANNELS: %w", err)
 	}
 	// With confirmation off the requester's own command is the approval: nobody else could be
@@ -257,11 +260,19 @@ func (c *Config) validate() error {
 }
 
 // checkEndpoint allows plain http only towards the local machine, so AK/SK-signed requests
-// (and the security token) never cross a network in clear text.
+// (and the security token) never cross a network in clear text. Its errors never hold the URL,
+// which may carry a password.
 func checkEndpoint(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return errors.New("want an absolute URL")
+	}
+	// Credentials have variables of their own; in a URL they would end up in logs and proxies.
+	if u.User != nil {
+		return errors.New("must not carry a user name or password")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return errors.New("must not carry a query or fragment")
 	}
 	switch u.Scheme {
 	case "https":

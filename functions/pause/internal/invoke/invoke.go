@@ -260,39 +260,77 @@ func failure(r drresult.Result) (Response, *Error) {
 
 // Handler serves POST /invoke to callers whose Authorization header bearer accepts (it checks
 // DR_INVOKE_TOKEN). A nil bearer disables the route: it answers 403, as the alert routes do, so
-// a forgotten variable never leaves it open.
+// a forgotten variable never leaves it open. Every request leaves one audit line.
 func Handler(s *Service, bearer func(authorization string) bool, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bearer == nil {
-			writeJSON(w, http.StatusForbidden, ErrorBody{&Error{Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set", Simulated: s.simulated}})
-			return
-		}
-		if !bearer(r.Header.Get("Authorization")) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
-			writeJSON(w, http.StatusUnauthorized, ErrorBody{&Error{Code: "unauthorized", Message: "missing or wrong bearer token", Simulated: s.simulated}})
-			return
-		}
-		req, derr := Decode(http.MaxBytesReader(w, r.Body, maxBody))
-		if derr != nil {
-			derr.Simulated = s.simulated
-			writeJSON(w, derr.HTTPStatus, ErrorBody{derr})
-			return
-		}
-		resp, err := s.Do(r.Context(), req)
+		start := time.Now()
+		req, resp, err := handle(s, bearer, w, r)
+		audit(r.Context(), log, r, req, time.Since(start), resp, err)
 		if err != nil {
-			log.LogAttrs(r.Context(), slog.LevelWarn, "invoke failed",
-				slog.String("disaster_recovery_id", req.DisasterRecoveryID),
-				slog.String("code", err.Code), slog.String("request_id", err.RequestID),
-				slog.String("error", err.Message))
+			err.Simulated = s.simulated
 			writeJSON(w, err.HTTPStatus, ErrorBody{err})
 			return
 		}
-		log.LogAttrs(r.Context(), slog.LevelInfo, "invoke done",
-			slog.String("disaster_recovery_id", req.DisasterRecoveryID), slog.Bool("wait", req.Wait),
-			slog.Bool("dry_run", req.DryRun), slog.String("status", string(resp.Status)),
-			slog.String("request_id", resp.RequestID))
 		writeJSON(w, http.StatusOK, resp)
 	})
+}
+
+// handle checks the caller, then decodes and runs the request. A refusal is an *Error like
+// any other, so that one place answers and audits them all.
+func handle(s *Service, bearer func(authorization string) bool, w http.ResponseWriter, r *http.Request) (Request, Response, *Error) {
+	if bearer == nil {
+		return Request{}, Response{}, &Error{HTTPStatus: http.StatusForbidden, Code: "disabled", Message: "POST /invoke is disabled: DR_INVOKE_TOKEN is not set"}
+	}
+	if !bearer(r.Header.Get("Authorization")) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="drpause"`)
+		return Request{}, Response{}, &Error{HTTPStatus: http.StatusUnauthorized, Code: "unauthorized", Message: "missing or wrong bearer token"}
+	}
+	req, err := Decode(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return req, Response{}, err
+	}
+	resp, err := s.Do(r.Context(), req)
+	return req, resp, err
+}
+
+// audit logs one /invoke request as one line, shaped like the bot's decisions (event, outcome,
+// disaster_recovery_id, request_id, latency_ms) with source "invoke". This route pauses with no
+// human in the loop, so the requests it turned away are kept as well as those it ran. Never the
+// Authorization header, never the body.
+func audit(ctx context.Context, log *slog.Logger, r *http.Request, req Request, latency time.Duration, resp Response, e *Error) {
+	event, outcome, requestID, level := "paused", string(resp.Status), resp.RequestID, slog.LevelInfo
+	if req.DryRun {
+		event = "dry_run"
+	}
+	if e != nil {
+		// 400, 401 and 403 are this route's own refusals, made before any DR API call; the DR
+		// API's answers map to 404, 409, 429 and 5xx.
+		event, outcome, requestID, level = "failed", e.Code, e.RequestID, slog.LevelWarn
+		switch e.HTTPStatus {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			event = "refused"
+		}
+	}
+	// Only a valid id is logged as one: anything else is whatever the caller sent.
+	id := req.DisasterRecoveryID
+	if drapi.ValidateID(id) != nil {
+		id = ""
+	}
+	attrs := []slog.Attr{
+		slog.String("event", event),
+		slog.String("source", "invoke"),
+		slog.String("disaster_recovery_id", id),
+		slog.String("outcome", outcome),
+		slog.String("request_id", requestID),
+		slog.Int64("latency_ms", latency.Milliseconds()),
+		slog.String("remote_addr", r.RemoteAddr),
+		slog.Bool("wait", req.Wait),
+		slog.Bool("dry_run", req.DryRun),
+	}
+	if e != nil {
+		attrs = append(attrs, slog.Int("http_status", e.HTTPStatus), slog.String("error", e.Message))
+	}
+	log.LogAttrs(ctx, level, "invoke decision", attrs...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

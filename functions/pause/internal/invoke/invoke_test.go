@@ -454,3 +454,91 @@ func TestInvokeSimulated(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokeAudit: every /invoke request leaves one audit line shaped like the bot's decisions,
+// refusals included (this route pauses with no human in the loop), naming the DR id only when
+// it is one, and never holding the token.
+func TestInvokeAudit(t *testing.T) {
+	const wrongToken = "wrong-token-never-logged"
+	bearer := "Bearer " + token
+	tests := []struct {
+		name        string
+		noToken     bool // DR_INVOKE_TOKEN unset: the route is disabled
+		auth, body  string
+		wantEvent   string
+		wantOutcome string
+		wantID      string // disaster_recovery_id
+		wantLevel   string
+	}{
+		{name: "disabled", noToken: true, auth: bearer, body: body(drsim.SeedRunning, false, false),
+			wantEvent: "refused", wantOutcome: "disabled", wantLevel: "WARN"},
+		{name: "no token", body: body(drsim.SeedRunning, false, false),
+			wantEvent: "refused", wantOutcome: "unauthorized", wantLevel: "WARN"},
+		{name: "wrong token", auth: "Bearer " + wrongToken, body: body(drsim.SeedRunning, false, false),
+			wantEvent: "refused", wantOutcome: "unauthorized", wantLevel: "WARN"},
+		{name: "bad json", auth: bearer, body: `{"disaster_recovery_id":`,
+			wantEvent: "refused", wantOutcome: "invalid_request", wantLevel: "WARN"},
+		{name: "invalid id", auth: bearer, body: body("../../v2/x", false, false),
+			wantEvent: "refused", wantOutcome: "invalid_id", wantLevel: "WARN"},
+		{name: "id not allowed", auth: bearer, body: body(drsim.SeedRunning, false, false),
+			wantEvent: "refused", wantOutcome: "id_not_allowed", wantID: drsim.SeedRunning, wantLevel: "WARN"},
+		{name: "unknown action", auth: bearer, body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"stop"}`,
+			wantEvent: "refused", wantOutcome: "unknown_action", wantID: drsim.SeedStopped, wantLevel: "WARN"},
+		{name: "resume disabled", auth: bearer, body: `{"disaster_recovery_id":"` + drsim.SeedStopped + `","action":"resume"}`,
+			wantEvent: "refused", wantOutcome: "resume_disabled", wantID: drsim.SeedStopped, wantLevel: "WARN"},
+		{name: "not found", auth: bearer, body: body("00000000-0000-4000-8000-000000000000", false, true),
+			wantEvent: "failed", wantOutcome: "DWS.10101", wantID: "00000000-0000-4000-8000-000000000000", wantLevel: "WARN"},
+		{name: "dry run", auth: bearer, body: body(drsim.SeedStopped, false, true),
+			wantEvent: "dry_run", wantOutcome: "stopped", wantID: drsim.SeedStopped, wantLevel: "INFO"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, err := drsim.Start(drsim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			dr, err := drapi.New(sim.ClientConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := invoke.New(invoke.Config{Wait: 30 * time.Second, AllowedIDs: allowIDs(t, drsim.SeedStopped,
+				"00000000-0000-4000-8000-000000000000")}, dr)
+			check := access.Bearer(token)
+			if tt.noToken {
+				check = access.Bearer("")
+			}
+			var logs strings.Builder
+			srv := httptest.NewServer(invoke.Handler(svc, check, slog.New(slog.NewJSONHandler(&logs, nil))))
+			t.Cleanup(srv.Close)
+
+			call(t, srv.URL, tt.auth, tt.body)
+			srv.Close() // the handler has returned, and logged, once Close does
+
+			var lines []map[string]any
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var l map[string]any
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
+					t.Fatalf("log line %q: %v", line, err)
+				}
+				if l["msg"] == "invoke decision" {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 {
+				t.Fatalf("logs: got %s; want one invoke decision", logs.String())
+			}
+			l := lines[0]
+			want := map[string]any{"level": tt.wantLevel, "event": tt.wantEvent, "outcome": tt.wantOutcome,
+				"source": "invoke", "disaster_recovery_id": tt.wantID}
+			for k, v := range want {
+				if l[k] != v {
+					t.Errorf("log %s: got %v; want %v (line %v)", k, l[k], v, l)
+				}
+			}
+			if strings.Contains(logs.String(), token) || strings.Contains(logs.String(), wrongToken) {
+				t.Errorf("logs: got %s; want no token", logs.String())
+			}
+		})
+	}
+}

@@ -4,8 +4,12 @@
 GO      ?= go
 PKG     := ./functions/pause
 BIN     := bin
+# The version `-version`, the start-up log line and GET /healthz report; "dev" outside a git
+# checkout (e.g. where `sam build` copied the sources). Override with `make build VERSION=...`.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dws-dr/drpause/functions/pause/internal/version.value=$(VERSION)
 # Static, stripped, without the net/rpc server of the retired go1.x runtime.
-BUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w"
+BUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="$(LDFLAGS)"
 # Size budget of the stripped linux-arm64 bootstrap, in bytes (12 MB).
 MAX_SIZE := 12000000
 # The documented local signing secret of events/ and `make run`; it opens nothing real.

@@ -37,7 +37,7 @@ zip: build
 ## functiongraph: bin/pause-functiongraph.zip, an HTTP function (start script + linux/amd64 binary)
 functiongraph: build
 	rm -rf $(BIN)/functiongraph && mkdir -p $(BIN)/functiongraph
-	cp functions/pause/functiongraph/bootstrap $(BIN)/functiongraph/bootstrap
+	cp functions/pause/deploy/functiongraph/bootstrap $(BIN)/functiongraph/bootstrap
 	cp $(BIN)/linux-amd64/bootstrap $(BIN)/functiongraph/drpause
 	cd $(BIN)/functiongraph && rm -f ../pause-functiongraph.zip && zip -q -X ../pause-functiongraph.zip bootstrap drpause
 	@ls -l $(BIN)/pause-functiongraph.zip

@@ -42,6 +42,28 @@ functiongraph: build
 	cd $(BIN)/functiongraph && rm -f ../pause-functiongraph.zip && zip -q -X ../pause-functiongraph.zip bootstrap drpause
 	@ls -l $(BIN)/pause-functiongraph.zip
 
+## azure: bin/pause-azure.zip, an Azure Functions custom handler app (host.json, one folder per
+## route, the linux/amd64 binary as bootstrap); see functions/pause/deploy/azure/README.md
+.PHONY: azure
+azure: build
+	rm -rf $(BIN)/azure && mkdir -p $(BIN)/azure
+	cp -R functions/pause/deploy/azure/. $(BIN)/azure/
+	rm -f $(BIN)/azure/README.md
+	cp $(BIN)/linux-amd64/bootstrap $(BIN)/azure/bootstrap
+	cd $(BIN)/azure && rm -f ../pause-azure.zip && zip -q -r -X ../pause-azure.zip .
+	@ls -l $(BIN)/pause-azure.zip
+
+## image: the linux/amd64 container image for Cloud Run and Knative, or for OpenFaaS with
+## DOCKERFILE=functions/pause/deploy/openfaas/Dockerfile, built with podman or docker and named
+## IMAGE. Pulls its base images, so it is not part of `make test`.
+CONTAINER  ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
+DOCKERFILE ?= functions/pause/deploy/cloudrun/Dockerfile
+IMAGE      ?= drpause:$(VERSION)
+.PHONY: image
+image:
+	@[ -n "$(CONTAINER)" ] || { echo "image: neither podman nor docker found" >&2; exit 1; }
+	$(CONTAINER) build --platform linux/amd64 -f $(DOCKERFILE) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
 ## run: HTTP mode on 127.0.0.1:8080 against the built-in DR simulator
 run:
 	@echo "local Slack signing secret: $(LOCAL_SIGNING_SECRET)  (sign requests with it; see README)"

@@ -4,8 +4,12 @@
 GO      ?= go
 PKG     := ./functions/pause
 BIN     := bin
+# The version `-version`, the start-up log line and GET /healthz report; "dev" outside a git
+# checkout (e.g. where `sam build` copied the sources). Override with `make build VERSION=...`.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dws-dr/drpause/functions/pause/internal/version.value=$(VERSION)
 # Static, stripped, without the net/rpc server of the retired go1.x runtime.
-BUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w"
+BUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="$(LDFLAGS)"
 # Size budget of the stripped linux-arm64 bootstrap, in bytes (12 MB).
 MAX_SIZE := 12000000
 # The documented local signing secret of events/ and `make run`; it opens nothing real.
@@ -33,10 +37,32 @@ zip: build
 ## functiongraph: bin/pause-functiongraph.zip, an HTTP function (start script + linux/amd64 binary)
 functiongraph: build
 	rm -rf $(BIN)/functiongraph && mkdir -p $(BIN)/functiongraph
-	cp functions/pause/functiongraph/bootstrap $(BIN)/functiongraph/bootstrap
+	cp functions/pause/deploy/functiongraph/bootstrap $(BIN)/functiongraph/bootstrap
 	cp $(BIN)/linux-amd64/bootstrap $(BIN)/functiongraph/drpause
 	cd $(BIN)/functiongraph && rm -f ../pause-functiongraph.zip && zip -q -X ../pause-functiongraph.zip bootstrap drpause
 	@ls -l $(BIN)/pause-functiongraph.zip
+
+## azure: bin/pause-azure.zip, an Azure Functions custom handler app (host.json, one folder per
+## route, the linux/amd64 binary as bootstrap); see functions/pause/deploy/azure/README.md
+.PHONY: azure
+azure: build
+	rm -rf $(BIN)/azure && mkdir -p $(BIN)/azure
+	cp -R functions/pause/deploy/azure/. $(BIN)/azure/
+	rm -f $(BIN)/azure/README.md
+	cp $(BIN)/linux-amd64/bootstrap $(BIN)/azure/bootstrap
+	cd $(BIN)/azure && rm -f ../pause-azure.zip && zip -q -r -X ../pause-azure.zip .
+	@ls -l $(BIN)/pause-azure.zip
+
+## image: the linux/amd64 container image for Cloud Run and Knative, or for OpenFaaS with
+## DOCKERFILE=functions/pause/deploy/openfaas/Dockerfile, built with podman or docker and named
+## IMAGE. Pulls its base images, so it is not part of `make test`.
+CONTAINER  ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
+DOCKERFILE ?= functions/pause/deploy/cloudrun/Dockerfile
+IMAGE      ?= drpause:$(VERSION)
+.PHONY: image
+image:
+	@[ -n "$(CONTAINER)" ] || { echo "image: neither podman nor docker found" >&2; exit 1; }
+	$(CONTAINER) build --platform linux/amd64 -f $(DOCKERFILE) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 ## run: HTTP mode on 127.0.0.1:8080 against the built-in DR simulator
 run:

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 )
 
 // maxIdleConnsPerHost is how many idle connections to one host (the DR API, Slack) the binary
@@ -38,8 +39,12 @@ func main() {
 // the process ends (Lambda mode). Configuration comes through envconfig, which reads the process
 // environment itself, so run takes no getenv: tests run the binary with an environment instead.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) > 1 {
-		return fmt.Errorf("unexpected arguments %q: configure with environment variables (see README)", args[1:])
+	switch {
+	case len(args) == 2 && (args[1] == "-version" || args[1] == "--version"):
+		_, err := fmt.Fprintln(stdout, version.String())
+		return err
+	case len(args) > 1:
+		return fmt.Errorf("unexpected arguments %q: the only flag is -version; configure with environment variables (see README)", args[1:])
 	}
 	cfg, err := config.Load()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 )
 
 // serveLambda runs the Lambda runtime loop, which ends with the process.
@@ -21,7 +22,8 @@ func serveLambda(cfg config.Config, log *slog.Logger, p parts) {
 	if p.jobs != nil {
 		le.Jobs = p.jobs
 	}
-	log.Info("starting", slog.String("mode", "lambda"), slog.String("function", cfg.LambdaFunctionName))
+	log.Info("starting", slog.String("mode", "lambda"), slog.String("function", cfg.LambdaFunctionName),
+		slog.String("version", version.String()))
 	lambda.StartHandlerFunc(le.Handle, lambda.WithEnableSIGTERM(func() {
 		log.Info("lambda runtime is shutting the instance down")
 	}))
@@ -44,7 +46,8 @@ func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, p parts
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", slog.String("mode", "http"), slog.String("addr", ln.Addr().String()))
+	log.Info("listening", slog.String("mode", "http"), slog.String("addr", ln.Addr().String()),
+		slog.String("version", version.String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -126,6 +126,9 @@ func Load() (Config, error) {
 		}
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if err := c.readSecretFiles(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
 	c.AllowedUsers = clean(c.AllowedUsers)
 	c.AllowedChannels = clean(c.AllowedChannels)
 	c.AllowedIDs = clean(c.AllowedIDs)

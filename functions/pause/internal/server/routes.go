@@ -3,8 +3,11 @@
 package server
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
+
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 )
 
 // Deps are the handlers and the logger the routes use. A nil handler leaves its route
@@ -35,17 +38,24 @@ func NewServer(d Deps) http.Handler {
 	handle("POST /alerts/grafana", d.Grafana)           // HMAC over timestamp:body (DR_GRAFANA_SECRET)
 	handle("POST /alerts/smn", d.SMN)                   // SMN message signature, topic in DR_SMN_TOPICS
 	handle("POST /invoke", d.Invoke)                    // Bearer DR_INVOKE_TOKEN
-	mux.Handle("GET /healthz", healthz())               // none: says nothing but "ok"
+	mux.Handle("GET /healthz", healthz())               // none: says "ok" and the version
 	// Lambda Web Adapter probes GET / for readiness.
 	mux.Handle("GET /{$}", healthz()) // none
 	return logPanics(d.Logger, mux)
 }
 
+// healthz answers {"status":"ok","version":"..."}: platforms need only the 200, and the
+// version tells whoever deployed which build is serving.
 func healthz() http.Handler {
+	body, _ := json.Marshal(struct {
+		Status  string `json:"status"`
+		Version string `json:"version"`
+	}{"ok", version.String()})
+	body = append(body, '\n')
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		w.Write([]byte("ok\n"))
+		w.Write(body)
 	})
 }
 

@@ -2,13 +2,16 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 )
 
 func named(name string) http.Handler {
@@ -56,5 +59,25 @@ func TestRoutes(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"handler panic"`) {
 		t.Errorf("logs: got %s; want the panic logged", logs.String())
+	}
+}
+
+// TestHealthz: GET /healthz, and GET / for the Lambda Web Adapter, answer the interface's
+// {"status":"ok","version":"..."} as JSON, whatever else is configured.
+func TestHealthz(t *testing.T) {
+	h := server.NewServer(server.Deps{Logger: slog.New(slog.DiscardHandler)})
+	for _, path := range []string{"/healthz", "/"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if ct := rec.Header().Get("Content-Type"); rec.Code != 200 || ct != "application/json" {
+			t.Errorf("GET %s: got %d %q; want 200 application/json", path, rec.Code, ct)
+		}
+		var got map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("GET %s: body %q: %v", path, rec.Body, err)
+		}
+		if want := map[string]string{"status": "ok", "version": version.String()}; !maps.Equal(got, want) {
+			t.Errorf("GET %s: got %v; want %v", path, got, want)
+		}
 	}
 }

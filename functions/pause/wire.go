@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,8 +17,10 @@ import (
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
@@ -157,4 +161,35 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 	deps.Commands, deps.Interactions = b.Commands(), b.Interactions()
 	deps.Alertmanager, deps.Grafana, deps.SMN = ah.Alertmanager(), ah.Grafana(), ah.SMN()
 	return b, nil
+}
+
+// sharedLedger is the ledger as the parts use it; *ledger.Memory and *ledger.DynamoDB satisfy it.
+type sharedLedger interface {
+	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
+	Mark(ctx context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error)
+	Release(ctx context.Context, key, holder string) error
+	Get(ctx context.Context, key string) (ledger.Record, bool, error)
+	Reserve(ctx context.Context, budget string, ids []string, max int, window time.Duration) (ledger.Budget, error)
+	Ping(ctx context.Context) error
+	String() string
+}
+
+// newLedger returns the ledger DR_LEDGER names: this process's memory, or the DynamoDB table
+// every instance shares, reached with the AWS settings of the environment as the SDK reads them
+// (Lambda sets them). Nothing is called here: an unreachable table fails the requests that need
+// it, each saying so, rather than the start.
+func newLedger(cfg config.Config, hc *http.Client) (sharedLedger, error) {
+	if cfg.Ledger != config.LedgerDynamoDB {
+		return ledger.NewMemory(), nil
+	}
+	acfg, err := awsapi.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+	}
+	acfg.HTTPClient = hc
+	c, err := awsapi.New(acfg)
+	if err != nil {
+		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+	}
+	return ledger.NewDynamoDB(c, cfg.LedgerTable), nil
 }

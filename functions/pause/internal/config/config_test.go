@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"AllowedIDs", fmt.Sprint(c.AllowedIDs), "[*]"},
 		{"AllowedUsers", len(c.AllowedUsers), 0},
 		{"AlertMaxIDs", c.AlertMaxIDs, 2},
+		{"Ledger", c.Ledger, "memory"},
 		{"SlackAPIURL", c.SlackAPIURL, "https://slack.com/api/"},
 		{"Lambda", c.Lambda(), false},
 	}
@@ -105,6 +106,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad bool", real("DR_FOUR_EYES", "maybe"), "DR_FOUR_EYES"},
 		{"bad int", real("DR_ALERT_MAX_IDS", "two"), "DR_ALERT_MAX_IDS"},
 		{"zero max ids", real("DR_ALERT_MAX_IDS", "0"), "DR_ALERT_MAX_IDS"},
+		{"bad ledger", real("DR_LEDGER", "redis"), "DR_LEDGER"},
+		{"dynamodb ledger without table", real("DR_LEDGER", "dynamodb"), "DR_LEDGER_TABLE"},
 		{"bad mode", real("DR_MODE", "cgi"), "DR_MODE"},
 		{"lambda without runtime", real("DR_MODE", "lambda"), "AWS_LAMBDA_RUNTIME_API"},
 		{"bad level", real("LOG_LEVEL", "verbose"), "LOG_LEVEL"},

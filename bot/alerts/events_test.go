@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // functionURLEvent is the part of a Lambda Function URL (payload 2.0) event a replay needs.
@@ -38,6 +39,7 @@ func TestSampleEvents(t *testing.T) {
 		SMNCertHost: func(host string) bool { smnHosts = append(smnHosts, host); return false },
 		Channel:     channel,
 		AllowedIDs:  allowAll,
+		Ledger:      ledger.NewMemory(),
 	}, act)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // The fuzz targets of the alert decoders. Each feeds one route arbitrary bodies twice: without
@@ -82,6 +83,13 @@ func (a *fuzzActions) take() (calls []bot.Proposal, notified int) {
 	return calls, notified
 }
 
+// fuzzLedger is a ledger on the fuzz clock.
+func fuzzLedger() *ledger.Memory {
+	l := ledger.NewMemory()
+	l.Now = func() time.Time { return fuzzNow }
+	return l
+}
+
 // fuzzBearer stands in for the bearer check the caller builds from DR_ALERT_TOKEN.
 func fuzzBearer(authorization string) bool { return authorization == "Bearer "+fuzzToken }
 
@@ -105,6 +113,7 @@ func newFuzzHandler(tb testing.TB, smn *fuzzSMN, auto bool) *fuzzHandler {
 		Channel:    fuzzChannel,
 		Auto:       auto,
 		AllowedIDs: func(id string) bool { return id == fuzzIDA || id == fuzzIDB },
+		Ledger:     fuzzLedger(),
 		Now:        func() time.Time { return fuzzNow },
 	}
 	if smn != nil {

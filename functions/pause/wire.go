@@ -46,8 +46,11 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 		p.jobs = selfInvokingJobs(cfg)
 		deferrer = p.jobs
 	}
-	var err error
-	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, log); err != nil {
+	l, err := newLedger(cfg, hc)
+	if err != nil {
+		return parts{}, err
+	}
+	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, l, hc, log); err != nil {
 		return parts{}, err
 	}
 	if p.jobs != nil {
@@ -120,7 +123,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
 func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+	deferrer bot.Deferrer, l sharedLedger, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
 		BotToken:        cfg.SlackBotToken.Reveal(),
@@ -151,6 +154,8 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		Channel:       cfg.AlertChannel,
 		Auto:          cfg.AlertAuto,
 		MaxIDs:        cfg.AlertMaxIDs,
+		Window:        cfg.AlertWindow,
+		Ledger:        l,
 		AllowedIDs:    cfg.IDs.Allows,
 		HTTPClient:    hc,
 		Logger:        log,

@@ -115,6 +115,9 @@ type Config struct {
 	AlertChannel  string   `envconfig:"DR_ALERT_CHANNEL"`
 	AlertAuto     bool     `envconfig:"DR_ALERT_AUTO" default:"false"`
 	AlertMaxIDs   int      `envconfig:"DR_ALERT_MAX_IDS" default:"2"`
+	// AlertWindow is the sliding window in which alerts may propose or pause at most
+	// AlertMaxIDs distinct DR ids, across requests and instances.
+	AlertWindow time.Duration `envconfig:"DR_ALERT_WINDOW" default:"10m"`
 
 	// Ledger is where claims, dedup and budgets live: this process's memory, or the DynamoDB
 	// table LedgerTable that every instance shares (its endpoint: AWS_ENDPOINT_URL_DYNAMODB).
@@ -230,6 +233,8 @@ func (c *Config) validate() error {
 		return errors.New("DR_SIMULATE_LATENCY: want a duration of zero or more")
 	case c.AlertMaxIDs < 1:
 		return errors.New("DR_ALERT_MAX_IDS: want a positive number")
+	case c.AlertWindow <= 0:
+		return errors.New("DR_ALERT_WINDOW: want a positive duration")
 	}
 	switch {
 	case c.Ledger != LedgerMemory && c.Ledger != LedgerDynamoDB:

@@ -648,7 +648,7 @@ func TestAuditLog(t *testing.T) {
 	post(t, h.Alertmanager(), bearer("wrong-"+alertToken), []byte(referenceAlertmanager))
 	post(t, h.Alertmanager(), bearer(alertToken), webhookBody(t, 0, nil,
 		amAlert{status: "firing", id: idA, fingerprint: "f1"}, amAlert{status: "firing", id: idOutside, fingerprint: "f2"}))
-	post(t, h.Grafana(), grafanaHeader(grafanaSecret, "", []byte(referenceGrafana)), []byte(referenceGrafana))
+	post(t, h.Grafana(), grafanaHeader(grafanaSecret, unix(testNow), []byte(referenceGrafana)), []byte(referenceGrafana))
 
 	var lines []map[string]any
 	for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/pkg/ledger"
@@ -71,6 +72,15 @@ func TestSampleEvents(t *testing.T) {
 			req := httptest.NewRequest(ev.RequestContext.HTTP.Method, ev.RawPath, strings.NewReader(ev.Body))
 			for k, v := range ev.Headers {
 				req.Header.Set(k, v)
+			}
+			if ev.RawPath == "/alerts/grafana" {
+				// Signed again now, as `make events` does: the recorded timestamp has expired.
+				if req.Header.Get("X-Grafana-Alerting-Timestamp") == "" {
+					t.Fatal("the Grafana sample has no X-Grafana-Alerting-Timestamp header")
+				}
+				for k, v := range grafanaHeader("local-grafana-secret", unix(time.Now()), []byte(ev.Body)) {
+					req.Header[k] = v
+				}
 			}
 			rec := httptest.NewRecorder()
 			tt.handler.ServeHTTP(rec, req)

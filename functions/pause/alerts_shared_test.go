@@ -25,10 +25,12 @@ import (
 // the channel is told once, however many requests the budget refuses on either process.
 func TestStormBudgetAcrossProcesses(t *testing.T) {
 	pair := startAlertPair(t, "DR_ALERT_AUTO=true", "DR_ALERT_MAX_IDS=2")
-	if err := pair.sim.Sim.SetStatus(drsim.SeedUnstart, drapi.StatusRunning); err != nil {
-		t.Fatal(err)
+	ids := []string{drsim.SeedRunning, drsim.SeedStopFailed, drsim.SeedUnstart}
+	for _, id := range ids { // each running, so the one refused is seen to stay so
+		if err := pair.sim.Sim.SetStatus(id, drapi.StatusRunning); err != nil {
+			t.Fatal(err)
+		}
 	}
-	ids := []string{drsim.SeedRunning, drsim.SeedStopFailed, drsim.SeedUnstart} // each pausable
 	answers := make([]alertAnswer, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {

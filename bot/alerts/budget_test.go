@@ -219,3 +219,15 @@ func TestLedgerUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertsNamingNoIDCostTheLedgerNothing: firing alerts without a DR id can never act, so a
+// request of only such alerts is answered without a call to the ledger, even an unreachable one.
+func TestAlertsNamingNoIDCostTheLedgerNothing(t *testing.T) {
+	l := &failingLedger{Memory: ledger.NewMemory(), fail: map[string]bool{"Claim": true, "Reserve": true}}
+	h, act, _ := setup(t, func(c *alerts.Config) { c.Ledger = l })
+	body := webhookBody(t, 0, nil, amAlert{status: "firing", fingerprint: "n1"}, amAlert{status: "firing", fingerprint: "n2"})
+	if status, got := post(t, h.Alertmanager(), bearer(alertToken), body); status != http.StatusOK || got.Decision != "ignored" {
+		t.Errorf("got %d %q (%s); want 200 ignored", status, got.Decision, got.Reason)
+	}
+	checkCalls(t, act, 0, 0, 0)
+}

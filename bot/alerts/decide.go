@@ -105,16 +105,24 @@ func (h *Handler) decideFresh(ctx context.Context, b batch, c *claims) (result, 
 			return result{Decision: decisionIgnored, Reason: "duplicate: this signed request was received before"}, nil
 		}
 	}
+	// Alerts naming no DR id can never act: they cost the ledger nothing.
+	var naming []firingAlert
 	var keys []string
 	for _, a := range b.alerts {
-		keys = append(keys, hashedKey(alertKeyPrefix, a.key))
+		if a.id != "" {
+			naming = append(naming, a)
+			keys = append(keys, hashedKey(alertKeyPrefix, a.key))
+		}
+	}
+	if len(naming) == 0 {
+		return result{Decision: decisionIgnored, Reason: "no firing alert names a DR id"}, nil
 	}
 	free, err := c.claimAll(ctx, keys, now.Add(dedupTTL))
 	if err != nil {
 		return result{}, err
 	}
 	var fresh []firingAlert
-	for i, a := range b.alerts {
+	for i, a := range naming {
 		if free[i] {
 			fresh = append(fresh, a)
 		}
@@ -132,8 +140,6 @@ func (h *Handler) pauseOrPropose(ctx context.Context, b batch, fresh []firingAle
 	var acting []firingAlert
 	for _, a := range fresh {
 		switch {
-		case a.id == "":
-			continue
 		case drapi.ValidateID(a.id) != nil:
 			dropped = appendNew(dropped, shownID(a.id)+" (not a valid id)")
 		case h.cfg.AllowedIDs == nil || !h.cfg.AllowedIDs(a.id):
@@ -144,9 +150,6 @@ func (h *Handler) pauseOrPropose(ctx context.Context, b batch, fresh []firingAle
 		}
 	}
 	if len(ids) == 0 {
-		if len(dropped) == 0 {
-			return result{Decision: decisionIgnored, Reason: "no firing alert names a DR id"}, nil
-		}
 		res := result{Decision: decisionIgnored, Dropped: dropped, Reason: "no named DR id may be paused"}
 		return res, h.notify(ctx, b, res)
 	}

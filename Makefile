@@ -114,7 +114,7 @@ lint:
 		echo "lint: cfn-lint not found: install cfn-lint 1.51.0 (pip install cfn-lint==1.51.0)" >&2; exit 1; }
 	cfn-lint template.yaml
 
-## events: re-sign the Slack events in events/ with the current time
+## events: re-sign the Slack and Grafana events in events/ with the current time
 events:
 	$(GO) run ./functions/pause/internal/tools/signevents -secret $(LOCAL_SIGNING_SECRET) events/*.json
 

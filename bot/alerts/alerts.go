@@ -38,7 +38,13 @@ type Config struct {
 	SMNMap        map[string]string // DR_SMN_MAP: alarm rule name or resource id -> DR id (see ParseSMNMap)
 	Channel       string            // DR_ALERT_CHANNEL: required when any route is enabled
 	Auto          bool              // DR_ALERT_AUTO: PauseNow instead of ProposePause
-	MaxIDs        int               // DR_ALERT_MAX_IDS; 0 means 2
+	// MaxIDs (DR_ALERT_MAX_IDS; 0 means 2) bounds the distinct DR ids one request may name, and
+	// the distinct ids alerts may propose or pause within Window, across requests and instances.
+	MaxIDs int
+	Window time.Duration // DR_ALERT_WINDOW: the sliding window of that budget; 0 means 10 minutes
+	// Ledger keeps the dedup keys and the storm budget where every instance sees them; required
+	// when any route is enabled.
+	Ledger Ledger
 	// AllowedIDs (DR_ALLOWED_IDS) reports whether alerts may name a DR id; nil allows none.
 	AllowedIDs func(id string) bool
 	// HTTPClient fetches SMN signing certificates and confirms subscriptions; nil means a client
@@ -52,17 +58,19 @@ type Config struct {
 
 const (
 	defaultMaxIDs = 2
+	defaultWindow = 10 * time.Minute
 	maxBody       = 1 << 20 // alert payloads are a few KiB; SMN caps messages at 256 KiB
 	// actionTimeout leaves room under the 4 s answer budget (SMN and PagerDuty give up at 5 s).
 	actionTimeout = 3500 * time.Millisecond
 	// grafanaWindow bounds how old or how far ahead a signed Grafana timestamp may be.
 	grafanaWindow = 5 * time.Minute
-	dedupTTL      = time.Hour
+	// dedupTTL is how long an alert, once handled, is a duplicate on every instance: less than
+	// Alertmanager's 4 h repeat_interval, so an alert still firing is proposed again.
+	dedupTTL = time.Hour
 	// smnWindow bounds how old or how far ahead a signed SMN notification may be. It equals
-	// dedupTTL, so within one instance a replay is either remembered or refused; SMN's retry
-	// schedule is not documented, so a tighter window could drop a real alarm.
+	// dedupTTL, so a replay is either remembered by the ledger or refused; SMN's retry schedule
+	// is not documented, so a tighter window could drop a real alarm.
 	smnWindow = dedupTTL
-	dedupSize = 4096
 )
 
 // Handler serves the alert routes. It is safe for concurrent use.
@@ -72,7 +80,6 @@ type Handler struct {
 	log    *slog.Logger
 	now    func() time.Time
 	topics map[string]string
-	seen   *dedup
 	certs  *certCache
 	hc     *http.Client
 }
@@ -88,9 +95,19 @@ func New(cfg Config, act Actions) (*Handler, error) {
 	if cfg.MaxIDs < 0 {
 		return nil, fmt.Errorf("alerts: max ids %d: want a positive number", cfg.MaxIDs)
 	}
+	if cfg.Window == 0 {
+		cfg.Window = defaultWindow
+	}
+	if cfg.Window < 0 {
+		return nil, fmt.Errorf("alerts: window %s: want a positive duration", cfg.Window)
+	}
 	enabled := cfg.AlertBearer != nil || cfg.GrafanaSecret != "" || len(cfg.SMNTopics) > 0
 	if enabled && cfg.Channel == "" {
 		return nil, errors.New("alerts: an alert route is enabled but the alert channel is empty")
+	}
+	// Without the ledger, dedup and the storm budget would hold in no instance at all.
+	if enabled && cfg.Ledger == nil {
+		return nil, errors.New("alerts: an alert route is enabled but no ledger is set")
 	}
 	h := &Handler{cfg: cfg, act: act, log: cfg.Logger, now: cfg.Now}
 	if h.log == nil {
@@ -116,7 +133,6 @@ func New(cfg Config, act Actions) (*Handler, error) {
 		}
 	}
 	h.hc = noRedirects(cfg.HTTPClient)
-	h.seen = newDedup(dedupTTL, dedupSize)
 	h.certs = newCertCache(certCacheSize)
 	return h, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 const (
@@ -104,6 +105,8 @@ func setup(t *testing.T, edit func(*alerts.Config)) (*alerts.Handler, *fakeActio
 	t.Helper()
 	act := &fakeActions{}
 	clk := &clock{t: testNow}
+	l := ledger.NewMemory()
+	l.Now = clk.Now
 	cfg := alerts.Config{
 		AlertBearer:   bearerCheck(alertToken),
 		GrafanaSecret: grafanaSecret,
@@ -111,6 +114,7 @@ func setup(t *testing.T, edit func(*alerts.Config)) (*alerts.Handler, *fakeActio
 		SMNMap:        map[string]string{"alarm-dr-primary": idA, "3dc7b9ea-70b4-4c38-942d-e2636e6d844c": idB},
 		Channel:       channel,
 		AllowedIDs:    allowOnly(idA, idB, idC),
+		Ledger:        l,
 		Now:           clk.Now,
 	}
 	if edit != nil {
@@ -555,7 +559,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	valid := func() alerts.Config {
-		return alerts.Config{AlertBearer: bearerCheck("t"), Channel: channel, AllowedIDs: allowAll}
+		return alerts.Config{AlertBearer: bearerCheck("t"), Channel: channel, AllowedIDs: allowAll, Ledger: ledger.NewMemory()}
 	}
 	tests := []struct {
 		name    string
@@ -568,6 +572,8 @@ func TestNew(t *testing.T) {
 		{name: "nil actions", wantErr: true},
 		{name: "no channel", edit: func(c *alerts.Config) { c.Channel = "" }, act: &fakeActions{}, wantErr: true},
 		{name: "negative max ids", edit: func(c *alerts.Config) { c.MaxIDs = -1 }, act: &fakeActions{}, wantErr: true},
+		{name: "negative window", edit: func(c *alerts.Config) { c.Window = -time.Minute }, act: &fakeActions{}, wantErr: true},
+		{name: "no ledger", edit: func(c *alerts.Config) { c.Ledger = nil }, act: &fakeActions{}, wantErr: true},
 		{
 			name: "invalid smn map id", edit: func(c *alerts.Config) { c.SMNMap = map[string]string{"rule": "nope"} },
 			act: &fakeActions{}, wantErr: true,
@@ -642,7 +648,7 @@ func TestAuditLog(t *testing.T) {
 	post(t, h.Alertmanager(), bearer("wrong-"+alertToken), []byte(referenceAlertmanager))
 	post(t, h.Alertmanager(), bearer(alertToken), webhookBody(t, 0, nil,
 		amAlert{status: "firing", id: idA, fingerprint: "f1"}, amAlert{status: "firing", id: idOutside, fingerprint: "f2"}))
-	post(t, h.Grafana(), grafanaHeader(grafanaSecret, "", []byte(referenceGrafana)), []byte(referenceGrafana))
+	post(t, h.Grafana(), grafanaHeader(grafanaSecret, unix(testNow), []byte(referenceGrafana)), []byte(referenceGrafana))
 
 	var lines []map[string]any
 	for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {

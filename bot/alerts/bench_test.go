@@ -23,25 +23,25 @@ import (
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/bot/alerts/smntest"
 	"github.com/dws-dr/drpause/bot/internal/benchkit"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // The benchmarks of this file measure one alert through its route: authentication, decoding,
-// the storm guards, dedup and the proposal, with Actions answering at once. Every iteration
-// must reach Actions, so the dedup never turns one into a cheap "duplicate": Alertmanager and
-// Grafana bodies cycle through distinct fingerprints, more of them than the dedup remembers,
-// and SMN, whose message id is signed, runs on a clock that passes the dedup TTL at every
-// call. Each benchmark fails if a single iteration did not propose. Besides ns/op, each reports
+// the storm guards, dedup and the storm budget in a Memory ledger, and the proposal, with
+// Actions answering at once. Every iteration must reach Actions, so the dedup never turns one
+// into a cheap "duplicate": each benchmark cycles through distinct alerts, and the ledger
+// forgets them whenever the cycle comes round again, as an hour passing would. Every alert
+// names the same DR id, which the budget admits once and then costs nothing more. Each benchmark fails if a single iteration did not propose. Besides ns/op, each reports
 // cpu-ns/op, the CPU time of the process per request, GC included, which moves far less than
 // the wall time on a machine shared with other work.
 //
 //	go test -run='^$' -bench=. -benchmem -count=5 ./bot/alerts
 
-// distinctAlerts is how many distinct alerts a benchmark cycles through: more than the dedup
-// keeps (4096), so an alert has been evicted when it comes round again.
+// distinctAlerts is how many distinct alerts a benchmark cycles through.
 const distinctAlerts = 8192
 
 func BenchmarkAlertmanager(b *testing.B) {
-	h, act := newBenchHandler(b, time.Now)
+	h, act, l := newBenchHandler(b, time.Now)
 	reqs := make([]benchRequest, distinctAlerts)
 	for i := range reqs {
 		reqs[i] = benchRequest{
@@ -49,18 +49,18 @@ func BenchmarkAlertmanager(b *testing.B) {
 			body:   withFingerprint(b, referenceAlertmanager, "5f3a9c2e8b7d4a10", i),
 		}
 	}
-	benchAlerts(b, h.Alertmanager(), act, reqs)
+	benchAlerts(b, h.Alertmanager(), act, l, reqs)
 }
 
 func BenchmarkGrafana(b *testing.B) {
-	h, act := newBenchHandler(b, time.Now)
+	h, act, l := newBenchHandler(b, time.Now)
 	ts := strconv.FormatInt(time.Now().Unix(), 10) // within the 5-minute window for the run
 	reqs := make([]benchRequest, distinctAlerts)
 	for i := range reqs {
 		body := withFingerprint(b, referenceGrafana, "9e8f7a6b5c4d3e2f", i)
 		reqs[i] = benchRequest{header: grafanaHeader(grafanaSecret, ts, body), body: body}
 	}
-	benchAlerts(b, h.Grafana(), act, reqs)
+	benchAlerts(b, h.Grafana(), act, l, reqs)
 }
 
 // BenchmarkSMN measures signature verification and decoding of Cloud Eye alarms. Every request
@@ -77,7 +77,7 @@ func BenchmarkSMN(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, act := newBenchHandler(b, func() time.Time { return testNow })
+	h, act, l := newBenchHandler(b, func() time.Time { return testNow })
 	alarm, err := json.Marshal(map[string]any{"version": "v1", "data": map[string]any{
 		"IsAlarm": true, "AlarmRuleName": cesAlarmRule, "ResourceId": "3dc7b9ea-70b4-4c38-942d-e2636e6d844c",
 		"ResourceName": "dws-primary", "MetricName": "dws001_shared_buffer_hit_ratio", "AlarmLevel": "紧急",
@@ -105,12 +105,13 @@ func BenchmarkSMN(b *testing.B) {
 		}
 		reqs[i] = benchRequest{header: http.Header{"X-Smn-Topic-Urn": {testTopic}}, body: body}
 	}
-	benchAlerts(b, h.SMN(), act, reqs)
+	benchAlerts(b, h.SMN(), act, l, reqs)
 }
 
 // benchAlerts serves reqs in turn, one per iteration, after a first request outside the loop,
-// and fails unless every request was answered 200 and proposed a pause.
-func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benchRequest) {
+// and fails unless every request was answered 200 and proposed a pause. The ledger forgets
+// the alerts each time the turn comes round to the request served first.
+func benchAlerts(b *testing.B, h http.Handler, act *countingActions, l *benchLedger, reqs []benchRequest) {
 	b.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/alerts", nil)
 	var body benchkit.Body
@@ -128,6 +129,9 @@ func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benc
 	i := 0
 	n := 1 + benchkit.ServeLoop(b, func(w http.ResponseWriter) {
 		i++
+		if i%len(reqs) == len(reqs)-1 {
+			l.forget()
+		}
 		serve(w, reqs[i%len(reqs)])
 	})
 	if got := act.proposed.Load(); got != int64(n) {
@@ -135,10 +139,12 @@ func benchAlerts(b *testing.B, h http.Handler, act *countingActions, reqs []benc
 	}
 }
 
-// newBenchHandler returns a Handler with every route enabled and the JSON audit log of
-// production written to io.Discard.
-func newBenchHandler(b *testing.B, now func() time.Time, edit ...func(*alerts.Config)) (*alerts.Handler, *countingActions) {
+// newBenchHandler returns a Handler with every route enabled, its ledger on the same clock, and
+// the JSON audit log of production written to io.Discard.
+func newBenchHandler(b *testing.B, now func() time.Time, edit ...func(*alerts.Config)) (*alerts.Handler, *countingActions, *benchLedger) {
 	b.Helper()
+	l := &benchLedger{now: now}
+	l.forget()
 	cfg := alerts.Config{
 		AlertBearer:   bearerCheck(alertToken),
 		GrafanaSecret: grafanaSecret,
@@ -147,6 +153,7 @@ func newBenchHandler(b *testing.B, now func() time.Time, edit ...func(*alerts.Co
 		Channel:       channel,
 		AllowedIDs:    allowOnly(idA, idB, idC),
 		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Ledger:        l,
 		Now:           now,
 	}
 	for _, e := range edit {
@@ -157,7 +164,33 @@ func newBenchHandler(b *testing.B, now func() time.Time, edit ...func(*alerts.Co
 	if err != nil {
 		b.Fatalf("New: %v", err)
 	}
-	return h, act
+	return h, act, l
+}
+
+// benchLedger is a Memory ledger that forget replaces with an empty one.
+type benchLedger struct {
+	now func() time.Time
+	m   atomic.Pointer[ledger.Memory]
+}
+
+var _ alerts.Ledger = (*benchLedger)(nil)
+
+func (l *benchLedger) forget() {
+	m := ledger.NewMemory()
+	m.Now = l.now
+	l.m.Store(m)
+}
+
+func (l *benchLedger) Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error) {
+	return l.m.Load().Claim(ctx, key, holder, until)
+}
+
+func (l *benchLedger) Release(ctx context.Context, key, holder string) error {
+	return l.m.Load().Release(ctx, key, holder)
+}
+
+func (l *benchLedger) Reserve(ctx context.Context, budget string, ids []string, max int, window time.Duration) (ledger.Budget, error) {
+	return l.m.Load().Reserve(ctx, budget, ids, max, window)
 }
 
 // withFingerprint returns body with its fingerprint old replaced by one made of i.

@@ -23,6 +23,7 @@ import (
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // The end-to-end tests run an alert through the real bot to the simulated DR API and a local
@@ -154,7 +155,7 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *localSlack, auto bool) d
 		defer cancel()
 		b.Shutdown(ctx)
 	})
-	h, err := alerts.New(alerts.Config{AlertBearer: bearerCheck(alertToken), Channel: channel, Auto: auto, AllowedIDs: allowAll}, b)
+	h, err := alerts.New(alerts.Config{AlertBearer: bearerCheck(alertToken), Channel: channel, Auto: auto, AllowedIDs: allowAll, Ledger: ledger.NewMemory()}, b)
 	if err != nil {
 		t.Fatalf("alerts.New: %v", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // functionURLEvent is the part of a Lambda Function URL (payload 2.0) event a replay needs.
@@ -43,6 +45,7 @@ func TestSampleEvents(t *testing.T) {
 		SMNTopics:     []string{"urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31:CES_notification_group_bngJ2aMpX"},
 		Channel:       channel,
 		AllowedIDs:    allowAll,
+		Ledger:        ledger.NewMemory(),
 	}, act)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -74,6 +77,15 @@ func TestSampleEvents(t *testing.T) {
 			req := httptest.NewRequest(ev.RequestContext.HTTP.Method, ev.RawPath, strings.NewReader(ev.Body))
 			for k, v := range ev.Headers {
 				req.Header.Set(k, v)
+			}
+			if ev.RawPath == "/alerts/grafana" {
+				// Signed again now, as `make events` does: the recorded timestamp has expired.
+				if req.Header.Get("X-Grafana-Alerting-Timestamp") == "" {
+					t.Fatal("the Grafana sample has no X-Grafana-Alerting-Timestamp header")
+				}
+				for k, v := range grafanaHeader("local-grafana-secret", unix(time.Now()), []byte(ev.Body)) {
+					req.Header[k] = v
+				}
 			}
 			rec := httptest.NewRecorder()
 			tt.handler.ServeHTTP(rec, req)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // printActions stands in for the Slack side (*bot.Bot in the product).
@@ -35,6 +36,8 @@ func Example() {
 		AlertBearer: func(authorization string) bool { return authorization == "Bearer local-alert-token" },
 		Channel:     "C0ALERTS",
 		AllowedIDs:  func(string) bool { return true },
+		// Dedup and the storm budget live here; every instance must share one (DynamoDB).
+		Ledger: ledger.NewMemory(),
 	}, printActions{})
 	if err != nil {
 		fmt.Println(err)

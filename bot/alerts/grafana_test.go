@@ -1,11 +1,14 @@
 package alerts_test
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,10 +70,7 @@ func TestGrafana(t *testing.T) {
 		wantProposed int
 		wantNotified int
 	}{
-		{
-			name: "signed without timestamp", header: grafanaHeader(grafanaSecret, "", ref), body: ref,
-			wantStatus: 200, wantDecision: "proposed", wantIDs: []string{idA}, wantProposed: 1,
-		},
+		{name: "signed without timestamp", header: grafanaHeader(grafanaSecret, "", ref), body: ref, wantStatus: 401},
 		{
 			name: "signed with a fresh timestamp", header: grafanaHeader(grafanaSecret, unix(testNow.Add(-time.Minute)), ref), body: ref,
 			wantStatus: 200, wantDecision: "proposed", wantIDs: []string{idA}, wantProposed: 1,
@@ -94,15 +94,15 @@ func TestGrafana(t *testing.T) {
 		},
 		{name: "malformed timestamp", header: swapTimestamp(grafanaHeader(grafanaSecret, "", ref), "yesterday"), body: ref, wantStatus: 401},
 		{name: "missing signature", body: ref, wantStatus: 401},
-		{name: "wrong secret", header: grafanaHeader("other-secret", "", ref), body: ref, wantStatus: 401},
-		{name: "signature of another body", header: grafanaHeader(grafanaSecret, "", []byte("{}")), body: ref, wantStatus: 401},
+		{name: "wrong secret", header: grafanaHeader("other-secret", unix(testNow), ref), body: ref, wantStatus: 401},
+		{name: "signature of another body", header: grafanaHeader(grafanaSecret, unix(testNow), []byte("{}")), body: ref, wantStatus: 401},
 		{
 			name: "signature not hex", header: http.Header{"X-Grafana-Alerting-Signature": {"sha256=abc"}},
 			body: ref, wantStatus: 401,
 		},
 		{
 			name: "route disabled", edit: func(c *alerts.Config) { c.GrafanaSecret = "" },
-			header: grafanaHeader("", "", ref), body: ref, wantStatus: 403,
+			header: grafanaHeader("", unix(testNow), ref), body: ref, wantStatus: 403,
 		},
 		{
 			name: "datasource error never pauses", body: webhookBody(t, 0, grafana, datasourceError),
@@ -127,7 +127,7 @@ func TestGrafana(t *testing.T) {
 			h, act, _ := setup(t, tt.edit)
 			header := tt.header
 			if header == nil && tt.wantStatus != 401 {
-				header = grafanaHeader(grafanaSecret, "", tt.body)
+				header = grafanaHeader(grafanaSecret, unix(testNow), tt.body)
 			}
 			status, got := post(t, h.Grafana(), header, tt.body)
 			if status != tt.wantStatus {
@@ -159,8 +159,9 @@ func TestGrafanaReplayWithinWindow(t *testing.T) {
 		t.Fatalf("first: got %q; want proposed", a.Decision)
 	}
 	clk.Advance(4 * time.Minute)
-	if status, a := post(t, h.Grafana(), header, body); status != 200 || a.Decision != "ignored" {
-		t.Errorf("replay: got %d %q; want 200 ignored", status, a.Decision)
+	if status, a := post(t, h.Grafana(), header, body); status != 200 || a.Decision != "ignored" ||
+		!strings.Contains(a.Reason, "signed request was received before") {
+		t.Errorf("replay: got %d %q (%s); want 200 ignored as a replay of the signed request", status, a.Decision, a.Reason)
 	}
 	clk.Advance(2 * time.Minute)
 	if status, _ := post(t, h.Grafana(), header, body); status != 401 {
@@ -170,4 +171,26 @@ func TestGrafanaReplayWithinWindow(t *testing.T) {
 	if got := act.proposed[0]; got.Title != "[FIRING:1] DWSPrimaryUnhealthy DWS" || len(got.Links) != 3 {
 		t.Errorf("proposal: got title %q and links %v; want Grafana's title and source, silence and Grafana links", got.Title, got.Links)
 	}
+}
+
+// TestGrafanaRequiresTimestamp: a request signed without the timestamp header is refused, and
+// the answer says which header to set where; nothing reaches Slack.
+func TestGrafanaRequiresTimestamp(t *testing.T) {
+	h, act, _ := setup(t, nil)
+	body := []byte(referenceGrafana)
+	req := httptest.NewRequest(http.MethodPost, "/alerts/grafana", bytes.NewReader(body))
+	for k, v := range grafanaHeader(grafanaSecret, "", body) {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.Grafana().ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("status: got %d %s; want 401", rec.Code, rec.Body)
+	}
+	for _, want := range []string{"missing X-Grafana-Alerting-Timestamp", "timestampHeader"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("answer %s: want it to say %q", rec.Body, want)
+		}
+	}
+	checkCalls(t, act, 0, 0, 0)
 }

@@ -45,7 +45,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, source string, e
 }
 
 // answer runs the decision under the answer budget, logs it and answers the sender: 200 once a
-// decision is made, 503 when Actions failed and nothing reached Slack, so a retry is safe.
+// decision is made, 503 when the ledger could not be reached and nothing was done, or when
+// Actions failed and nothing reached Slack, so a retry is safe. The 503 body stays generic: the
+// ledger's name and the cause are in the log line.
 func (h *Handler) answer(ctx context.Context, w http.ResponseWriter, b batch) {
 	res, err := h.decide(ctx, b)
 	h.audit(ctx, b.source, res, err)
@@ -53,6 +55,10 @@ func (h *Handler) answer(ctx context.Context, w http.ResponseWriter, b batch) {
 		var e errorBody
 		e.Error.Code = codeFor(http.StatusServiceUnavailable)
 		e.Error.Message = "the alert could not be delivered to Slack; retry"
+		var le *ledgerError
+		if errors.As(err, &le) {
+			e.Error.Message = "temporarily unavailable: nothing was done; retry"
+		}
 		writeJSON(w, http.StatusServiceUnavailable, e)
 		return
 	}

@@ -314,7 +314,7 @@ func (h *Handler) confirm(ctx context.Context, m smnMessage, region, key string)
 		text := fmt.Sprintf("SMN subscription to topic %s: its confirmation URL is not on Huawei Cloud's console "+
 			"(%s or %s-%s), so it was not opened. Confirm the subscription in the SMN console if you expected it. "+
 			"The URL was: `%s`", m.TopicURN, consoleHost, region, consoleHost, quoted(m.SubscribeURL))
-		return h.tellOnce(ctx, key, text, "confirmation URL not on the console; posted for a human")
+		return h.tellHumans(ctx, key, text, "confirmation URL not on the console; posted for a human")
 	}
 	getCtx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	err := h.get(getCtx, m.SubscribeURL, func(io.Reader) error { return nil })
@@ -326,7 +326,7 @@ func (h *Handler) confirm(ctx context.Context, m smnMessage, region, key string)
 		slog.String("topic_urn", m.TopicURN), slog.String("error", err.Error()))
 	text := fmt.Sprintf("SMN subscription to topic %s could not be confirmed automatically. "+
 		"A human should confirm it within 48 h by opening: %s", m.TopicURN, m.SubscribeURL)
-	return h.tellOnce(ctx, key, text, "confirmation failed; URL posted for a human")
+	return h.tellHumans(ctx, key, text, "confirmation failed; URL posted for a human")
 }
 
 // notUnderstood tells humans about a verified message from an allowed topic that is not a Cloud
@@ -334,18 +334,24 @@ func (h *Handler) confirm(ctx context.Context, m smnMessage, region, key string)
 func (h *Handler) notUnderstood(ctx context.Context, m smnMessage, key string) (result, error) {
 	text := fmt.Sprintf("SMN message from topic %s not understood (not a Cloud Eye alarm); nothing was paused. "+
 		"Subject: %s. Message: %s", m.TopicURN, quoted(m.Subject), quoted(m.Message))
-	return h.tellOnce(ctx, key, text, "not a Cloud Eye alarm; posted as not understood")
+	return h.tellHumans(ctx, key, text, "not a Cloud Eye alarm; posted as not understood")
 }
 
-// tellOnce posts text to the alert channel unless key was seen; a failed post forgets key, so
-// that SMN's retry posts again.
-func (h *Handler) tellOnce(ctx context.Context, key, text, reason string) (result, error) {
-	if !h.seen.claim(key, h.now()) {
+// tellHumans posts text to the alert channel unless the ledger says this signed message was
+// handled within dedupTTL, on any instance; a failed post gives the key back, so that SMN's
+// retry posts again.
+func (h *Handler) tellHumans(ctx context.Context, key, text, reason string) (result, error) {
+	c := &claims{l: h.cfg.Ledger, holder: newHolder(sourceSMN)}
+	free, err := c.claimAll(ctx, []string{hashedKey(alertKeyPrefix, key)}, h.now().Add(dedupTTL))
+	if err != nil {
+		return result{}, err
+	}
+	if !free[0] {
 		return result{Decision: decisionIgnored, Reason: "duplicate: this message was seen within the last hour"}, nil
 	}
 	res := result{Decision: decisionForwarded, Reason: reason}
 	if err := h.act.Notify(ctx, h.cfg.Channel, text); err != nil {
-		h.seen.release([]string{key})
+		c.release(ctx, h.log)
 		return res, fmt.Errorf("notify: %w", err)
 	}
 	return res, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/bot/alerts/smntest"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // The SMN tests run against smntest's double under the real host names: the process trusts its
@@ -848,14 +849,14 @@ func TestSMNInternationalCESAlarm(t *testing.T) {
 func TestSMNTopicsMustNameARegion(t *testing.T) {
 	for _, topic := range []string{"urn:smn:x", "CES_notification_group_bngJ2aMpX", "urn:smn::477a784601d744e4ab9ab83986502d31:t",
 		"urn:smn:cn-north-4:477a784601d744e4ab9ab83986502d31", "urn:smn:CN-North-4:p:t"} {
-		_, err := alerts.New(alerts.Config{SMNTopics: []string{topic}, Channel: channel}, &fakeActions{})
+		_, err := alerts.New(alerts.Config{SMNTopics: []string{topic}, Channel: channel, Ledger: ledger.NewMemory()}, &fakeActions{})
 		if err == nil {
 			t.Errorf("New with topic %q: got no error; want one", topic)
 		} else if strings.Contains(err.Error(), topic) {
 			t.Errorf("New with topic %q: error %q quotes the value", topic, err)
 		}
 	}
-	if _, err := alerts.New(alerts.Config{SMNTopics: []string{testTopic}, Channel: channel}, &fakeActions{}); err != nil {
+	if _, err := alerts.New(alerts.Config{SMNTopics: []string{testTopic}, Channel: channel, Ledger: ledger.NewMemory()}, &fakeActions{}); err != nil {
 		t.Errorf("New with topic %q: %v", testTopic, err)
 	}
 }
@@ -895,7 +896,9 @@ func TestSMNMessagesToHumansAreEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := alerts.New(alerts.Config{SMNTopics: []string{testTopic}, Channel: channel, AllowedIDs: allowAll,
+	l := ledger.NewMemory()
+	l.Now = func() time.Time { return testNow }
+	h, err := alerts.New(alerts.Config{SMNTopics: []string{testTopic}, Channel: channel, AllowedIDs: allowAll, Ledger: l,
 		Now: func() time.Time { return testNow }}, b)
 	if err != nil {
 		t.Fatal(err)

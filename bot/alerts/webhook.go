@@ -65,11 +65,13 @@ func (h *Handler) Alertmanager() http.Handler {
 			h.reject(w, r, source, status, err.Error())
 			return
 		}
-		h.serveWebhook(w, r, source, body)
+		h.serveWebhook(w, r, source, body, "")
 	})
 }
 
-// Grafana serves POST /alerts/grafana, authenticated by Grafana's HMAC signature.
+// Grafana serves POST /alerts/grafana, authenticated by Grafana's HMAC signature over the
+// timestamp header and the body. A request without the timestamp is refused: its signature
+// would never expire, so a captured request could be replayed forever.
 func (h *Handler) Grafana() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceGrafana
@@ -82,11 +84,14 @@ func (h *Handler) Grafana() http.Handler {
 			return
 		}
 		ts := r.Header.Get(headerGrafanaTimestamp)
-		if ts != "" {
-			if err := h.checkTimestamp(ts); err != nil {
-				h.reject(w, r, source, http.StatusUnauthorized, err.Error())
-				return
-			}
+		if ts == "" {
+			h.reject(w, r, source, http.StatusUnauthorized, "missing "+headerGrafanaTimestamp+
+				": set the contact point's HMAC timestamp header (timestampHeader) to "+headerGrafanaTimestamp)
+			return
+		}
+		if err := h.checkTimestamp(ts); err != nil {
+			h.reject(w, r, source, http.StatusUnauthorized, err.Error())
+			return
 		}
 		body, status, err := readBody(w, r)
 		if err != nil {
@@ -97,11 +102,14 @@ func (h *Handler) Grafana() http.Handler {
 			h.reject(w, r, source, http.StatusUnauthorized, "wrong signature")
 			return
 		}
-		h.serveWebhook(w, r, source, body)
+		// The signature covers the timestamp: the same signed request replayed within the
+		// window, to any instance, is a duplicate.
+		h.serveWebhook(w, r, source, body, "grafana signature "+hex.EncodeToString(sig))
 	})
 }
 
-// grafanaMAC is HMAC-SHA256(secret, [timestamp ":"] body), as grafana/alerting signs webhooks.
+// grafanaMAC is HMAC-SHA256(secret, [timestamp ":"] body), as grafana/alerting signs webhooks
+// (http/hmac.go).
 func grafanaMAC(secret, timestamp string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	if timestamp != "" {
@@ -123,8 +131,9 @@ func (h *Handler) checkTimestamp(ts string) error {
 	return nil
 }
 
-// serveWebhook decodes an authenticated Alertmanager or Grafana body and decides on it.
-func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request, source string, body []byte) {
+// serveWebhook decodes an authenticated Alertmanager or Grafana body and decides on it;
+// replayKey, if not empty, names the signed request itself.
+func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request, source string, body []byte, replayKey string) {
 	var m webhookMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		h.reject(w, r, source, http.StatusBadRequest, "malformed JSON body")
@@ -132,7 +141,9 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request, source st
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
 	defer cancel()
-	h.answer(ctx, w, webhookBatch(source, m))
+	b := webhookBatch(source, m)
+	b.replayKey = replayKey
+	h.answer(ctx, w, b)
 }
 
 // webhookBatch keeps the firing alerts: the top-level status is "firing" as soon as one alert fires.

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
@@ -60,7 +61,7 @@ func testMain(m *testing.M) int {
 const (
 	invokeToken   = "local-invoke-token"
 	alertToken    = "local-alert-token"
-	grafanaSecret = "local-grafana-secret"
+	grafanaSecret = grafanasign.LocalSecret
 	botToken      = "xoxb-local-bot-token-0123456789"
 	huaweiSK      = "hw-secret-key-must-never-print"
 )
@@ -330,6 +331,11 @@ func TestLambdaEvents(t *testing.T) {
 			if signed, err := slacksign.ResignEvent(event, slacksign.LocalSecret, time.Now(), pointAtDouble(slack)); err == nil {
 				event = signed
 			} else if !errors.Is(err, slacksign.ErrNotSlack) {
+				t.Fatalf("re-sign: %v", err)
+			}
+			if signed, err := grafanasign.ResignEvent(event, grafanaSecret, time.Now()); err == nil {
+				event = signed
+			} else if !errors.Is(err, grafanasign.ErrNotGrafana) {
 				t.Fatalf("re-sign: %v", err)
 			}
 			fn := startEmulator(t, env)

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
 	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
@@ -243,24 +244,19 @@ func startSim(t *testing.T, creds drapi.Credentials) *drsim.Server {
 }
 
 // withCanaries puts the canary secrets into a recorded event of events/, which carries the
-// documented local ones: the bearer tokens, and Grafana's signature made again.
+// documented local ones: the bearer tokens, and Grafana's signature made again, now.
 func withCanaries(t *testing.T, event []byte) []byte {
 	t.Helper()
 	event = bytes.ReplaceAll(event, []byte(invokeToken), []byte(canaryInvoke))
 	event = bytes.ReplaceAll(event, []byte(alertToken), []byte(canaryAlert))
-	var ev struct {
-		Headers map[string]string
-		Body    string
-	}
-	if json.Unmarshal(event, &ev) != nil {
+	signed, err := grafanasign.ResignEvent(event, canaryGrafana, time.Now())
+	if errors.Is(err, grafanasign.ErrNotGrafana) {
 		return event
 	}
-	if old := ev.Headers["x-grafana-alerting-signature"]; old != "" {
-		mac := hmac.New(sha256.New, []byte(canaryGrafana))
-		mac.Write([]byte(ev.Body))
-		event = bytes.ReplaceAll(event, []byte(old), []byte(hex.EncodeToString(mac.Sum(nil))))
+	if err != nil {
+		t.Fatalf("re-sign: %v", err)
 	}
-	return event
+	return signed
 }
 
 // toTap rewrites the hooks.slack.com response_url of a recorded Slack body to go through tap.

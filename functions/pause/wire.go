@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,8 +17,10 @@ import (
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
@@ -42,8 +46,11 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 		p.jobs = selfInvokingJobs(cfg)
 		deferrer = p.jobs
 	}
-	var err error
-	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, log); err != nil {
+	l, err := newLedger(cfg, hc)
+	if err != nil {
+		return parts{}, err
+	}
+	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, l, hc, log); err != nil {
 		return parts{}, err
 	}
 	if p.jobs != nil {
@@ -116,7 +123,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
 func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+	deferrer bot.Deferrer, l sharedLedger, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
 		BotToken:        cfg.SlackBotToken.Reveal(),
@@ -148,6 +155,8 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		Channel:       cfg.AlertChannel,
 		Auto:          cfg.AlertAuto,
 		MaxIDs:        cfg.AlertMaxIDs,
+		Window:        cfg.AlertWindow,
+		Ledger:        l,
 		AllowedIDs:    cfg.IDs.Allows,
 		HTTPClient:    hc,
 		Logger:        log,
@@ -158,4 +167,35 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 	deps.Commands, deps.Interactions = b.Commands(), b.Interactions()
 	deps.Alertmanager, deps.Grafana, deps.SMN = ah.Alertmanager(), ah.Grafana(), ah.SMN()
 	return b, nil
+}
+
+// sharedLedger is the ledger as the parts use it; *ledger.Memory and *ledger.DynamoDB satisfy it.
+type sharedLedger interface {
+	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
+	Mark(ctx context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error)
+	Release(ctx context.Context, key, holder string) error
+	Get(ctx context.Context, key string) (ledger.Record, bool, error)
+	Reserve(ctx context.Context, budget string, ids []string, max int, window time.Duration) (ledger.Budget, error)
+	Ping(ctx context.Context) error
+	String() string
+}
+
+// newLedger returns the ledger DR_LEDGER names: this process's memory, or the DynamoDB table
+// every instance shares, reached with the AWS settings of the environment as the SDK reads them
+// (Lambda sets them). Nothing is called here: an unreachable table fails the requests that need
+// it, each saying so, rather than the start.
+func newLedger(cfg config.Config, hc *http.Client) (sharedLedger, error) {
+	if cfg.Ledger != config.LedgerDynamoDB {
+		return ledger.NewMemory(), nil
+	}
+	acfg, err := awsapi.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+	}
+	acfg.HTTPClient = hc
+	c, err := awsapi.New(acfg)
+	if err != nil {
+		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+	}
+	return ledger.NewDynamoDB(c, cfg.LedgerTable), nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/ledger/ledgertest"
 )
 
 // TestDynamoDBUnavailable: whatever keeps the table from answering, every operation says the
@@ -55,7 +56,7 @@ func TestDynamoDBUnavailable(t *testing.T) {
 				if !strings.HasPrefix(err.Error(), "the ledger (DynamoDB table "+tt.table+") is unreachable: ") {
 					t.Errorf("%s: message %q", op, err)
 				}
-				if strings.Contains(err.Error(), "ledger-test-secret") || strings.Contains(err.Error(), "ledger-test-token") {
+				if strings.Contains(err.Error(), ledgertest.Credentials.SecretAccessKey) || strings.Contains(err.Error(), ledgertest.Credentials.SessionToken) {
 					t.Errorf("%s: a credential leaked: %v", op, err)
 				}
 				var apiErr *awsapi.Error

@@ -55,6 +55,12 @@ const (
 	ModeHTTP   Mode = "http"
 )
 
+// The ledgers DR_LEDGER names.
+const (
+	LedgerMemory   = "memory"
+	LedgerDynamoDB = "dynamodb"
+)
+
 // Config is every setting of the binary. Field tags name the variables; see the interface file
 // and the README's configuration table for their meaning.
 type Config struct {
@@ -109,6 +115,14 @@ type Config struct {
 	AlertChannel  string   `envconfig:"DR_ALERT_CHANNEL"`
 	AlertAuto     bool     `envconfig:"DR_ALERT_AUTO" default:"false"`
 	AlertMaxIDs   int      `envconfig:"DR_ALERT_MAX_IDS" default:"2"`
+	// AlertWindow is the sliding window in which alerts may propose or pause at most
+	// AlertMaxIDs distinct DR ids, across requests and instances.
+	AlertWindow time.Duration `envconfig:"DR_ALERT_WINDOW" default:"10m"`
+
+	// Ledger is where claims, dedup and budgets live: this process's memory, or the DynamoDB
+	// table LedgerTable that every instance shares (its endpoint: AWS_ENDPOINT_URL_DYNAMODB).
+	Ledger      string `envconfig:"DR_LEDGER" default:"memory"`
+	LedgerTable string `envconfig:"DR_LEDGER_TABLE"`
 
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
 }
@@ -225,6 +239,14 @@ func (c *Config) validate() error {
 		return errors.New("DR_SIMULATE_LATENCY: want a duration of zero or more")
 	case c.AlertMaxIDs < 1:
 		return errors.New("DR_ALERT_MAX_IDS: want a positive number")
+	case c.AlertWindow <= 0:
+		return errors.New("DR_ALERT_WINDOW: want a positive duration")
+	}
+	switch {
+	case c.Ledger != LedgerMemory && c.Ledger != LedgerDynamoDB:
+		return errors.New("DR_LEDGER: invalid: want memory or dynamodb")
+	case c.Ledger == LedgerDynamoDB && c.LedgerTable == "":
+		return errors.New("DR_LEDGER_TABLE: required with DR_LEDGER=dynamodb")
 	}
 	if len(c.AllowedChannels) == 0 {
 		return errors.New("DR_ALLOWED_CHANNELS: empty: want channel ids or *")

@@ -1,6 +1,6 @@
-// Command signevents re-signs the recorded Slack events in events/ with the current time, so
-// `sam local invoke -e` and the tests get requests Slack's five-minute window accepts. Events
-// without a Slack signature are left alone.
+// Command signevents re-signs the recorded Slack and Grafana events in events/ with the current
+// time, so `sam local invoke -e` and the tests get requests the five-minute windows of Slack and
+// of the Grafana route accept. Events without either signature are left alone.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 )
 
@@ -25,6 +26,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("signevents", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	secret := fs.String("secret", slacksign.LocalSecret, "Slack signing secret to sign with")
+	grafanaSecret := fs.String("grafana-secret", grafanasign.LocalSecret, "Grafana HMAC secret (DR_GRAFANA_SECRET) to sign with")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,6 +38,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		out, err := slacksign.ResignEvent(raw, *secret, now, nil)
 		if errors.Is(err, slacksign.ErrNotSlack) {
+			out, err = grafanasign.ResignEvent(raw, *grafanaSecret, now)
+		}
+		if errors.Is(err, grafanasign.ErrNotGrafana) {
 			continue
 		}
 		if err != nil {

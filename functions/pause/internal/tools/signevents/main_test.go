@@ -9,20 +9,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
 	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 )
 
-func TestRunResignsOnlySlackEvents(t *testing.T) {
+func TestRunResignsOnlySlackAndGrafanaEvents(t *testing.T) {
 	dir := t.TempDir()
 	slackEvent := `{"version":"2.0","body":"a=1","isBase64Encoded":false,"headers":{"x-slack-request-timestamp":"1","x-slack-signature":"v0=0"}}`
+	grafanaEvent := `{"version":"2.0","body":"{}","isBase64Encoded":false,"headers":{"x-grafana-alerting-signature":"00","x-grafana-alerting-timestamp":"1"}}`
 	direct := `{"disaster_recovery_id": "x"}` + "\n"
-	slackFile, directFile := filepath.Join(dir, "slack.json"), filepath.Join(dir, "direct.json")
+	slackFile, grafanaFile, directFile := filepath.Join(dir, "slack.json"), filepath.Join(dir, "grafana.json"), filepath.Join(dir, "direct.json")
 	os.WriteFile(slackFile, []byte(slackEvent), 0o644)
+	os.WriteFile(grafanaFile, []byte(grafanaEvent), 0o644)
 	os.WriteFile(directFile, []byte(direct), 0o644)
 
 	var stdout, stderr bytes.Buffer
 	before := time.Now().Unix()
-	if err := run([]string{"-secret", "s3", slackFile, directFile}, &stdout, &stderr); err != nil {
+	if err := run([]string{"-secret", "s3", "-grafana-secret", "g4", slackFile, grafanaFile, directFile}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v (%s)", err, stderr.String())
 	}
 	raw, _ := os.ReadFile(slackFile)
@@ -35,10 +38,20 @@ func TestRunResignsOnlySlackEvents(t *testing.T) {
 	if ts < before || ev.Headers["x-slack-signature"] != want {
 		t.Errorf("slack event: got %v; want a fresh timestamp signed with the given secret", ev.Headers)
 	}
+	raw, _ = os.ReadFile(grafanaFile)
+	ev.Headers = nil
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ = strconv.ParseInt(ev.Headers["x-grafana-alerting-timestamp"], 10, 64)
+	_, want = grafanasign.Sign("g4", time.Unix(ts, 0), []byte("{}"))
+	if ts < before || ev.Headers["x-grafana-alerting-signature"] != want {
+		t.Errorf("grafana event: got %v; want a fresh timestamp signed with the given secret", ev.Headers)
+	}
 	if got, _ := os.ReadFile(directFile); string(got) != direct {
 		t.Errorf("direct event: got %q; want it untouched", got)
 	}
-	if want := "signed " + slackFile + "\n"; stdout.String() != want {
+	if want := "signed " + slackFile + "\nsigned " + grafanaFile + "\n"; stdout.String() != want {
 		t.Errorf("stdout: got %q; want %q", stdout.String(), want)
 	}
 }

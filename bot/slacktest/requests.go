@@ -78,21 +78,36 @@ func (c Click) Body() string {
 		}
 	}
 	team, channel, ts := or(c.Team, DefaultTeam), or(c.Channel, DefaultChannel), or(c.MessageTS, "1795600800.000100")
-	payload, _ := json.Marshal(map[string]any{
-		"type":         "block_actions",
-		"user":         map[string]any{"id": or(c.User, DefaultUser), "username": "someone", "team_id": team},
-		"api_app_id":   "A0LOCAL01",
-		"team":         map[string]any{"id": team, "domain": "example"},
-		"trigger_id":   "1234.5678.click",
-		"response_url": c.ResponseURL,
-		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"channel":      map[string]any{"id": channel, "name": "dr-ops"},
-		"message":      map[string]any{"type": "message", "ts": ts, "text": c.Text, "blocks": blocks},
-		"actions": []any{map[string]any{
+	type obj = map[string]any
+	// A struct, not a map: Slack sends actions last, after the message, and tests that edit the
+	// raw payload find the clicked value by that.
+	payload, _ := json.Marshal(struct {
+		Type        string `json:"type"`
+		User        obj    `json:"user"`
+		APIAppID    string `json:"api_app_id"`
+		Team        obj    `json:"team"`
+		TriggerID   string `json:"trigger_id"`
+		ResponseURL string `json:"response_url"`
+		Container   obj    `json:"container"`
+		Channel     obj    `json:"channel"`
+		Message     obj    `json:"message"`
+		Actions     []obj  `json:"actions"`
+		State       obj    `json:"state"`
+	}{
+		Type:        "block_actions",
+		User:        obj{"id": or(c.User, DefaultUser), "username": "someone", "team_id": team},
+		APIAppID:    "A0LOCAL01",
+		Team:        obj{"id": team, "domain": "example"},
+		TriggerID:   "1234.5678.click",
+		ResponseURL: c.ResponseURL,
+		Container:   obj{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		Channel:     obj{"id": channel, "name": "dr-ops"},
+		Message:     obj{"type": "message", "ts": ts, "text": c.Text, "blocks": blocks},
+		Actions: []obj{{
 			"action_id": c.ActionID, "block_id": c.BlockID, "type": "button", "value": c.Value,
-			"text": map[string]any{"type": "plain_text", "text": c.ActionID}, "action_ts": "1795600801.000200",
+			"text": obj{"type": "plain_text", "text": c.ActionID}, "action_ts": "1795600801.000200",
 		}},
-		"state": map[string]any{"values": map[string]any{}},
+		State: obj{"values": obj{}},
 	})
 	return url.Values{"payload": {string(payload)}}.Encode()
 }

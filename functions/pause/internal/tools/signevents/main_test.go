@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 )
 
 func TestRunResignsOnlySlackEvents(t *testing.T) {
@@ -31,7 +31,7 @@ func TestRunResignsOnlySlackEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts, _ := strconv.ParseInt(ev.Headers["x-slack-request-timestamp"], 10, 64)
-	_, want := slacksign.Sign("s3", time.Unix(ts, 0), []byte("a=1"))
+	_, want := slacktest.Sign("s3", time.Unix(ts, 0), []byte("a=1"))
 	if ts < before || ev.Headers["x-slack-signature"] != want {
 		t.Errorf("slack event: got %v; want a fresh timestamp signed with the given secret", ev.Headers)
 	}

@@ -120,7 +120,7 @@ func hasBlock(m slackMessage, typ slack.MessageBlockType) bool {
 }
 
 // TestPauseWithoutConfirm: with DR_CONFIRM off the command is the approval, and the result
-// arrives through response_url.
+// arrives through response_url as a new message: Slack may not replace a slash command's answer.
 func TestPauseWithoutConfirm(t *testing.T) {
 	srv, dr := newSim(t, drsim.Options{StoppingFor: 30 * time.Millisecond})
 	e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
@@ -130,8 +130,9 @@ func TestPauseWithoutConfirm(t *testing.T) {
 	}
 	contains(t, "answer", got.Text, "Pausing DR", "requested by <@U1>")
 	final, _ := e.slack.Until(t, func(p slacktest.Post) bool { return strings.Contains(p.Text, "is paused") })
-	if final.Path != "/commands/cmd" || !final.ReplaceOriginal {
-		t.Errorf("final: got %s replace_original=%v; want /commands/cmd, true", final.Path, final.ReplaceOriginal)
+	if final.Path != "/commands/cmd" || final.ReplaceOriginal || final.ResponseType != inChannel {
+		t.Errorf("final: got %s replace_original=%v response_type=%q; want /commands/cmd, false, in_channel",
+			final.Path, final.ReplaceOriginal, final.ResponseType)
 	}
 	contains(t, "final", final.JSON(), drsim.SeedRunning, "stopped", "DR_CONFIRM is off", "<@U1>", "X-Request-Id")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
@@ -199,8 +200,8 @@ func TestSlowLookups(t *testing.T) {
 			contains(t, "answer", got.Text, "Working on it")
 			close(release)
 			p := e.slack.Next(t)
-			if p.Path != "/commands/cmd" || !p.ReplaceOriginal || p.ResponseType != ephemeral {
-				t.Errorf("got %s replace_original=%v response_type=%q; want /commands/cmd, true, ephemeral",
+			if p.Path != "/commands/cmd" || p.ReplaceOriginal || p.ResponseType != ephemeral {
+				t.Errorf("got %s replace_original=%v response_type=%q; want /commands/cmd, false, ephemeral",
 					p.Path, p.ReplaceOriginal, p.ResponseType)
 			}
 			contains(t, "deferred answer", p.Text, tt.want)

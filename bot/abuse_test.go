@@ -15,6 +15,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -52,6 +53,10 @@ func (s replayable) request() *http.Request {
 // sent again. Sent 5 times in a row, or 5 times at once, and once more after the pause, it
 // pauses once: the in-flight claim refuses the repeats while the job runs, and the DR's status
 // (stopped) refuses them afterwards.
+//
+// Every replay carries the captured click's response_url, and each refusal spends one of its 5
+// uses: real Slack would refuse the job's own progress and result after that. What is on trial
+// here is the single pause, so this Slack takes more than 5 posts (Rules without FiveUses).
 func TestReplayedClick(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -63,7 +68,9 @@ func TestReplayedClick(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, dr := newSim(t, drsim.Options{StoppingFor: 200 * time.Millisecond})
-			e := newEnv(t, dr, nil)
+			rules := slacktest.Strict
+			rules.FiveUses = false
+			e := newEnvRules(t, dr, rules, nil)
 			card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 			click := signOnce("/slack/interactions",
 				clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.ActionURL("click")))

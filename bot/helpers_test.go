@@ -92,6 +92,19 @@ func buttonValueOf(t testing.TB, msg slackMessage, blockID, actionID string) str
 	return ""
 }
 
+// relaxed names the rules of Slack that rules leave off, and the 3 s answer, which depends on
+// how loaded the machine is.
+func relaxed(rules slacktest.Rules) []string {
+	out := []string{slacktest.RuleAnswerIn3s}
+	if !rules.FiveUses {
+		out = append(out, slacktest.RuleFiveUses)
+	}
+	if !rules.UpdateOwnOnly {
+		out = append(out, slacktest.RuleUpdateOwnOnly)
+	}
+	return out
+}
+
 // postsTo counts the posts to path.
 func postsTo(s *slacktest.Server, path string) int {
 	n := 0
@@ -168,10 +181,19 @@ type env struct {
 }
 
 // newEnv builds a Bot over dr allowing U1 and U2 in every channel, for every id, with
-// confirmation on; edit adjusts the config.
+// confirmation on, and a Slack that applies all of Slack's rules; edit adjusts the config.
 func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 	t.Helper()
-	d := slacktest.Start(t, slacktest.Config{SigningSecret: testSecret})
+	return newEnvRules(t, dr, slacktest.Strict, edit)
+}
+
+// newEnvRules is newEnv with a Slack that applies only rules: for the few tests that need
+// Slack to take what it would not, each saying why.
+func newEnvRules(t *testing.T, dr DR, rules slacktest.Rules, edit func(*Config)) *env {
+	t.Helper()
+	d := slacktest.Start(t, slacktest.Config{SigningSecret: testSecret, Rules: rules})
+	// Runs after the bot's Shutdown below, when every post is in.
+	t.Cleanup(func() { d.CheckNoViolations(t, relaxed(rules)...) })
 	logs := &logtest.Buffer{}
 	cfg := Config{
 		SigningSecret:   testSecret,

@@ -63,6 +63,15 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *slacktest.Server, auto b
 	return deployment{bot: b, alerts: h}
 }
 
+// startSlack starts a Slack that applies all of Slack's rules and fails the test for each one
+// the bot broke.
+func startSlack(t *testing.T) *slacktest.Server {
+	t.Helper()
+	sl := slacktest.Start(t, slacktest.Config{SigningSecret: slackSecret, Rules: slacktest.Strict, WaitTimeout: e2eWait})
+	t.Cleanup(func() { sl.CheckNoViolations(t, slacktest.RuleAnswerIn3s) })
+	return sl
+}
+
 func startSim(t *testing.T) *drsim.Server {
 	t.Helper()
 	sim, err := drsim.Start(drsim.Options{StoppingFor: drsim.Immediate})
@@ -88,7 +97,7 @@ func checkStatus(t *testing.T, sim *drsim.Server, id string, want drapi.Status) 
 
 func TestEndToEndAutoPauseFollowedToStopped(t *testing.T) {
 	sim := startSim(t)
-	sl := slacktest.Start(t, slacktest.Config{SigningSecret: slackSecret, WaitTimeout: e2eWait})
+	sl := startSlack(t)
 	d := newDeployment(t, sim, sl, true)
 
 	status, a := post(t, d.alerts.Alertmanager(), bearer(alertToken), alertFor(drsim.SeedRunning))
@@ -114,7 +123,7 @@ func TestEndToEndAutoPauseFollowedToStopped(t *testing.T) {
 // pkg/drapi's TestPauseAndFollow covers how that refusal is reported.
 func TestEndToEndDuplicateAcrossInstances(t *testing.T) {
 	sim := startSim(t)
-	sl := slacktest.Start(t, slacktest.Config{SigningSecret: slackSecret, WaitTimeout: e2eWait})
+	sl := startSlack(t)
 	first := newDeployment(t, sim, sl, true)
 	second := newDeployment(t, sim, sl, true)
 
@@ -136,7 +145,7 @@ func TestEndToEndDuplicateAcrossInstances(t *testing.T) {
 
 func TestEndToEndCardAndClick(t *testing.T) {
 	sim := startSim(t)
-	sl := slacktest.Start(t, slacktest.Config{SigningSecret: slackSecret, WaitTimeout: e2eWait})
+	sl := startSlack(t)
 	d := newDeployment(t, sim, sl, false)
 
 	status, a := post(t, d.alerts.Alertmanager(), bearer(alertToken), alertFor(drsim.SeedRunning))

@@ -202,7 +202,7 @@ func (s *Server) send(h http.Handler, target, body string) (Answer, *httptest.Re
 // acceptAnswer checks the 3 s rule and reports whether the answer is shown. s.mu is held.
 func (s *Server) acceptAnswer(a Answer, what string) bool {
 	if a.Elapsed > AnswerLimit*time.Millisecond {
-		s.violate("answer to the %s took %s: Slack waits %d ms", what, a.Elapsed, AnswerLimit)
+		s.violate(RuleAnswerIn3s, "answer to the %s took %s: Slack waits %d ms", what, a.Elapsed, AnswerLimit)
 		if s.cfg.Rules.AnswerIn3s {
 			return false
 		}

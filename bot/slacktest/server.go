@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ type Server struct {
 	uses       map[string]int // response_url path: accepted posts
 	original   map[string]*Shown
 	channels   map[string]string // response_url path: the channel it posts in
-	violations []string
+	violations []Violation
 	fault      func(Post) *Fault
 	changed    chan struct{} // closed and replaced at every post
 	cursor     int           // posts Next and Until have returned
@@ -147,16 +148,43 @@ func (s *Server) Throttle(via string, n int, retryAfter time.Duration) {
 	})
 }
 
-// Violations returns the rules of Slack the bot broke, in order, whether or not the double
-// applied them.
-func (s *Server) Violations() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.violations...)
+// Violation is one rule of Slack the bot broke.
+type Violation struct {
+	Rule   string // RuleAnswerIn3s, RuleFiveUses or RuleUpdateOwnOnly
+	Detail string
 }
 
-func (s *Server) violate(format string, args ...any) {
-	s.violations = append(s.violations, fmt.Sprintf(format, args...))
+// The rules a Violation names, as Rules calls them.
+const (
+	RuleAnswerIn3s    = "AnswerIn3s"
+	RuleFiveUses      = "FiveUses"
+	RuleUpdateOwnOnly = "UpdateOwnOnly"
+)
+
+func (v Violation) String() string { return v.Rule + ": " + v.Detail }
+
+// Violations returns the rules of Slack the bot broke, in order, whether or not the double
+// applied them.
+func (s *Server) Violations() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Violation(nil), s.violations...)
+}
+
+// CheckNoViolations fails t for each rule of Slack the bot broke, except the rules named in
+// except: a test may leave one out on purpose, and RuleAnswerIn3s depends on how loaded the
+// machine running the test is.
+func (s *Server) CheckNoViolations(t TB, except ...string) {
+	t.Helper()
+	for _, v := range s.Violations() {
+		if !slices.Contains(except, v.Rule) {
+			t.Errorf("the bot broke a rule of Slack: %v", v)
+		}
+	}
+}
+
+func (s *Server) violate(rule, format string, args ...any) {
+	s.violations = append(s.violations, Violation{Rule: rule, Detail: fmt.Sprintf(format, args...)})
 }
 
 // serveResponseURL takes a post to a response_url.
@@ -187,7 +215,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	if s.uses[p.Path] >= ResponseURLUses {
-		s.violate("post %d to the response_url %s: Slack takes %d", s.uses[p.Path]+1, p.Name, ResponseURLUses)
+		s.violate(RuleFiveUses, "post %d to the response_url %s: Slack takes %d", s.uses[p.Path]+1, p.Name, ResponseURLUses)
 		if s.cfg.Rules.FiveUses {
 			p.Status, p.Error = http.StatusNotFound, "used_url"
 			s.recordLocked(p)
@@ -288,7 +316,7 @@ func (s *Server) update(p *Post) map[string]any {
 	sh := s.find(p.Channel, p.TS)
 	switch {
 	case sh == nil:
-		s.violate("chat.update of %s in %s: no such message", p.TS, p.Channel)
+		s.violate(RuleUpdateOwnOnly, "chat.update of %s in %s: no such message", p.TS, p.Channel)
 		if s.cfg.Rules.UpdateOwnOnly {
 			return map[string]any{"ok": false, "error": "message_not_found"}
 		}
@@ -296,7 +324,7 @@ func (s *Server) update(p *Post) map[string]any {
 		sh = s.newShown(ViaEarlier, p.Channel, "", nil)
 		sh.TS = p.TS
 	case !sh.ByBot:
-		s.violate("chat.update of %s in %s: not posted by the bot with chat.postMessage (it came %s)", p.TS, p.Channel, sh.Via)
+		s.violate(RuleUpdateOwnOnly, "chat.update of %s in %s: not posted by the bot with chat.postMessage (it came %s)", p.TS, p.Channel, sh.Via)
 		if s.cfg.Rules.UpdateOwnOnly {
 			return map[string]any{"ok": false, "error": "cant_update_message"}
 		}

@@ -138,8 +138,8 @@ func TestFiveUses(t *testing.T) {
 		if got := respond(t, u, `{"text":"sixth"}`); got != want {
 			t.Errorf("strict=%v: sixth use: got %d; want %d", strict, got, want)
 		}
-		if v := s.Violations(); len(v) != 1 || !strings.Contains(v[0], "post 6") {
-			t.Errorf("strict=%v: violations: got %q; want the sixth post", strict, v)
+		if v := s.Violations(); len(v) != 1 || v[0].Rule != slacktest.RuleFiveUses || !strings.Contains(v[0].Detail, "post 6") {
+			t.Errorf("strict=%v: violations: got %v; want the sixth post", strict, v)
 		}
 		if got := respond(t, s.ResponseURL("other"), `{"text":"m"}`); got != http.StatusOK {
 			t.Errorf("another response_url: got %d; want 200", got)
@@ -175,15 +175,15 @@ func TestUpdateOwnMessagesOnly(t *testing.T) {
 		t.Errorf("channel: got %q; want the bot's message edited and the answer untouched", texts)
 	}
 	if got := len(s.Violations()); got != 2 {
-		t.Errorf("violations: got %q; want 2", s.Violations())
+		t.Errorf("violations: got %v; want 2", s.Violations())
 	}
 
 	lenient := slacktest.Start(t, slacktest.Config{})
 	if _, _, _, err := client(lenient).UpdateMessageContext(ctx, "C1", "1.2", slack.MsgOptionText("edited", false)); err != nil {
 		t.Errorf("lenient chat.update of an unseen message: %v", err)
 	}
-	if v := lenient.Violations(); len(v) != 1 {
-		t.Errorf("lenient violations: got %q; want 1", v)
+	if v := lenient.Violations(); len(v) != 1 || v[0].Rule != slacktest.RuleUpdateOwnOnly {
+		t.Errorf("lenient violations: got %v; want 1 of UpdateOwnOnly", v)
 	}
 	if _, _, err := slack.New("", slack.OptionAPIURL(s.APIURL())).PostMessageContext(ctx, "C1"); err == nil || !strings.Contains(err.Error(), "not_authed") {
 		t.Errorf("chat.postMessage without a token: got %v; want not_authed", err)
@@ -209,8 +209,8 @@ func TestAnswerIn3s(t *testing.T) {
 		if (a.Shown == nil) != strict {
 			t.Errorf("strict=%v: an answer in 3.1 s: shown %v", strict, a.Shown)
 		}
-		if v := s.Violations(); len(v) != 1 || !strings.Contains(v[0], "3.1s") {
-			t.Errorf("strict=%v: violations: got %q; want the 3.1 s answer", strict, v)
+		if v := s.Violations(); len(v) != 1 || v[0].Rule != slacktest.RuleAnswerIn3s || !strings.Contains(v[0].Detail, "3.1s") {
+			t.Errorf("strict=%v: violations: got %v; want the 3.1 s answer", strict, v)
 		}
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// TB is the part of testing.TB the waits need.
+// TB is the part of testing.TB the waits and checks need.
 type TB interface {
 	Helper()
+	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
 }
 

@@ -102,8 +102,7 @@ func slackHeaders(body []byte) http.Header {
 // a click on the card's Pause button, the result through response_url, POST /invoke, and a
 // graceful stop on SIGTERM. Nothing secret may appear in its output, at debug level.
 func TestHTTPMode(t *testing.T) {
-	slack := slacktest.NewServer(slacktest.Config{})
-	defer slack.Close()
+	slack := newSlack(t)
 	env := append(baseEnv(slack), "LOG_LEVEL=debug", "HUAWEICLOUD_SDK_SK="+huaweiSK)
 	srv := startHTTP(t, env)
 

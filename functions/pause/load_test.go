@@ -55,8 +55,7 @@ func TestLoad(t *testing.T) {
 	if *loadFull {
 		shape = fullLoad
 	}
-	slack := slacktest.NewServer(slacktest.Config{})
-	defer slack.Close()
+	slack := newSlack(t)
 	for k, v := range map[string]string{
 		"DR_MODE": "http", "AWS_LAMBDA_RUNTIME_API": "", "DR_LISTEN_HOST": "127.0.0.1", "PORT": "0",
 		"DR_SIMULATE": "true", "DR_SIMULATE_DELAY": "0", "DR_SIMULATE_LATENCY": shape.latency.String(),

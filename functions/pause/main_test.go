@@ -245,10 +245,19 @@ func resign(secret string, rewrite func([]byte) []byte) slacktest.Resign {
 	}}
 }
 
-// waitMessage waits until the double holds a message for which ok is true.
+// newSlack starts a Slack that applies all of Slack's rules and, when the test ends, fails it
+// for each one the binary broke.
+func newSlack(t *testing.T) *slacktest.Server {
+	t.Helper()
+	s := slacktest.Start(t, slacktest.Config{Rules: slacktest.Strict})
+	t.Cleanup(func() { s.CheckNoViolations(t, slacktest.RuleAnswerIn3s) })
+	return s
+}
+
+// waitMessage waits until Slack took a message for which ok is true.
 func waitMessage(t *testing.T, slack *slacktest.Server, ok func(slacktest.Post) bool) slacktest.Post {
 	t.Helper()
-	return slack.Wait(t, "matching Slack message", ok)
+	return slack.Wait(t, "matching Slack message", func(p slacktest.Post) bool { return p.OK() && ok(p) })
 }
 
 func mentions(s string) func(slacktest.Post) bool {
@@ -310,8 +319,7 @@ func TestLambdaEvents(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
-			slack := slacktest.NewServer(slacktest.Config{})
-			defer slack.Close()
+			slack := newSlack(t)
 			lambdaAPI := fakelambda.Start()
 			defer lambdaAPI.Close()
 			env := append(baseEnv(slack), lambdaEnv(lambdaAPI)...)

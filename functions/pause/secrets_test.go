@@ -324,8 +324,7 @@ func stopServer(t *testing.T, srv *httpServer) {
 // receives. The DR API is a simulator reached through the real signing path; a second instance
 // talks to a simulator that rejects its credentials.
 func TestSecretsNeverLeak(t *testing.T) {
-	slack := slacktest.NewServer(slacktest.Config{})
-	defer slack.Close()
+	slack := newSlack(t)
 	tap := startTap(t, slack.URL())
 	creds := drapi.Credentials{AccessKey: canaryAK, SecretKey: canarySK, SecurityToken: canarySTS}
 	sim := startSim(t, creds)
@@ -476,8 +475,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	t.Run("lambda mode", func(t *testing.T) {
 		// A Slack of its own, so messages of the HTTP runs cannot stand in for this run's.
-		slack := slacktest.NewServer(slacktest.Config{})
-		defer slack.Close()
+		slack := newSlack(t)
 		tap := startTap(t, slack.URL())
 		lambdaAPI := fakelambda.Start()
 		defer lambdaAPI.Close()

@@ -118,8 +118,7 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 // alert route on, and env on top.
 func startSettingsRun(t *testing.T, env []string) *settingsRun {
 	t.Helper()
-	slack := slacktest.NewServer(slacktest.Config{})
-	t.Cleanup(slack.Close)
+	slack := newSlack(t)
 	creds := drsim.LocalCredentials()
 	sim := startSim(t, creds)
 	base := []string{

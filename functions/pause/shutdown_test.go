@@ -87,8 +87,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			slack := slacktest.NewServer(slacktest.Config{})
-			defer slack.Close()
+			slack := newSlack(t)
 			srv := startHTTP(t, append(baseEnv(slack), tt.env...))
 			tt.start(t, srv, slack)
 			for _, m := range slack.Posts() {
@@ -116,14 +115,14 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 			found := false
 			for _, m := range slack.Posts() {
 				text := m.Render()
-				if containsAll(text, tt.wantSlack) {
+				if m.OK() && containsAll(text, tt.wantSlack) {
 					found = true
 				}
 			}
 			if !found {
 				var seen []string
 				for _, m := range slack.Posts() {
-					seen = append(seen, m.Via+": "+m.Render())
+					seen = append(seen, m.String()+": "+m.Render())
 				}
 				t.Errorf("Slack before the exit: got\n%s\nwant a message with %q", strings.Join(seen, "\n"), tt.wantSlack)
 			}

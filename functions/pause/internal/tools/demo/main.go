@@ -58,7 +58,7 @@ func run(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("build: %w\n%s", err, out)
 	}
 
-	slack := slacktest.NewServer(slacktest.Config{})
+	slack := slacktest.NewServer(slacktest.Config{Rules: slacktest.Strict})
 	defer slack.Close()
 	base, logs, stopServer, err := start(ctx, bin, slack)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/bot/slacktest"
+	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -52,7 +53,8 @@ func (s replayable) request() *http.Request {
 // TestReplayedClick: Slack's signature stays valid for 5 minutes, so a captured click can be
 // sent again. Sent 5 times in a row, or 5 times at once, and once more after the pause, it
 // pauses once: the in-flight claim refuses the repeats while the job runs, and the DR's status
-// (stopped) refuses them afterwards.
+// (stopped) refuses them afterwards. The DR stays stopping until every replay is answered, so
+// the job cannot end, and let go of the DR, before the last replay comes.
 //
 // Every replay carries the captured click's response_url, and each refusal spends one of its 5
 // uses: real Slack would refuse the job's own progress and result after that. What is on trial
@@ -67,7 +69,7 @@ func TestReplayedClick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, dr := newSim(t, drsim.Options{StoppingFor: 200 * time.Millisecond})
+			srv, dr := newSim(t, drsim.Options{StoppingFor: time.Hour})
 			rules := slacktest.Strict
 			rules.FiveUses = false
 			e := newEnvRules(t, dr, rules, nil)
@@ -104,6 +106,11 @@ func TestReplayedClick(t *testing.T) {
 				if c != http.StatusOK {
 					t.Errorf("replay %d: got status %d; want 200", i, c)
 				}
+			}
+			// Every replay is answered and the pause was taken: now it may end.
+			waitStatus(t, srv.Sim, drsim.SeedRunning, drapi.StatusStopping)
+			if err := srv.Sim.SetStatus(drsim.SeedRunning, drapi.StatusStopped); err != nil {
+				t.Fatal(err)
 			}
 
 			final, before := e.slack.Until(t, isFinal)

@@ -1,8 +1,9 @@
 // Command demo shows the whole job on one machine, with nothing to set up: it builds the real
-// binary, starts it in HTTP mode against the built-in DR simulator with a local stand-in for
-// Slack, sends a signed "/dr pause" as Slack does, clicks Pause on the card as Slack does, and
-// prints the Slack messages as a person reads them, until the DR is stopped. It exits non-zero
-// if any step fails. Run it with `make demo`.
+// binary, starts it in HTTP mode against the built-in DR simulator with a local Slack that
+// applies Slack's rules (bot/slacktest), sends a signed "/dr pause" as Slack does, clicks Pause
+// on the card as Slack does, and prints the Slack messages as a person reads them, until the DR
+// is stopped. It exits non-zero if any step fails, if the channel does not end on the result,
+// or if the bot broke one of Slack's rules. Run it with `make demo`.
 package main
 
 import (
@@ -97,10 +98,21 @@ func run(ctx context.Context, w io.Writer) error {
 			if !p.OK() {
 				return fail(fmt.Errorf("Slack refused a message: %v", p))
 			}
-			show(w, "drpause", p.Fields)
+			who := "drpause"
+			if p.TS == answer.Shown.TS {
+				who = "drpause, in place of the card"
+			}
+			show(w, who, p.Fields)
 			text := p.Render()
 			switch {
 			case strings.Contains(text, "status *stopped*"):
+				// Slack's rules were on: the result must be what the channel shows last.
+				if last, _ := slack.Last(channel); !strings.Contains(last.Render(), "status *stopped*") {
+					return fail(fmt.Errorf("the channel ends on %q, not on the result", last.Text))
+				}
+				if v := slack.Violations(); len(v) > 0 {
+					return fail(fmt.Errorf("the bot broke Slack's rules: %v", v))
+				}
 				fmt.Fprintf(w, "Done: DR %s is stopped.\n", id)
 				return nil
 			case strings.Contains(text, ":x:") || strings.Contains(text, "Interrupted"):

@@ -233,7 +233,6 @@ func Forward(base string) http.Handler {
 		})
 	}
 	p := httputil.NewSingleHostReverseProxy(u)
-	p.ErrorLog = nil
 	return p
 }
 

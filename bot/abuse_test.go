@@ -15,6 +15,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
+	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -51,7 +53,12 @@ func (s replayable) request() *http.Request {
 // TestReplayedClick: Slack's signature stays valid for 5 minutes, so a captured click can be
 // sent again. Sent 5 times in a row, or 5 times at once, and once more after the pause, it
 // pauses once: the in-flight claim refuses the repeats while the job runs, and the DR's status
-// (stopped) refuses them afterwards.
+// (stopped) refuses them afterwards. The DR stays stopping until every replay is answered, so
+// the job cannot end, and let go of the DR, before the last replay comes.
+//
+// Every replay carries the captured click's response_url, and each refusal spends one of its 5
+// uses: real Slack would refuse the job's own progress and result after that. What is on trial
+// here is the single pause, so this Slack takes more than 5 posts (Rules without FiveUses).
 func TestReplayedClick(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -62,11 +69,13 @@ func TestReplayedClick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, dr := newSim(t, drsim.Options{StoppingFor: 200 * time.Millisecond})
-			e := newEnv(t, dr, nil)
+			srv, dr := newSim(t, drsim.Options{StoppingFor: time.Hour})
+			rules := slacktest.Strict
+			rules.FiveUses = false
+			e := newEnvRules(t, dr, rules, nil)
 			card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 			click := signOnce("/slack/interactions",
-				clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.responseURL("click")))
+				clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.ActionURL("click")))
 
 			const n = 5
 			codes := make([]int, n)
@@ -98,15 +107,20 @@ func TestReplayedClick(t *testing.T) {
 					t.Errorf("replay %d: got status %d; want 200", i, c)
 				}
 			}
+			// Every replay is answered and the pause was taken: now it may end.
+			waitStatus(t, srv.Sim, drsim.SeedRunning, drapi.StatusStopping)
+			if err := srv.Sim.SetStatus(drsim.SeedRunning, drapi.StatusStopped); err != nil {
+				t.Fatal(err)
+			}
 
-			final, before := e.slack.until(t, isFinal)
-			contains(t, "final", final.Msg.Text, "is paused")
+			final, before := e.slack.Until(t, isFinal)
+			contains(t, "final", final.Text, "is paused")
 			pausing, refused := 0, 0
 			for _, p := range before {
 				switch {
-				case strings.Contains(p.Msg.Text, "Following it until it is stopped"):
+				case strings.Contains(p.Text, "Following it until it is stopped"):
 					pausing++
-				case strings.Contains(p.Msg.Text, "already being paused by <@U2>: no second pause sent"):
+				case strings.Contains(p.Text, "already being paused by <@U2>: no second pause sent"):
 					refused++
 				}
 			}
@@ -134,20 +148,18 @@ func TestReplayedClick(t *testing.T) {
 			if err := e.bot.Shutdown(context.Background()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
-			e.slack.mu.Lock()
-			all := append([]post(nil), e.slack.all...)
-			e.slack.mu.Unlock()
+			all := e.slack.Posts()
 			paused := 0
 			for _, p := range all {
-				if isFinal(p) && strings.Contains(p.Msg.Text, "is paused") {
+				if isFinal(p) && strings.Contains(p.Text, "is paused") {
 					paused++
 				}
 			}
 			if paused != 1 {
 				t.Errorf("got %d 'is paused' messages over the whole replay; want 1", paused)
 			}
-			if last := all[len(all)-1]; !strings.Contains(last.Msg.Text, "was already stopped: no pause sent") {
-				t.Errorf("late replay: got %q last; want the report of an already stopped DR", last.Msg.Text)
+			if last := all[len(all)-1]; !strings.Contains(last.Text, "was already stopped: no pause sent") {
+				t.Errorf("late replay: got %q last; want the report of an already stopped DR", last.Text)
 			}
 			if got := srv.Sim.Count(drsim.RoutePause); got != 1 {
 				t.Errorf("got %d pause POSTs; want 1", got)
@@ -209,17 +221,17 @@ func TestBadSignatures(t *testing.T) {
 			t.Run(route+"/"+tt.name, func(t *testing.T) {
 				srv, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate})
 				e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
-				h, body := e.bot.Commands(), commandBody("U2", chanID, "pause "+drsim.SeedRunning, e.slack.responseURL("r"))
+				h, body := e.bot.Commands(), commandBody("U2", chanID, "pause "+drsim.SeedRunning, e.slack.ResponseURL("r"))
 				if route == "interactions" {
 					h = e.bot.Interactions()
-					body = clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.responseURL("r"))
+					body = clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.ActionURL("r"))
 				}
 				w := e.do(t, h, tt.sign("/slack/"+route, body))
 				if w.Code != tt.want {
 					t.Fatalf("got status %d (%s); want %d", w.Code, w.Body, tt.want)
 				}
 				if tt.want == http.StatusOK {
-					e.slack.until(t, isFinal)
+					e.slack.Until(t, isFinal)
 					if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 						t.Errorf("control: got %d pause POSTs; want 1", n)
 					}
@@ -228,9 +240,9 @@ func TestBadSignatures(t *testing.T) {
 				if n := simCalls(srv.Sim); n != 0 {
 					t.Errorf("got %d DR API requests; want 0", n)
 				}
-				e.slack.none(t)
+				noPosts(t, e.slack)
 				refused := 0
-				for _, l := range e.logs.lines(t) {
+				for _, l := range e.logs.Lines(t) {
 					if l["msg"] == "slack request refused" && l["event"] == "invalid_signature" {
 						refused++
 					}
@@ -250,7 +262,7 @@ func TestOversizedBody(t *testing.T) {
 		t.Run(route, func(t *testing.T) {
 			srv, dr := newSim(t, drsim.Options{})
 			e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
-			body := commandBody("U2", chanID, "pause "+drsim.SeedRunning+" "+strings.Repeat("x", maxBodyBytes), e.slack.responseURL("r"))
+			body := commandBody("U2", chanID, "pause "+drsim.SeedRunning+" "+strings.Repeat("x", maxBodyBytes), e.slack.ResponseURL("r"))
 			w := e.do(t, map[string]http.Handler{"commands": e.bot.Commands(), "interactions": e.bot.Interactions()}[route],
 				signedRequest("/slack/"+route, body))
 			if w.Code != http.StatusRequestEntityTooLarge {
@@ -259,7 +271,7 @@ func TestOversizedBody(t *testing.T) {
 			if n := simCalls(srv.Sim); n != 0 {
 				t.Errorf("got %d DR API requests; want 0", n)
 			}
-			e.slack.none(t)
+			noPosts(t, e.slack)
 		})
 	}
 }
@@ -295,7 +307,7 @@ func TestHostileCommandText(t *testing.T) {
 				e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
 				text := sub + " " + tt.id
 				w := e.do(t, e.bot.Commands(), signedRequest("/slack/commands",
-					commandBody("U1", chanID, text, e.slack.responseURL("cmd"))))
+					commandBody("U1", chanID, text, e.slack.ResponseURL("cmd"))))
 				if w.Code != http.StatusOK {
 					t.Fatalf("got status %d (%s); want 200", w.Code, w.Body)
 				}
@@ -316,7 +328,7 @@ func TestHostileCommandText(t *testing.T) {
 				if n := simCalls(srv.Sim); n != 0 {
 					t.Errorf("got %d DR API requests; want 0", n)
 				}
-				e.slack.none(t)
+				noPosts(t, e.slack)
 			})
 		}
 	}
@@ -344,10 +356,10 @@ func TestHostileButtonValue(t *testing.T) {
 				card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey)
 				setButtonValues(card, layer.seal(buttonValue{ID: tt.id, Requester: "U1", RequestedAt: time.Now().Unix()}))
 				e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-				refusal := e.slack.next(t)
-				contains(t, "refusal", refusal.Msg.Text, layer.want)
+				refusal := e.slack.Next(t)
+				contains(t, "refusal", refusal.Text, layer.want)
 				checkNoDRCalls(t, srv.Sim, dr)
-				if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != layer.outcome {
+				if refused := decisions(t, e.logs, "refused"); len(refused) != 1 || refused[0]["outcome"] != layer.outcome {
 					t.Errorf("got refused decisions %v; want one with outcome %s", refused, layer.outcome)
 				}
 			})
@@ -357,7 +369,7 @@ func TestHostileButtonValue(t *testing.T) {
 		srv, dr := countingDR(t, drsim.Options{})
 		e := newEnv(t, dr, nil)
 		card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey)
-		form, err := url.ParseQuery(clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.responseURL("click")))
+		form, err := url.ParseQuery(clickBody(t, "U2", chanID, card, actionsBlockID(drsim.SeedRunning), actionPause, e.slack.ActionURL("click")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +385,7 @@ func TestHostileButtonValue(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("got status %d (%s); want 200", w.Code, w.Body)
 		}
-		contains(t, "refusal", e.slack.next(t).Msg.Text, "not made by this app, or was changed: nothing done")
+		contains(t, "refusal", e.slack.Next(t).Text, "not made by this app, or was changed: nothing done")
 		checkNoDRCalls(t, srv.Sim, dr)
 	})
 }
@@ -417,10 +429,10 @@ func TestForgedButtonValue(t *testing.T) {
 			setButtonValues(card, string(edited))
 			e.click(t, tt.user, card, drsim.SeedRunning, actionPause, "click")
 
-			p := e.slack.next(t)
-			contains(t, "answer", p.Msg.Text, "This button was not made by this app, or was changed: nothing done.")
-			if p.Msg.ResponseType != ephemeral || p.Msg.ReplaceOriginal {
-				t.Errorf("answer: got response_type %q replace_original=%v; want ephemeral, false", p.Msg.ResponseType, p.Msg.ReplaceOriginal)
+			p := e.slack.Next(t)
+			contains(t, "answer", p.Text, "This button was not made by this app, or was changed: nothing done.")
+			if p.ResponseType != ephemeral || p.ReplaceOriginal {
+				t.Errorf("answer: got response_type %q replace_original=%v; want ephemeral, false", p.ResponseType, p.ReplaceOriginal)
 			}
 			// Shutdown waits for any job the click started, so a pause it sent is counted.
 			if err := e.bot.Shutdown(context.Background()); err != nil {
@@ -432,11 +444,11 @@ func TestForgedButtonValue(t *testing.T) {
 			if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
 				t.Errorf("got %d pause POSTs; want 0", n)
 			}
-			refused := e.logs.decisions(t, "refused")
+			refused := decisions(t, e.logs, "refused")
 			if len(refused) != 1 || refused[0]["outcome"] != "bad_button" || refused[0]["slack_user"] != tt.user {
 				t.Errorf("got refused decisions %v; want one by %s with outcome bad_button", refused, tt.user)
 			}
-			for _, l := range e.logs.lines(t) {
+			for _, l := range e.logs.Lines(t) {
 				if l["requested_by"] == "U9" {
 					t.Errorf("audit line %v names the forged requester", l)
 				}
@@ -448,7 +460,7 @@ func TestForgedButtonValue(t *testing.T) {
 		e := newEnv(t, dr, func(c *Config) { c.FourEyes = true })
 		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 		e.click(t, "U1", card, drsim.SeedRunning, actionPause, "click")
-		contains(t, "answer", e.slack.next(t).Msg.Text, "Four-eyes rule")
+		contains(t, "answer", e.slack.Next(t).Text, "Four-eyes rule")
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -98,13 +99,13 @@ func TestCommands(t *testing.T) {
 			if tt.wantBlock != "" && !hasBlock(got, tt.wantBlock) {
 				t.Errorf("got blocks %v; want a %s block", got.Blocks, tt.wantBlock)
 			}
-			if tt.wantEvent != "" && len(e.logs.decisions(t, tt.wantEvent)) != 1 {
+			if tt.wantEvent != "" && len(decisions(t, e.logs, tt.wantEvent)) != 1 {
 				t.Errorf("got logs %s; want one %q decision", e.logs, tt.wantEvent)
 			}
 			if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
 				t.Errorf("got %d pause POSTs; want 0", n)
 			}
-			e.slack.none(t)
+			noPosts(t, e.slack)
 		})
 	}
 }
@@ -119,7 +120,7 @@ func hasBlock(m slackMessage, typ slack.MessageBlockType) bool {
 }
 
 // TestPauseWithoutConfirm: with DR_CONFIRM off the command is the approval, and the result
-// arrives through response_url.
+// arrives through response_url as a new message: Slack may not replace a slash command's answer.
 func TestPauseWithoutConfirm(t *testing.T) {
 	srv, dr := newSim(t, drsim.Options{StoppingFor: 30 * time.Millisecond})
 	e := newEnv(t, dr, func(c *Config) { c.Confirm = false })
@@ -128,15 +129,16 @@ func TestPauseWithoutConfirm(t *testing.T) {
 		t.Errorf("got response_type %q; want in_channel", got.ResponseType)
 	}
 	contains(t, "answer", got.Text, "Pausing DR", "requested by <@U1>")
-	final, _ := e.slack.until(t, func(p post) bool { return strings.Contains(p.Msg.Text, "is paused") })
-	if final.Path != "/response/cmd" || !final.Msg.ReplaceOriginal {
-		t.Errorf("final: got %s replace_original=%v; want /response/cmd, true", final.Path, final.Msg.ReplaceOriginal)
+	final, _ := e.slack.Until(t, func(p slacktest.Post) bool { return strings.Contains(p.Text, "is paused") })
+	if final.Path != "/commands/cmd" || final.ReplaceOriginal || final.ResponseType != inChannel {
+		t.Errorf("final: got %s replace_original=%v response_type=%q; want /commands/cmd, false, in_channel",
+			final.Path, final.ReplaceOriginal, final.ResponseType)
 	}
-	contains(t, "final", final.Raw, drsim.SeedRunning, "stopped", "DR_CONFIRM is off", "<@U1>", "X-Request-Id")
+	contains(t, "final", final.JSON(), drsim.SeedRunning, "stopped", "DR_CONFIRM is off", "<@U1>", "X-Request-Id")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 		t.Errorf("got %d pause POSTs; want 1", n)
 	}
-	if len(e.logs.decisions(t, "approved")) != 1 || len(e.logs.decisions(t, "paused")) != 1 {
+	if len(decisions(t, e.logs, "approved")) != 1 || len(decisions(t, e.logs, "paused")) != 1 {
 		t.Errorf("got logs %s; want one approved and one paused decision", e.logs)
 	}
 }
@@ -197,12 +199,12 @@ func TestSlowLookups(t *testing.T) {
 			got := e.command(t, "U1", chanID, tt.text)
 			contains(t, "answer", got.Text, "Working on it")
 			close(release)
-			p := e.slack.next(t)
-			if p.Path != "/response/cmd" || !p.Msg.ReplaceOriginal || p.Msg.ResponseType != ephemeral {
-				t.Errorf("got %s replace_original=%v response_type=%q; want /response/cmd, true, ephemeral",
-					p.Path, p.Msg.ReplaceOriginal, p.Msg.ResponseType)
+			p := e.slack.Next(t)
+			if p.Path != "/commands/cmd" || p.ReplaceOriginal || p.ResponseType != ephemeral {
+				t.Errorf("got %s replace_original=%v response_type=%q; want /commands/cmd, false, ephemeral",
+					p.Path, p.ReplaceOriginal, p.ResponseType)
 			}
-			contains(t, "deferred answer", p.Msg.Text, tt.want)
+			contains(t, "deferred answer", p.Text, tt.want)
 		})
 	}
 }
@@ -277,7 +279,7 @@ func TestCommandsNeverGuess(t *testing.T) {
 			if n := srv.Sim.Count(drsim.RouteDetail) + srv.Sim.Count(drsim.RouteList) + srv.Sim.Count(drsim.RoutePause); n != 0 {
 				t.Errorf("got %d DR API calls; want none", n)
 			}
-			e.slack.none(t)
+			noPosts(t, e.slack)
 		})
 	}
 }

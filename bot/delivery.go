@@ -182,45 +182,46 @@ func (b *Bot) updateMessage(ctx context.Context, channel, ts string, m slackMess
 	return nil
 }
 
-// reporter sends a job's messages: through the Web API when there is a bot token and the job
-// knows its message, else through response_url within its 5 uses.
+// reporter sends a job's messages where Slack lets the bot change them: with chat.update on a
+// message the bot posted itself, in the thread of a shared message, or through response_url
+// within its 5 uses. A click's response_url replaces the card; a slash command's posts each
+// message anew, so the final message always comes after, and supersedes, "Pausing…".
 type reporter struct {
 	b        *Bot
 	job      *Job
 	progress int // progress posts spent of the response_url
 }
 
+// errNoProgressBudget: a progress update would spend a response_url use the final message needs.
+var errNoProgressBudget = errors.New("bot: no response_url use to spare for progress")
+
 func (r *reporter) viaAPI() bool {
-	return r.b.api != nil && r.job.Channel != "" && r.job.MessageTS != ""
+	return r.b.api != nil && r.job.Channel != "" && r.job.MessageTS != "" && (r.job.BotMessage || r.job.Thread)
 }
 
 // update reports progress. Progress is best effort: it is skipped in a shared thread and when
-// the response_url has no use to spare.
+// the response_url has no use to spare, whichever way the update was meant to go.
 func (r *reporter) update(ctx context.Context, m slackMessage) {
 	if r.job.Thread {
 		return
 	}
-	if !r.viaAPI() && (r.progress >= maxProgressPosts || r.job.ResponseURLUses >= responseURLUses-1) {
-		return
-	}
 	// One attempt: a retry would spend response_url uses the final message may need.
-	if err := r.send(ctx, m, 1); err != nil {
+	err := r.send(ctx, m, 1, true)
+	if err != nil && !errors.Is(err, errNoProgressBudget) {
 		r.b.log.LogAttrs(ctx, slog.LevelWarn, "slack progress update failed",
 			slog.String("disaster_recovery_id", r.job.ID), slog.String("error", err.Error()))
-		return
-	}
-	if !r.viaAPI() {
-		r.progress++
 	}
 }
 
 // final reports the end of the job.
 func (r *reporter) final(ctx context.Context, m slackMessage) error {
-	return r.send(ctx, m, maxSlackAttempts)
+	return r.send(ctx, m, maxSlackAttempts, false)
 }
 
-// send delivers m in at most attempts posts to each of the Web API and response_url.
-func (r *reporter) send(ctx context.Context, m slackMessage, attempts int) error {
+// send delivers m in at most attempts posts to each of the Web API and response_url. A
+// progress update through response_url is held to maxProgressPosts and always leaves a use
+// for the final message.
+func (r *reporter) send(ctx context.Context, m slackMessage, attempts int, progress bool) error {
 	ctx, cancel := context.WithTimeout(ctx, slackTimeout)
 	defer cancel()
 	if r.viaAPI() {
@@ -234,19 +235,25 @@ func (r *reporter) send(ctx context.Context, m slackMessage, attempts int) error
 		if err == nil || r.job.ResponseURL == "" {
 			return err
 		}
-		// The message may not be the bot's to update (a slash command answer); response_url
-		// can still replace it.
+		// Slack may be failing the Web API only; the click's response_url reaches the same card.
 		r.b.log.LogAttrs(ctx, slog.LevelWarn, "slack web api failed, using response_url",
 			slog.String("disaster_recovery_id", r.job.ID), slog.String("error", err.Error()))
 	}
 	if r.job.ResponseURL == "" {
 		return errors.New("bot: no response_url and no message to update")
 	}
-	if r.job.Thread {
+	if progress && (r.progress >= maxProgressPosts || r.job.ResponseURLUses >= responseURLUses-1) {
+		return errNoProgressBudget
+	}
+	if r.job.Thread || !r.job.FromClick {
+		// A new message, said as one: a slash command's response_url may post anew whatever
+		// replace_original says, and a shared card stays for the other DRs.
 		m.ReplaceOriginal = false
+	}
+	if r.job.Thread {
 		m.ResponseType = inChannel
 	}
-	return r.b.withRetry(ctx, attempts, func(ctx context.Context) error {
+	err := r.b.withRetry(ctx, attempts, func(ctx context.Context) error {
 		if r.job.ResponseURLUses >= responseURLUses {
 			return errUsesExhausted
 		}
@@ -254,4 +261,8 @@ func (r *reporter) send(ctx context.Context, m slackMessage, attempts int) error
 		r.job.ResponseURLUses++
 		return r.b.respond(ctx, r.job.ResponseURL, m)
 	})
+	if err == nil && progress {
+		r.progress++
+	}
+	return err
 }

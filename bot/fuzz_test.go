@@ -253,7 +253,7 @@ func FuzzCommands(f *testing.F) {
 		f.Add([]byte(body), strconv.FormatInt(time.Now().Unix(), 10), "v0=0000")
 	}
 	f.Add([]byte(strings.Repeat("a", maxBodyBytes+1)), "", "")
-	f.Add([]byte("text=help"), "1", sign(testSecret, time.Unix(1, 0), "text=help")) // signed, but stale
+	f.Add([]byte("text=help"), "1", signature(testSecret, time.Unix(1, 0), "text=help")) // signed, but stale
 
 	bots := []*fuzzBot{
 		newFuzzBot(f, nil),
@@ -318,7 +318,7 @@ func (fb *fuzzBot) serveTwice(t *testing.T, h http.Handler, path string, body []
 // signedFuzzRequest signs body now, with the test secret, as Slack would.
 func signedFuzzRequest(path string, body []byte) *http.Request {
 	now := time.Now()
-	return fuzzRequest(path, body, strconv.FormatInt(now.Unix(), 10), sign(testSecret, now, string(body)))
+	return fuzzRequest(path, body, strconv.FormatInt(now.Unix(), 10), signature(testSecret, now, string(body)))
 }
 
 // checkUnsigned: a request not signed with the secret is refused, or is an ssl_check answered

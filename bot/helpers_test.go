@@ -3,25 +3,20 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
+	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -40,62 +35,43 @@ var testKey = newButtonKey(testSecret)
 
 // waitFor bounds every wait for deferred work: long enough for a loaded machine, short enough
 // to fail fast.
-const waitFor = 20 * time.Second
+const waitFor = slacktest.DefaultWaitTimeout
 
-// sign returns Slack's v0 signature of body at ts with secret.
-func sign(secret string, ts time.Time, body string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "v0:%d:%s", ts.Unix(), body)
-	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+// signature is Slack's v0 signature of body at ts with secret.
+func signature(secret string, ts time.Time, body string) string {
+	_, sig := slacktest.Sign(secret, ts, []byte(body))
+	return sig
 }
 
 // signedRequest builds a POST to path carrying body, signed like Slack signs it.
 func signedRequest(path, body string) *http.Request {
-	return signedRequestAt(path, body, time.Now(), testSecret)
+	return slacktest.NewRequest(testSecret, time.Now(), path, body)
 }
 
 func signedRequestAt(path, body string, ts time.Time, secret string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
-	r.Header.Set("X-Slack-Signature", sign(secret, ts, body))
-	return r
+	return slacktest.NewRequest(secret, ts, path, body)
 }
 
 // commandBody is a slash command form as Slack sends it.
 func commandBody(user, channel, text, responseURL string) string {
-	return url.Values{
-		"token":        {"deprecated-verification-token"},
-		"team_id":      {teamID},
-		"team_domain":  {"example"},
-		"channel_id":   {channel},
-		"channel_name": {"ops"},
-		"user_id":      {user},
-		"user_name":    {"someone"},
-		"command":      {"/dr"},
-		"text":         {text},
-		"response_url": {responseURL},
-		"trigger_id":   {"123.456.abc"},
-		"api_app_id":   {"A1"},
-	}.Encode()
+	return slacktest.SlashCommand{Team: teamID, Channel: channel, User: user, Text: text, ResponseURL: responseURL}.Body()
 }
 
 // clickBody is the interactivity form Slack sends when user clicks the button actionID of the
-// actions block blockID on the message msg (posted as ts in channel).
+// actions block blockID on the message msg (posted as 1.2 in channel).
 func clickBody(t testing.TB, user, channel string, msg slackMessage, blockID, actionID, responseURL string) string {
 	t.Helper()
-	value := buttonValueOf(t, msg, blockID, actionID)
+	return clickOf(t, user, channel, msg, blockID, actionID, responseURL).Body()
+}
+
+func clickOf(t testing.TB, user, channel string, msg slackMessage, blockID, actionID, responseURL string) slacktest.Click {
+	t.Helper()
 	blocks, err := json.Marshal(msg.Blocks)
 	if err != nil {
 		t.Fatalf("marshal blocks: %v", err)
 	}
-	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":%q,"username":"someone","team_id":%q},`+
-		`"api_app_id":"A1","team":{"id":%q,"domain":"example"},"trigger_id":"1.2.3","response_url":%q,`+
-		`"container":{"type":"message","message_ts":"1.2","channel_id":%q,"is_ephemeral":false},`+
-		`"channel":{"id":%q,"name":"ops"},"message":{"type":"message","ts":"1.2","text":%q,"blocks":%s},`+
-		`"actions":[{"action_id":%q,"block_id":%q,"type":"button","value":%q,"action_ts":"1.3"}],"state":{"values":{}}}`,
-		user, teamID, teamID, responseURL, channel, channel, msg.Text, blocks, actionID, blockID, value)
-	return url.Values{"payload": {payload}}.Encode()
+	return slacktest.Click{Team: teamID, Channel: channel, User: user, MessageTS: "1.2", Text: msg.Text, Blocks: blocks,
+		BlockID: blockID, ActionID: actionID, Value: buttonValueOf(t, msg, blockID, actionID), ResponseURL: responseURL}
 }
 
 // buttonValueOf returns the value of button actionID in the actions block blockID of msg.
@@ -116,117 +92,36 @@ func buttonValueOf(t testing.TB, msg slackMessage, blockID, actionID string) str
 	return ""
 }
 
-// post is one request the Slack double received.
-type post struct {
-	Path string       // "/response/<name>", "/api/chat.postMessage" or "/api/chat.update"
-	Msg  slackMessage // the JSON a response_url received; text only for Web API calls
-	Raw  string       // the JSON body of a response_url post, or the blocks of a Web API call
-	Form url.Values   // the form of a Web API call
-}
-
-// slackDouble is a local Slack: it records response_url posts and Web API calls, answering
-// chat.postMessage and chat.update like Slack does.
-type slackDouble struct {
-	srv   *httptest.Server
-	posts chan post
-	mu    sync.Mutex
-	all   []post
-}
-
-func newSlackDouble(t *testing.T) *slackDouble {
-	d := &slackDouble{posts: make(chan post, 100)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /response/{name}", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m struct {
-			slackMessage
-			Blocks json.RawMessage `json:"blocks"`
-		}
-		if err := json.Unmarshal(body, &m); err != nil {
-			http.Error(w, "invalid_payload", http.StatusBadRequest)
-			return
-		}
-		d.record(post{Path: r.URL.Path, Msg: m.slackMessage, Raw: unescaped(body)})
-		io.WriteString(w, "ok")
-	})
-	web := func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "bad form", http.StatusBadRequest)
-			return
-		}
-		d.record(post{Path: r.URL.Path, Form: r.PostForm, Msg: slackMessage{Text: r.PostForm.Get("text")}, Raw: unescaped([]byte(r.PostForm.Get("blocks")))})
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
+// relaxed names the rules of Slack that rules leave off, and the 3 s answer, which depends on
+// how loaded the machine is.
+func relaxed(rules slacktest.Rules) []string {
+	out := []string{slacktest.RuleAnswerIn3s}
+	if !rules.FiveUses {
+		out = append(out, slacktest.RuleFiveUses)
 	}
-	mux.HandleFunc("POST /api/chat.postMessage", web)
-	mux.HandleFunc("POST /api/chat.update", web)
-	d.srv = httptest.NewServer(mux)
-	t.Cleanup(d.srv.Close)
-	return d
-}
-
-func (d *slackDouble) record(p post) {
-	d.mu.Lock()
-	d.all = append(d.all, p)
-	d.mu.Unlock()
-	d.posts <- p
-}
-
-func (d *slackDouble) responseURL(name string) string { return d.srv.URL + "/response/" + name }
-
-func (d *slackDouble) apiURL() string { return d.srv.URL + "/api/" }
-
-// next returns the next post, failing the test when none arrives in time.
-func (d *slackDouble) next(t *testing.T) post {
-	t.Helper()
-	select {
-	case p := <-d.posts:
-		return p
-	case <-time.After(waitFor):
-		t.Fatalf("no post to Slack within %s", waitFor)
-		return post{}
+	if !rules.UpdateOwnOnly {
+		out = append(out, slacktest.RuleUpdateOwnOnly)
 	}
+	return out
 }
 
-// until returns the first post for which done is true, collecting the posts before it.
-func (d *slackDouble) until(t *testing.T, done func(post) bool) (post, []post) {
-	t.Helper()
-	var seen []post
-	deadline := time.After(waitFor)
-	for {
-		select {
-		case p := <-d.posts:
-			if done(p) {
-				return p, seen
-			}
-			seen = append(seen, p)
-		case <-deadline:
-			t.Fatalf("no matching post to Slack within %s; got %d others: %+v", waitFor, len(seen), seen)
-			return post{}, nil
-		}
-	}
-}
-
-// none checks that nothing was posted to Slack so far.
-func (d *slackDouble) none(t *testing.T) {
-	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.all) != 0 {
-		t.Errorf("got %d posts to Slack (%+v); want none", len(d.all), d.all)
-	}
-}
-
-func (d *slackDouble) count(path string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// postsTo counts the posts to path.
+func postsTo(s *slacktest.Server, path string) int {
 	n := 0
-	for _, p := range d.all {
-		if strings.HasPrefix(p.Path, path) {
+	for _, p := range s.Posts() {
+		if p.Path == path {
 			n++
 		}
 	}
 	return n
+}
+
+// noPosts checks that nothing was posted to Slack so far.
+func noPosts(t *testing.T, s *slacktest.Server) {
+	t.Helper()
+	if posts := s.Posts(); len(posts) != 0 {
+		t.Errorf("got %d posts to Slack (%v); want none", len(posts), posts)
+	}
 }
 
 // fakeDR is a DR whose methods are function fields; unset ones fail the test's expectations
@@ -266,45 +161,11 @@ func (f *fakeDR) PauseAndFollow(ctx context.Context, id string, opt drapi.Follow
 	return f.pauseAndFollow(ctx, id, opt)
 }
 
-// syncBuffer collects log lines written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// lines decodes the JSON log lines.
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+// decisions returns the audit lines with the given event.
+func decisions(t *testing.T, logs *logtest.Buffer, event string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// decisions returns the audit lines with the given event.
-func (s *syncBuffer) decisions(t *testing.T, event string) []map[string]any {
-	var out []map[string]any
-	for _, l := range s.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] == "slack decision" && l["event"] == event {
 			out = append(out, l)
 		}
@@ -315,19 +176,28 @@ func (s *syncBuffer) decisions(t *testing.T, event string) []map[string]any {
 // env is a Bot under test with its Slack double and its logs.
 type env struct {
 	bot   *Bot
-	slack *slackDouble
-	logs  *syncBuffer
+	slack *slacktest.Server
+	logs  *logtest.Buffer
 }
 
 // newEnv builds a Bot over dr allowing U1 and U2 in every channel, for every id, with
-// confirmation on; edit adjusts the config.
+// confirmation on, and a Slack that applies all of Slack's rules; edit adjusts the config.
 func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 	t.Helper()
-	d := newSlackDouble(t)
-	logs := &syncBuffer{}
+	return newEnvRules(t, dr, slacktest.Strict, edit)
+}
+
+// newEnvRules is newEnv with a Slack that applies only rules: for the few tests that need
+// Slack to take what it would not, each saying why.
+func newEnvRules(t *testing.T, dr DR, rules slacktest.Rules, edit func(*Config)) *env {
+	t.Helper()
+	d := slacktest.Start(t, slacktest.Config{SigningSecret: testSecret, Rules: rules})
+	// Runs after the bot's Shutdown below, when every post is in.
+	t.Cleanup(func() { d.CheckNoViolations(t, relaxed(rules)...) })
+	logs := &logtest.Buffer{}
 	cfg := Config{
 		SigningSecret:   testSecret,
-		SlackAPIURL:     d.apiURL(),
+		SlackAPIURL:     d.APIURL(),
 		AllowedUsers:    allowOnly("U1", "U2"),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
@@ -371,24 +241,39 @@ func (e *env) do(t *testing.T, h http.Handler, r *http.Request) *httptest.Respon
 	return w
 }
 
-// command runs /dr text as user in channel and decodes the answer.
+// command runs /dr text as user in channel and decodes the answer, which Slack shows.
 func (e *env) command(t *testing.T, user, channel, text string) slackMessage {
 	t.Helper()
-	w := e.do(t, e.bot.Commands(), signedRequest("/slack/commands", commandBody(user, channel, text, e.slack.responseURL("cmd"))))
-	if w.Code != http.StatusOK {
-		t.Fatalf("command %q: got status %d (%s); want 200", text, w.Code, w.Body)
+	a := e.slack.Command(e.bot.Commands(), slacktest.SlashCommand{Team: teamID, Channel: channel, User: user, Text: text,
+		ResponseURL: e.slack.ResponseURL("cmd")})
+	if a.Status != http.StatusOK {
+		t.Fatalf("command %q: got status %d (%s); want 200", text, a.Status, a.Body)
 	}
-	return decodeMessage(t, w.Body.Bytes())
+	return decodeMessage(t, a.Body)
 }
 
-// click sends a click of user on actionID of the card for DR id.
+// click sends a click of user on actionID of the card for DR id, through the response_url
+// named responseName. A card the channel shows (from command) is clicked where it is.
 func (e *env) click(t *testing.T, user string, card slackMessage, id, actionID, responseName string) {
 	t.Helper()
-	body := clickBody(t, user, chanID, card, actionsBlockID(id), actionID, e.slack.responseURL(responseName))
-	w := e.do(t, e.bot.Interactions(), signedRequest("/slack/interactions", body))
-	if w.Code != http.StatusOK {
-		t.Fatalf("click: got status %d (%s); want 200", w.Code, w.Body)
+	c := clickOf(t, user, chanID, card, actionsBlockID(id), actionID, e.slack.ActionURL(responseName))
+	c.MessageTS = e.shownAs(t, card)
+	if a := e.slack.Click(e.bot.Interactions(), c); a.Status != http.StatusOK {
+		t.Fatalf("click: got status %d (%s); want 200", a.Status, a.Body)
 	}
+}
+
+// shownAs returns the ts of the message of the channel view holding card's blocks, or "" when
+// the channel never showed it (a card the test built).
+func (e *env) shownAs(t *testing.T, card slackMessage) string {
+	t.Helper()
+	want := renderJSON(t, card.Blocks)
+	for _, m := range e.slack.Timeline() {
+		if renderJSON(t, m.Fields["blocks"]) == want {
+			return m.TS
+		}
+	}
+	return ""
 }
 
 // decodeMessage decodes a message as Slack would, blocks included.

@@ -91,10 +91,10 @@ func TestHostileDRAPIPingsNobody(t *testing.T) {
 				card := e.command(t, "U1", chanID, "pause "+id)
 				sent = append(sent, mrkdwnTexts(t, renderJSON(t, card))...)
 				e.click(t, "U2", card, id, actionPause, "click-"+id)
-				final, before := e.slack.until(t, isFinal)
+				final, before := e.slack.Until(t, isFinal)
 				for _, p := range append(before, final) {
-					sent = append(sent, p.Msg.Text)
-					sent = append(sent, mrkdwnTexts(t, p.Raw)...)
+					sent = append(sent, p.Text)
+					sent = append(sent, mrkdwnTexts(t, p.JSON())...)
 				}
 			}
 			all := strings.Join(sent, "\n")

@@ -127,9 +127,9 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	}
 	job := Job{
 		Kind: JobPause, ID: v.ID,
-		ResponseURL: cb.ResponseURL, Channel: channel, MessageTS: cb.Container.MessageTs,
-		Thread: sharedCard(blocks),
-		Team:   cb.Team.ID, Requester: v.Requester, Approver: user,
+		ResponseURL: cb.ResponseURL, FromClick: true,
+		Channel: channel, MessageTS: cb.Container.MessageTs, Thread: sharedCard(blocks), BotMessage: postedByBot(v),
+		Team: cb.Team.ID, Requester: v.Requester, Approver: user,
 		RequestedAt: requestedAt, ApprovedAt: start,
 		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle,
 	}
@@ -167,6 +167,11 @@ func (b *Bot) ack(ctx context.Context, responseURL string, m slackMessage) bool 
 	}
 	return true
 }
+
+// postedByBot reports whether the card of button v was posted by the bot itself with
+// chat.postMessage, which chat.update may then edit: an alert's card is; a /dr pause card is
+// the slash command's answer, which Slack does not let chat.update edit.
+func postedByBot(v buttonValue) bool { return v.AlertSource != "" }
 
 // sharedCard reports whether a card holds buttons for more than one DR (an alert card).
 func sharedCard(blocks []slack.Block) bool {

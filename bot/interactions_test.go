@@ -11,25 +11,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
-func isFinal(p post) bool {
-	return strings.Contains(p.Msg.Text, ":white_check_mark:") || strings.Contains(p.Msg.Text, ":x:") ||
-		strings.Contains(p.Msg.Text, ":warning:")
+// isFinal reports whether p is a final message Slack took.
+func isFinal(p slacktest.Post) bool {
+	return p.OK() && (strings.Contains(p.Text, ":white_check_mark:") || strings.Contains(p.Text, ":x:") ||
+		strings.Contains(p.Text, ":warning:"))
 }
 
-// TestClickPause follows a pause from the card to stopped, reporting through response_url, or
-// through chat.update when there is a bot token.
+// TestClickPause follows a pause from the card to stopped, reporting through the click's
+// response_url. A bot token changes nothing: the card is the slash command's answer, which Slack
+// does not let chat.update edit (alert cards, which the bot posts, are updated: TestPauseNow,
+// TestLastWord).
 func TestClickPause(t *testing.T) {
 	tests := []struct {
 		name      string
 		token     string
 		finalPath string
 	}{
-		{"response_url", "", "/response/click"},
-		{"chat.update", testToken, "/api/chat.update"},
+		{"response_url", "", "/actions/click"},
+		{"bot token", testToken, "/actions/click"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,35 +42,35 @@ func TestClickPause(t *testing.T) {
 			card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 			e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
 
-			ack := e.slack.next(t)
-			if ack.Path != "/response/click" || !ack.Msg.ReplaceOriginal {
-				t.Errorf("ack: got %s replace_original=%v; want /response/click, true", ack.Path, ack.Msg.ReplaceOriginal)
+			ack := e.slack.Next(t)
+			if ack.Path != "/actions/click" || !ack.ReplaceOriginal {
+				t.Errorf("ack: got %s replace_original=%v; want /actions/click, true", ack.Path, ack.ReplaceOriginal)
 			}
-			contains(t, "ack", ack.Msg.Text, "Pausing DR", "requested by <@U1>", "approved by <@U2>")
-			if strings.Contains(ack.Raw, actionPause) {
-				t.Errorf("ack still holds the buttons: %s", ack.Raw)
+			contains(t, "ack", ack.Text, "Pausing DR", "requested by <@U1>", "approved by <@U2>")
+			if strings.Contains(ack.JSON(), actionPause) {
+				t.Errorf("ack still holds the buttons: %s", ack.JSON())
 			}
-			final, _ := e.slack.until(t, isFinal)
+			final, _ := e.slack.Until(t, isFinal)
 			if final.Path != tt.finalPath {
 				t.Errorf("final: got path %s; want %s", final.Path, tt.finalPath)
 			}
-			if tt.token != "" && (final.Form.Get("channel") != chanID || final.Form.Get("ts") != "1.2") {
-				t.Errorf("chat.update: got channel %q ts %q; want %s 1.2", final.Form.Get("channel"), final.Form.Get("ts"), chanID)
+			if n := postsTo(e.slack, "/api/chat.update"); n != 0 {
+				t.Errorf("got %d chat.update calls; want none on a slash command's answer", n)
 			}
-			contains(t, "final", final.Msg.Text, "is paused", "*stopped*")
-			contains(t, "final blocks", final.Raw, drsim.SeedRunning, "<@U1>", "<@U2>", "X-Request-Id", "Took")
+			contains(t, "final", final.Text, "is paused", "*stopped*")
+			contains(t, "final blocks", final.JSON(), drsim.SeedRunning, "<@U1>", "<@U2>", "X-Request-Id", "Took")
 			if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 				t.Errorf("got %d pause POSTs; want 1", n)
 			}
-			if n := e.slack.count("/response/click"); n > responseURLUses {
+			if n := postsTo(e.slack, "/actions/click"); n > responseURLUses {
 				t.Errorf("response_url used %d times; want at most %d", n, responseURLUses)
 			}
-			approved := e.logs.decisions(t, "approved")
+			approved := decisions(t, e.logs, "approved")
 			if len(approved) != 1 || approved[0]["slack_user"] != "U2" || approved[0]["requested_by"] != "U1" ||
 				approved[0]["disaster_recovery_id"] != drsim.SeedRunning || approved[0]["slack_team"] != teamID {
 				t.Errorf("approved decisions: got %v; want one by U2 for U1", approved)
 			}
-			paused := e.logs.decisions(t, "paused")
+			paused := decisions(t, e.logs, "paused")
 			if len(paused) != 1 || paused[0]["outcome"] != "stopped" || paused[0]["request_id"] == "" {
 				t.Errorf("paused decisions: got %v; want one, stopped, with a request id", paused)
 			}
@@ -101,21 +105,21 @@ func TestClickRefused(t *testing.T) {
 			t.Run(tt.name+"/"+action, func(t *testing.T) {
 				srv, dr := newSim(t, drsim.Options{})
 				e := newEnv(t, dr, tt.edit)
-				body := clickBody(t, tt.user, tt.channel, card, actionsBlockID(drsim.SeedRunning), action, e.slack.responseURL("click"))
+				body := clickBody(t, tt.user, tt.channel, card, actionsBlockID(drsim.SeedRunning), action, e.slack.ActionURL("click"))
 				w := e.do(t, e.bot.Interactions(), signedRequest("/slack/interactions", body))
 				if w.Code != http.StatusOK {
 					t.Fatalf("got status %d; want 200", w.Code)
 				}
-				p := e.slack.next(t)
-				if p.Msg.ResponseType != ephemeral || p.Msg.ReplaceOriginal {
+				p := e.slack.Next(t)
+				if p.ResponseType != ephemeral || p.ReplaceOriginal {
 					t.Errorf("refusal: got response_type %q replace_original=%v; want ephemeral, false",
-						p.Msg.ResponseType, p.Msg.ReplaceOriginal)
+						p.ResponseType, p.ReplaceOriginal)
 				}
-				contains(t, "refusal", p.Msg.Text, tt.want...)
+				contains(t, "refusal", p.Text, tt.want...)
 				if n := srv.Sim.Count(drsim.RoutePause) + srv.Sim.Count(drsim.RouteDetail); n != 0 {
 					t.Errorf("got %d DR calls; want 0", n)
 				}
-				refused := e.logs.decisions(t, "refused")
+				refused := decisions(t, e.logs, "refused")
 				if len(refused) != 1 || refused[0]["outcome"] != tt.outcome {
 					t.Errorf("got refused decisions %v; want one with outcome %s", refused, tt.outcome)
 				}
@@ -131,8 +135,8 @@ func TestFourEyesOtherUser(t *testing.T) {
 	card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 	contains(t, "card", renderJSON(t, card), "Someone other than <@U1> must approve")
 	e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Msg.Text, "is paused")
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.Text, "is paused")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 		t.Errorf("got %d pause POSTs; want 1", n)
 	}
@@ -143,19 +147,19 @@ func TestClickCancel(t *testing.T) {
 	e := newEnv(t, dr, nil)
 	card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 	e.click(t, "U2", card, drsim.SeedRunning, actionCancel, "click")
-	p := e.slack.next(t)
-	if p.Path != "/response/click" || !p.Msg.ReplaceOriginal || p.Msg.ResponseType != inChannel {
-		t.Errorf("got %s replace_original=%v response_type=%q; want /response/click, true, in_channel",
-			p.Path, p.Msg.ReplaceOriginal, p.Msg.ResponseType)
+	p := e.slack.Next(t)
+	if p.Path != "/actions/click" || !p.ReplaceOriginal || p.ResponseType != inChannel {
+		t.Errorf("got %s replace_original=%v response_type=%q; want /actions/click, true, in_channel",
+			p.Path, p.ReplaceOriginal, p.ResponseType)
 	}
-	contains(t, "cancel", p.Msg.Text, "cancelled by <@U2>", "asked by <@U1>")
-	if strings.Contains(p.Raw, actionPause) {
-		t.Errorf("cancelled card still holds the buttons: %s", p.Raw)
+	contains(t, "cancel", p.Text, "cancelled by <@U2>", "asked by <@U1>")
+	if strings.Contains(p.JSON(), actionPause) {
+		t.Errorf("cancelled card still holds the buttons: %s", p.JSON())
 	}
 	if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
 		t.Errorf("got %d pause POSTs; want 0", n)
 	}
-	if len(e.logs.decisions(t, "cancelled")) != 1 {
+	if len(decisions(t, e.logs, "cancelled")) != 1 {
 		t.Errorf("got logs %s; want one cancelled decision", e.logs)
 	}
 }
@@ -169,14 +173,14 @@ func TestDoubleClick(t *testing.T) {
 		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 		e.click(t, "U2", card, drsim.SeedRunning, actionPause, "first")
 		e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-		second, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/second" })
-		if second.Msg.ResponseType != ephemeral || second.Msg.ReplaceOriginal {
+		second, _ := e.slack.Until(t, func(p slacktest.Post) bool { return p.Path == "/actions/second" })
+		if second.ResponseType != ephemeral || second.ReplaceOriginal {
 			t.Errorf("second: got response_type %q replace_original=%v; want ephemeral, false",
-				second.Msg.ResponseType, second.Msg.ReplaceOriginal)
+				second.ResponseType, second.ReplaceOriginal)
 		}
-		contains(t, "second", second.Msg.Text, "already being paused by <@U2>")
-		final, _ := e.slack.until(t, isFinal)
-		contains(t, "final", final.Msg.Text, "is paused")
+		contains(t, "second", second.Text, "already being paused by <@U2>")
+		final, _ := e.slack.Until(t, isFinal)
+		contains(t, "final", final.Text, "is paused")
 		if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 			t.Errorf("got %d pause POSTs; want 1", n)
 		}
@@ -189,10 +193,10 @@ func TestDoubleClick(t *testing.T) {
 		first.click(t, "U2", card, drsim.SeedRunning, actionPause, "first")
 		waitStatus(t, srv.Sim, drsim.SeedRunning, drapi.StatusStopping)
 		second.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-		final, _ := second.slack.until(t, isFinal)
-		contains(t, "second final", final.Msg.Text, "already being paused", "no second pause sent")
-		firstFinal, _ := first.slack.until(t, isFinal)
-		contains(t, "first final", firstFinal.Msg.Text, "is paused")
+		final, _ := second.slack.Until(t, isFinal)
+		contains(t, "second final", final.Text, "already being paused", "no second pause sent")
+		firstFinal, _ := first.slack.Until(t, isFinal)
+		contains(t, "first final", firstFinal.Text, "is paused")
 		if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 			t.Errorf("got %d pause POSTs; want 1", n)
 		}
@@ -275,12 +279,12 @@ func TestPauseOutcomes(t *testing.T) {
 			}
 			card := cardMessage(card{ID: tt.id, Requester: "U1", RequestedAt: time.Now()}, testKey)
 			e.click(t, "U2", card, tt.id, actionPause, "click")
-			final, _ := e.slack.until(t, isFinal)
-			contains(t, "final", final.Raw, tt.want...)
+			final, _ := e.slack.Until(t, isFinal)
+			contains(t, "final", final.JSON(), tt.want...)
 			if n := srv.Sim.Count(drsim.RoutePause); n != tt.pauses {
 				t.Errorf("got %d pause POSTs; want %d", n, tt.pauses)
 			}
-			if got := e.logs.decisions(t, tt.event); len(got) != 1 {
+			if got := decisions(t, e.logs, tt.event); len(got) != 1 {
 				t.Errorf("got logs %s; want one %q decision", e.logs, tt.event)
 			}
 		})
@@ -317,8 +321,8 @@ func TestPauseErrorsInWords(t *testing.T) {
 			}}
 			e := newEnv(t, dr, nil)
 			e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
-			final, _ := e.slack.until(t, isFinal)
-			contains(t, "final", final.Raw, tt.want...)
+			final, _ := e.slack.Until(t, isFinal)
+			contains(t, "final", final.JSON(), tt.want...)
 		})
 	}
 }
@@ -341,15 +345,15 @@ func TestSlowPause(t *testing.T) {
 	}}
 	e := newEnv(t, dr, nil)
 	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
-	ack := e.slack.next(t)
-	contains(t, "ack", ack.Msg.Text, "Pausing DR")
+	ack := e.slack.Next(t)
+	contains(t, "ack", ack.Text, "Pausing DR")
 	close(release)
-	final, others := e.slack.until(t, isFinal)
-	contains(t, "final", final.Raw, "is paused", "req-slow", "5s")
-	if final.Path != "/response/click" {
-		t.Errorf("final: got path %s; want /response/click", final.Path)
+	final, others := e.slack.Until(t, isFinal)
+	contains(t, "final", final.JSON(), "is paused", "req-slow", "5s")
+	if final.Path != "/actions/click" {
+		t.Errorf("final: got path %s; want /actions/click", final.Path)
 	}
-	if len(others) != 1 || !strings.Contains(others[0].Msg.Text, "status *stopping*") {
+	if len(others) != 1 || !strings.Contains(others[0].Text, "status *stopping*") {
 		t.Errorf("got progress posts %+v; want one saying stopping", others)
 	}
 }
@@ -366,7 +370,7 @@ func TestResponseURLBudget(t *testing.T) {
 	}}
 	e := newEnv(t, dr, nil)
 	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
-	_, before := e.slack.until(t, isFinal)
+	_, before := e.slack.Until(t, isFinal)
 	if got := len(before) + 1; got != 1+maxProgressPosts+1 {
 		t.Errorf("got %d response_url posts; want %d (ack, %d progress, final)", got, 2+maxProgressPosts, maxProgressPosts)
 	}
@@ -394,8 +398,8 @@ func TestShutdownInterrupts(t *testing.T) {
 	if err := e.bot.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown: got %v; want context.DeadlineExceeded", err)
 	}
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "interrupted", final.Msg.Text, "Interrupted", "pause request was accepted", "*stopping*", "/dr status "+goldenID)
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "interrupted", final.Text, "Interrupted", "pause request was accepted", "*stopping*", "/dr status "+goldenID)
 
 	// After Shutdown, new work is refused instead of dropped.
 	e.bot.cfg.Confirm = false
@@ -424,8 +428,8 @@ func TestShutdownWaits(t *testing.T) {
 	if err != nil {
 		t.Errorf("Shutdown: got %v; want nil", err)
 	}
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Msg.Text, "is paused")
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.Text, "is paused")
 }
 
 // TestClickIgnoredOrInvalid: interactions that are not card clicks do nothing, and a button
@@ -448,10 +452,10 @@ func TestClickIgnoredOrInvalid(t *testing.T) {
 			return url.Values{"payload": {`{"type":"block_actions","user":{"id":"U2"},"actions":[{"action_id":"other","value":"x"}]}`}}.Encode()
 		}, ""},
 		{"invalid id", func(e *env) string {
-			return clickBody(t, "U2", chanID, invalid, actionsBlockID(goldenID), actionPause, e.slack.responseURL("c"))
+			return clickBody(t, "U2", chanID, invalid, actionsBlockID(goldenID), actionPause, e.slack.ActionURL("c"))
 		}, "does not name a valid DR"},
 		{"unsigned value", func(e *env) string {
-			return clickBody(t, "U2", chanID, unsigned, actionsBlockID(goldenID), actionPause, e.slack.responseURL("c"))
+			return clickBody(t, "U2", chanID, unsigned, actionsBlockID(goldenID), actionPause, e.slack.ActionURL("c"))
 		}, "not made by this app"},
 	}
 	for _, tt := range tests {
@@ -463,9 +467,9 @@ func TestClickIgnoredOrInvalid(t *testing.T) {
 				t.Errorf("got status %d; want 200", w.Code)
 			}
 			if tt.want == "" {
-				e.slack.none(t)
+				noPosts(t, e.slack)
 			} else {
-				contains(t, "refusal", e.slack.next(t).Msg.Text, tt.want)
+				contains(t, "refusal", e.slack.Next(t).Text, tt.want)
 			}
 			if n := dr.calls.Load(); n != 0 {
 				t.Errorf("got %d DR calls; want 0", n)
@@ -492,13 +496,13 @@ func TestRunCutShortByDeadline(t *testing.T) {
 	e := newEnv(t, dr, func(c *Config) { c.Wait = time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), slackTimeout+50*time.Millisecond)
 	defer cancel()
-	job := Job{Kind: JobPause, ID: goldenID, ResponseURL: e.slack.responseURL("job"), ResponseURLUses: 1,
+	job := Job{Kind: JobPause, ID: goldenID, ResponseURL: e.slack.ActionURL("job"), ResponseURLUses: 1,
 		Requester: "U1", Approver: "U2", RequestedAt: time.Now()}
 	if err := e.bot.Run(ctx, job); err != nil {
 		t.Fatalf("Run: got %v; want nil", err)
 	}
-	final := e.slack.next(t)
-	contains(t, "final", final.Msg.Text, "Interrupted", "had not been sent", "*running*", "/dr status "+goldenID)
+	final := e.slack.Next(t)
+	contains(t, "final", final.Text, "Interrupted", "had not been sent", "*running*", "/dr status "+goldenID)
 }
 
 // TestPauseCredentialsRejected: the simulator refusing the signature, through the real client,
@@ -514,9 +518,9 @@ func TestPauseCredentialsRejected(t *testing.T) {
 	e := newEnv(t, dr, nil)
 	e.click(t, "U2", cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: time.Now()}, testKey),
 		drsim.SeedRunning, actionPause, "click")
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Raw, "rejected the credentials", "X-Request-Id")
-	if strings.Contains(final.Raw, "wrong-secret-key") {
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.JSON(), "rejected the credentials", "X-Request-Id")
+	if strings.Contains(final.JSON(), "wrong-secret-key") {
 		t.Errorf("final message contains the secret key")
 	}
 	if got, _ := srv.Sim.Status(drsim.SeedRunning); got != drapi.StatusRunning {
@@ -554,9 +558,9 @@ func TestExpiredCard(t *testing.T) {
 			})
 			card := cardMessage(card{ID: drsim.SeedRunning, Requester: "U1", RequestedAt: now.Add(-tt.age)}, testKey)
 			e.click(t, "U2", card, drsim.SeedRunning, tt.action, "click")
-			contains(t, "answer", e.slack.next(t).Msg.Text, tt.want)
+			contains(t, "answer", e.slack.Next(t).Text, tt.want)
 			if tt.pauses > 0 {
-				e.slack.until(t, isFinal)
+				e.slack.Until(t, isFinal)
 			}
 			if err := e.bot.Shutdown(context.Background()); err != nil {
 				t.Fatalf("Shutdown: %v", err)
@@ -565,7 +569,7 @@ func TestExpiredCard(t *testing.T) {
 				t.Errorf("got %d pause POSTs; want %d", n, tt.pauses)
 			}
 			if tt.pauses == 0 && tt.action == actionPause {
-				if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != "expired" {
+				if refused := decisions(t, e.logs, "refused"); len(refused) != 1 || refused[0]["outcome"] != "expired" {
 					t.Errorf("got refused decisions %v; want one with outcome expired", refused)
 				}
 			}
@@ -590,22 +594,22 @@ func TestCancelAfterPause(t *testing.T) {
 	e.click(t, "U2", card, goldenID, actionPause, "pause")
 	<-started
 	e.click(t, "U1", card, goldenID, actionCancel, "cancel")
-	answer, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/cancel" })
-	contains(t, "cancel", answer.Msg.Text, "already being paused by <@U2>; cancel is too late")
-	if answer.Msg.ResponseType != ephemeral || answer.Msg.ReplaceOriginal {
+	answer, _ := e.slack.Until(t, func(p slacktest.Post) bool { return p.Path == "/actions/cancel" })
+	contains(t, "cancel", answer.Text, "already being paused by <@U2>; cancel is too late")
+	if answer.ResponseType != ephemeral || answer.ReplaceOriginal {
 		t.Errorf("cancel: got response_type %q replace_original=%v; want ephemeral, false",
-			answer.Msg.ResponseType, answer.Msg.ReplaceOriginal)
+			answer.ResponseType, answer.ReplaceOriginal)
 	}
 	close(release)
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Msg.Text, "is paused")
-	if n := e.slack.count("/response/cancel"); n != 1 {
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.Text, "is paused")
+	if n := postsTo(e.slack, "/actions/cancel"); n != 1 {
 		t.Errorf("got %d posts to the cancel's response_url; want the one answer", n)
 	}
-	if got := e.logs.decisions(t, "cancelled"); len(got) != 0 {
+	if got := decisions(t, e.logs, "cancelled"); len(got) != 0 {
 		t.Errorf("got cancelled decisions %v; want none", got)
 	}
-	if refused := e.logs.decisions(t, "refused"); len(refused) != 1 || refused[0]["outcome"] != "in_flight" {
+	if refused := decisions(t, e.logs, "refused"); len(refused) != 1 || refused[0]["outcome"] != "in_flight" {
 		t.Errorf("got refused decisions %v; want one with outcome in_flight", refused)
 	}
 }
@@ -633,25 +637,25 @@ func TestClickHandOffFails(t *testing.T) {
 			e := newEnv(t, dr, func(c *Config) { c.Deferrer = failingDeferrer{} })
 			for _, name := range []string{"first", "second"} {
 				e.click(t, "U2", tt.card, goldenID, actionPause, name)
-				pausing, failed := e.slack.next(t), e.slack.next(t)
-				contains(t, name+" ack", pausing.Msg.Text, "Pausing DR")
-				if failed.Path != "/response/"+name || !failed.Msg.ReplaceOriginal || failed.Msg.ResponseType != inChannel {
+				pausing, failed := e.slack.Next(t), e.slack.Next(t)
+				contains(t, name+" ack", pausing.Text, "Pausing DR")
+				if failed.Path != "/actions/"+name || !failed.ReplaceOriginal || failed.ResponseType != inChannel {
 					t.Fatalf("%s: got %s replace_original=%v response_type=%q (%q); want the card replaced in the channel",
-						name, failed.Path, failed.Msg.ReplaceOriginal, failed.Msg.ResponseType, failed.Msg.Text)
+						name, failed.Path, failed.ReplaceOriginal, failed.ResponseType, failed.Text)
 				}
-				contains(t, name+" failure", failed.Raw, "Could not start the pause of DR `"+goldenID+"`",
+				contains(t, name+" failure", failed.JSON(), "Could not start the pause of DR `"+goldenID+"`",
 					"Nothing was sent to the DR API", "/dr pause "+goldenID)
-				if strings.Contains(failed.Raw, "Following it until") {
-					t.Errorf("%s: the card still says it is pausing: %s", name, failed.Raw)
+				if strings.Contains(failed.JSON(), "Following it until") {
+					t.Errorf("%s: the card still says it is pausing: %s", name, failed.JSON())
 				}
-				if tt.other != "" && !strings.Contains(failed.Raw, actionsBlockID(tt.other)) {
-					t.Errorf("%s: the buttons of %s are gone from the shared card: %s", name, tt.other, failed.Raw)
+				if tt.other != "" && !strings.Contains(failed.JSON(), actionsBlockID(tt.other)) {
+					t.Errorf("%s: the buttons of %s are gone from the shared card: %s", name, tt.other, failed.JSON())
 				}
 			}
 			if n := dr.calls.Load(); n != 0 {
 				t.Errorf("got %d DR calls; want 0", n)
 			}
-			if failed := e.logs.decisions(t, "failed"); len(failed) != 2 || failed[0]["outcome"] != "defer_failed" {
+			if failed := decisions(t, e.logs, "failed"); len(failed) != 2 || failed[0]["outcome"] != "defer_failed" {
 				t.Errorf("got failed decisions %v; want two with outcome defer_failed", failed)
 			}
 		})

@@ -23,15 +23,22 @@ type Job struct {
 	ID   string  `json:"disaster_recovery_id,omitempty"`
 
 	// ResponseURL is the response_url of the Slack request the job answers; ResponseURLUses is
-	// how many of its 5 uses were already spent.
+	// how many of its 5 uses were already spent. FromClick: it is a click's, so replace_original
+	// replaces the clicked message; a slash command's response_url posts every message anew
+	// (Slack documents replacing for interactive messages only, and users report a new message
+	// for slash commands), so the job never relies on it there.
 	ResponseURL     string `json:"response_url,omitempty"`
 	ResponseURLUses int    `json:"response_url_uses,omitempty"`
-	// Channel and MessageTS name the message to update with chat.update when there is a bot
-	// token. Thread: the message is shared with other DR ids, so results go to its thread
-	// instead of replacing it.
-	Channel   string `json:"channel,omitempty"`
-	MessageTS string `json:"message_ts,omitempty"`
-	Thread    bool   `json:"thread,omitempty"`
+	FromClick       bool   `json:"from_click,omitempty"`
+	// Channel and MessageTS name the message the job is about: the clicked card, or the message
+	// an alert posted. Thread: the message is shared with other DR ids, so results go to its
+	// thread instead of replacing it. BotMessage: the bot posted MessageTS itself with
+	// chat.postMessage, so chat.update may edit it when there is a bot token; Slack refuses
+	// chat.update on any other message, a slash command's answer included.
+	Channel    string `json:"channel,omitempty"`
+	MessageTS  string `json:"message_ts,omitempty"`
+	Thread     bool   `json:"thread,omitempty"`
+	BotMessage bool   `json:"bot_message,omitempty"`
 
 	Team        string    `json:"team,omitempty"`
 	Requester   string    `json:"requester,omitempty"` // Slack user id; empty when an alert asked

@@ -74,7 +74,7 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 	var errs []error
 	for _, id := range p.IDs {
 		d := decision{event: "approved", channel: p.Channel, id: id, outcome: "auto", source: p.Source}
-		job := Job{Kind: JobPause, ID: id, Channel: p.Channel, MessageTS: ts, Thread: len(p.IDs) > 1,
+		job := Job{Kind: JobPause, ID: id, Channel: p.Channel, MessageTS: ts, BotMessage: true, Thread: len(p.IDs) > 1,
 			RequestedAt: start, AlertSource: p.Source, AlertTitle: p.Title}
 		if holder, ok := b.inflight.claim(id, "", start, b.claimUntil(start)); !ok {
 			d.event, d.outcome = "refused", "in_flight"

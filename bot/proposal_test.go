@@ -12,18 +12,23 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
 // cardFromPost rebuilds the message a chat.postMessage call created, as Slack would send it
 // back in a click payload.
-func cardFromPost(t *testing.T, p post) slackMessage {
+func cardFromPost(t *testing.T, p slacktest.Post) slackMessage {
 	t.Helper()
-	var blocks slack.Blocks
-	if err := json.Unmarshal([]byte(p.Form.Get("blocks")), &blocks); err != nil {
-		t.Fatalf("decode blocks %q: %v", p.Form.Get("blocks"), err)
+	raw, err := json.Marshal(p.Fields["blocks"])
+	if err != nil {
+		t.Fatal(err)
 	}
-	return slackMessage{Text: p.Form.Get("text"), Blocks: blocks.BlockSet}
+	var blocks slack.Blocks
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatalf("decode blocks %s: %v", raw, err)
+	}
+	return slackMessage{Text: p.Text, Blocks: blocks.BlockSet}
 }
 
 // TestProposePause: an alert's card holds buttons per DR; a click on one pauses that DR only,
@@ -35,30 +40,30 @@ func TestProposePause(t *testing.T) {
 	if err := e.bot.ProposePause(context.Background(), p); err != nil {
 		t.Fatalf("ProposePause: %v", err)
 	}
-	posted := e.slack.next(t)
-	if posted.Path != "/api/chat.postMessage" || posted.Form.Get("channel") != chanID {
-		t.Fatalf("got %s to %q; want chat.postMessage to %s", posted.Path, posted.Form.Get("channel"), chanID)
+	posted := e.slack.Next(t)
+	if posted.Path != "/api/chat.postMessage" || posted.Channel != chanID {
+		t.Fatalf("got %s to %q; want chat.postMessage to %s", posted.Path, posted.Channel, chanID)
 	}
-	contains(t, "card", posted.Raw, "DWSReplicationLagHigh", "alertmanager", "severity=critical",
+	contains(t, "card", posted.JSON(), "DWSReplicationLagHigh", "alertmanager", "severity=critical",
 		"https://prometheus.example/graph?g0.expr=lag", "0b9d8c7e-6f5a-4b3c-8d2e-1f0a9b8c7d65")
 	card := cardFromPost(t, posted)
 
 	e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-	ack := e.slack.next(t)
-	if ack.Path != "/response/click" || !ack.Msg.ReplaceOriginal {
-		t.Fatalf("ack: got %s replace_original=%v; want /response/click, true", ack.Path, ack.Msg.ReplaceOriginal)
+	ack := e.slack.Next(t)
+	if ack.Path != "/actions/click" || !ack.ReplaceOriginal {
+		t.Fatalf("ack: got %s replace_original=%v; want /actions/click, true", ack.Path, ack.ReplaceOriginal)
 	}
 	valueOf := func(id string) string { return `"value":"{\"id\":\"` + id }
-	if strings.Contains(ack.Raw, valueOf(drsim.SeedRunning)) || !strings.Contains(ack.Raw, valueOf(drsim.SeedStopFailed)) {
-		t.Errorf("ack: got %s; want the clicked DR's buttons gone and the other's kept", ack.Raw)
+	if strings.Contains(ack.JSON(), valueOf(drsim.SeedRunning)) || !strings.Contains(ack.JSON(), valueOf(drsim.SeedStopFailed)) {
+		t.Errorf("ack: got %s; want the clicked DR's buttons gone and the other's kept", ack.JSON())
 	}
-	contains(t, "ack", ack.Raw, "approved by <@U2>", "requested by alert *DWSReplicationLagHigh* (alertmanager)")
+	contains(t, "ack", ack.JSON(), "approved by <@U2>", "requested by alert *DWSReplicationLagHigh* (alertmanager)")
 
-	final, _ := e.slack.until(t, isFinal)
-	if final.Path != "/api/chat.postMessage" || final.Form.Get("thread_ts") != "1.2" {
-		t.Errorf("final: got %s thread_ts=%q; want chat.postMessage in thread 1.2", final.Path, final.Form.Get("thread_ts"))
+	final, _ := e.slack.Until(t, isFinal)
+	if final.Path != "/api/chat.postMessage" || final.ThreadTS != posted.TS {
+		t.Errorf("final: got %s thread_ts=%q; want chat.postMessage in thread %s", final.Path, final.ThreadTS, posted.TS)
 	}
-	contains(t, "final", final.Raw, "is paused", drsim.SeedRunning, "<@U2>")
+	contains(t, "final", final.JSON(), "is paused", drsim.SeedRunning, "<@U2>")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 		t.Errorf("got %d pause POSTs; want 1", n)
 	}
@@ -90,7 +95,7 @@ func TestProposePauseRefused(t *testing.T) {
 					t.Errorf("%s: got %v; want an error naming %q", name, err, tt.want)
 				}
 			}
-			e.slack.none(t)
+			noPosts(t, e.slack)
 		})
 	}
 }
@@ -113,17 +118,17 @@ func TestPauseNow(t *testing.T) {
 			if err := e.bot.PauseNow(context.Background(), goldenProposal(tt.ids...)); err != nil {
 				t.Fatalf("PauseNow: %v", err)
 			}
-			first := e.slack.next(t)
-			if first.Path != "/api/chat.postMessage" || first.Form.Get("thread_ts") != "" {
-				t.Fatalf("got %s thread_ts=%q; want a new chat.postMessage", first.Path, first.Form.Get("thread_ts"))
+			first := e.slack.Next(t)
+			if first.Path != "/api/chat.postMessage" || first.ThreadTS != "" {
+				t.Fatalf("got %s thread_ts=%q; want a new chat.postMessage", first.Path, first.ThreadTS)
 			}
-			contains(t, "message", first.Msg.Text, "automatically", "DR_ALERT_AUTO")
+			contains(t, "message", first.Text, "automatically", "DR_ALERT_AUTO")
 			for range tt.ids {
-				final, _ := e.slack.until(t, isFinal)
+				final, _ := e.slack.Until(t, isFinal)
 				if final.Path != tt.finalPath {
 					t.Errorf("final: got %s; want %s", final.Path, tt.finalPath)
 				}
-				contains(t, "final", final.Raw, "is paused", "DR_ALERT_AUTO", "alert *DWSReplicationLagHigh*")
+				contains(t, "final", final.JSON(), "is paused", "DR_ALERT_AUTO", "alert *DWSReplicationLagHigh*")
 			}
 			if n := srv.Sim.Count(drsim.RoutePause); n != len(tt.ids) {
 				t.Errorf("got %d pause POSTs; want %d", n, len(tt.ids))
@@ -144,12 +149,12 @@ func TestPauseNowHandOffFails(t *testing.T) {
 	if !errors.Is(err, errUnavailable) {
 		t.Errorf("PauseNow: got %v; want errUnavailable", err)
 	}
-	first, failed := e.slack.next(t), e.slack.next(t)
-	contains(t, "message", first.Msg.Text, "automatically")
-	if failed.Path != "/api/chat.postMessage" || failed.Form.Get("thread_ts") != "1.2" {
-		t.Errorf("got %s thread_ts=%q; want a reply in the thread of 1.2", failed.Path, failed.Form.Get("thread_ts"))
+	first, failed := e.slack.Next(t), e.slack.Next(t)
+	contains(t, "message", first.Text, "automatically")
+	if failed.Path != "/api/chat.postMessage" || failed.ThreadTS != first.TS {
+		t.Errorf("got %s thread_ts=%q; want a reply in the thread of %s", failed.Path, failed.ThreadTS, first.TS)
 	}
-	contains(t, "reply", failed.Msg.Text, "Could not start the pause of DR `"+goldenID+"`", "Nothing was sent to the DR API")
+	contains(t, "reply", failed.Text, "Could not start the pause of DR `"+goldenID+"`", "Nothing was sent to the DR API")
 	if n := dr.calls.Load(); n != 0 {
 		t.Errorf("got %d DR calls; want 0", n)
 	}
@@ -160,11 +165,11 @@ func TestNotify(t *testing.T) {
 	if err := e.bot.Notify(context.Background(), chanID, "storm of 7 DRs <!channel> refused"); err != nil {
 		t.Fatalf("Notify: %v", err)
 	}
-	p := e.slack.next(t)
-	if p.Path != "/api/chat.postMessage" || p.Form.Get("channel") != chanID {
-		t.Errorf("got %s to %q; want chat.postMessage to %s", p.Path, p.Form.Get("channel"), chanID)
+	p := e.slack.Next(t)
+	if p.Path != "/api/chat.postMessage" || p.Channel != chanID {
+		t.Errorf("got %s to %q; want chat.postMessage to %s", p.Path, p.Channel, chanID)
 	}
-	if got, want := p.Msg.Text, "storm of 7 DRs &lt;!channel&gt; refused"; got != want {
+	if got, want := p.Text, "storm of 7 DRs &lt;!channel&gt; refused"; got != want {
 		t.Errorf("got text %q; want %q", got, want)
 	}
 }
@@ -205,7 +210,7 @@ func TestRunRejectsBadJobs(t *testing.T) {
 			t.Errorf("Run(%+v): got nil error; want one", job)
 		}
 	}
-	e.slack.none(t)
+	noPosts(t, e.slack)
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -274,8 +279,8 @@ func TestExternalDeferrer(t *testing.T) {
 	e := newEnv(t, dr, func(c *Config) { c.Deferrer = rec })
 	card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 	e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-	ack := e.slack.next(t)
-	contains(t, "ack", ack.Msg.Text, "Pausing DR")
+	ack := e.slack.Next(t)
+	contains(t, "ack", ack.Text, "Pausing DR")
 
 	var job Job
 	select {
@@ -284,8 +289,8 @@ func TestExternalDeferrer(t *testing.T) {
 		t.Fatal("no job deferred")
 	}
 	if job.Kind != JobPause || job.ID != drsim.SeedRunning || job.Requester != "U1" || job.Approver != "U2" ||
-		job.Channel != chanID || job.MessageTS != "1.2" || job.Team != teamID || job.ResponseURLUses != 1 ||
-		job.ResponseURL != e.slack.responseURL("click") || job.RequestedAt.IsZero() {
+		job.Channel != chanID || job.MessageTS != ack.TS || job.Team != teamID || job.ResponseURLUses != 1 ||
+		job.ResponseURL != e.slack.ActionURL("click") || job.RequestedAt.IsZero() {
 		t.Errorf("got job %+v; want a pause of %s asked by U1, approved by U2, with its message", job, drsim.SeedRunning)
 	}
 	if n := srv.Sim.Count(drsim.RoutePause); n != 0 {
@@ -294,13 +299,13 @@ func TestExternalDeferrer(t *testing.T) {
 
 	// A second click on the same instance before the job ran is still caught in process.
 	e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-	contains(t, "second click", e.slack.next(t).Msg.Text, "already being paused by <@U2>")
+	contains(t, "second click", e.slack.Next(t).Text, "already being paused by <@U2>")
 
 	if err := e.bot.Run(context.Background(), job); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Msg.Text, "is paused")
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.Text, "is paused")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 		t.Errorf("got %d pause POSTs; want 1", n)
 	}

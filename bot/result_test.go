@@ -176,9 +176,9 @@ func TestPauseAuditReadsTheResult(t *testing.T) {
 	}}
 	e := newEnv(t, dr, func(c *Config) { c.Wait = time.Millisecond })
 	e.click(t, "U2", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), goldenID, actionPause, "click")
-	final, _ := e.slack.until(t, isFinal)
-	contains(t, "final", final.Msg.Text, "failed: throttled by the DWS API after 2 tries")
-	if failed := e.logs.decisions(t, "failed"); len(failed) != 1 || failed[0]["outcome"] != "throttled" || failed[0]["request_id"] != "req-err-1" {
+	final, _ := e.slack.Until(t, isFinal)
+	contains(t, "final", final.Text, "failed: throttled by the DWS API after 2 tries")
+	if failed := decisions(t, e.logs, "failed"); len(failed) != 1 || failed[0]["outcome"] != "throttled" || failed[0]["request_id"] != "req-err-1" {
 		t.Errorf("got failed decisions %v; want one with outcome throttled and the error's request id", failed)
 	}
 }

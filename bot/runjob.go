@@ -114,9 +114,9 @@ func (b *Bot) runLookup(ctx context.Context, job Job) error {
 	if ctx.Err() != nil {
 		msg = interruptedLookupMessage(job)
 	}
-	msg.ReplaceOriginal = true
 	reportCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
+	// A slash command's response_url: the answer comes as a new message after "Working on it…".
 	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
 	if err := rep.final(reportCtx, msg); err != nil {
 		return fmt.Errorf("bot: %s answer not delivered to Slack: %w", job.Kind, err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -33,11 +34,11 @@ func TestSimulatedIsVisible(t *testing.T) {
 		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
 		once(t, "card", card.Text, renderJSON(t, card.Blocks))
 		e.click(t, "U2", card, drsim.SeedRunning, actionPause, "click")
-		final, before := e.slack.until(t, isFinal)
+		final, before := e.slack.Until(t, isFinal)
 		for _, p := range append(before, final) {
-			once(t, p.Path+" "+p.Msg.Text, p.Msg.Text, blocksOf(t, p))
+			once(t, p.Path+" "+p.Text, p.Text, blocksOf(t, p))
 		}
-		contains(t, "final", final.Raw, "is paused")
+		contains(t, "final", final.JSON(), "is paused")
 	})
 
 	t.Run("web API and an alert card edited in place", func(t *testing.T) {
@@ -46,31 +47,28 @@ func TestSimulatedIsVisible(t *testing.T) {
 		if err := e.bot.Notify(context.Background(), chanID, "storm refused"); err != nil {
 			t.Fatal(err)
 		}
-		notified := e.slack.next(t)
-		once(t, "notify", notified.Msg.Text, blocksOf(t, notified))
+		notified := e.slack.Next(t)
+		once(t, "notify", notified.Text, blocksOf(t, notified))
 		if err := e.bot.ProposePause(context.Background(), goldenProposal(drsim.SeedRunning, drsim.SeedStopFailed)); err != nil {
 			t.Fatal(err)
 		}
-		posted := e.slack.next(t)
-		once(t, "alert card", posted.Msg.Text, blocksOf(t, posted))
+		posted := e.slack.Next(t)
+		once(t, "alert card", posted.Text, blocksOf(t, posted))
 		// The card comes back with the click, note included, and the answer is that card with
 		// one block replaced: the note must not double.
 		e.click(t, "U2", cardFromPost(t, posted), drsim.SeedRunning, actionPause, "click")
-		final, before := e.slack.until(t, isFinal)
+		final, before := e.slack.Until(t, isFinal)
 		for _, p := range append(before, final) {
-			once(t, p.Path+" "+p.Msg.Text, p.Msg.Text, blocksOf(t, p))
+			once(t, p.Path+" "+p.Text, p.Text, blocksOf(t, p))
 		}
 	})
 }
 
 // blocksOf returns the blocks of a post as JSON: a Web API call's blocks field, or those of a
 // response_url post's body.
-func blocksOf(t *testing.T, p post) string {
+func blocksOf(t *testing.T, p slacktest.Post) string {
 	t.Helper()
-	if strings.HasPrefix(p.Path, "/api/") {
-		return p.Raw
-	}
-	return renderJSON(t, decodeMessage(t, []byte(p.Raw)).Blocks)
+	return renderJSON(t, p.Fields["blocks"])
 }
 
 // TestNotSimulatedSaysNothing: without Config.Simulated no message mentions the simulator.

@@ -2,11 +2,8 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
+	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -21,104 +20,60 @@ import (
 // channel for 30 minutes, so it must never be logged.
 const responseURLPath = "/actions/T1/4242/s3cr3tR3sp0nseP4th"
 
-// slackAnswer is how the scripted Slack answers one post.
-type slackAnswer struct {
-	status     int    // 0 means 200
-	retryAfter string // Retry-After header
-	body       string // for the Web API; "" means {"ok":true,...}
-	slow       bool   // hold the answer until the client gives up
+// scripted counts the attempts to deliver a job's final message, per way (ViaResponseURL or
+// ViaUpdate), and answers each as a script says: nil lets Slack take it. Acknowledgements and
+// progress updates are always taken: the result is what is on trial.
+type scripted struct {
+	mu       sync.Mutex
+	attempts map[string]int
 }
 
-var okAnswer = slackAnswer{}
-
-// scriptedSlack is a Slack whose answers to a job's final message are scripted per attempt. Its
-// answers to the click's acknowledgement are always 200: the result is what is on trial.
-type scriptedSlack struct {
-	srv         *httptest.Server
-	responseURL func(attempt int) slackAnswer
-	api         func(attempt int) slackAnswer
-
-	mu        sync.Mutex
-	attempts  map[string][]time.Time // "response_url" or "chat.update": when each final post came
-	delivered string                 // where the final message was accepted, if it was
-}
-
-func newScriptedSlack(t *testing.T, responseURL, api func(attempt int) slackAnswer) *scriptedSlack {
-	t.Helper()
-	s := &scriptedSlack{responseURL: responseURL, api: api, attempts: make(map[string][]time.Time)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+responseURLPath, func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m struct {
-			Text string `json:"text"`
+func script(s *slacktest.Server, responseURL, api func(attempt int) *slacktest.Fault) *scripted {
+	sc := &scripted{attempts: make(map[string]int)}
+	scripts := map[string]func(int) *slacktest.Fault{slacktest.ViaResponseURL: responseURL, slacktest.ViaUpdate: api}
+	s.SetFaults(func(p slacktest.Post) *slacktest.Fault {
+		if !isFinal(p) {
+			return nil
 		}
-		if json.Unmarshal(body, &m) != nil {
-			http.Error(w, "invalid_payload", http.StatusBadRequest)
-			return
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		sc.attempts[p.Via]++
+		if f := scripts[p.Via]; f != nil {
+			return f(sc.attempts[p.Via])
 		}
-		if !isFinal(post{Msg: slackMessage{Text: m.Text}}) {
-			io.WriteString(w, "ok")
-			return
-		}
-		s.answer(w, r, "response_url", s.responseURL)
+		return nil
 	})
-	mux.HandleFunc("POST /api/chat.update", func(w http.ResponseWriter, r *http.Request) {
-		s.answer(w, r, "chat.update", s.api)
-	})
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
-	return s
+	return sc
 }
 
-func (s *scriptedSlack) answer(w http.ResponseWriter, r *http.Request, kind string, script func(int) slackAnswer) {
-	s.mu.Lock()
-	s.attempts[kind] = append(s.attempts[kind], time.Now())
-	a := okAnswer
-	if script != nil {
-		a = script(len(s.attempts[kind]))
-	}
-	if a.status == 0 && !a.slow && (a.body == "" || strings.Contains(a.body, `"ok":true`)) {
-		s.delivered = kind
-	}
-	s.mu.Unlock()
-
-	if a.slow {
-		<-r.Context().Done()
-		return
-	}
-	if a.retryAfter != "" {
-		w.Header().Set("Retry-After", a.retryAfter)
-	}
-	if kind == "chat.update" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(max(a.status, http.StatusOK))
-	switch {
-	case a.body != "":
-		io.WriteString(w, a.body)
-	case kind == "chat.update":
-		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
-	default:
-		io.WriteString(w, "ok")
-	}
+func (sc *scripted) count(via string) int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.attempts[via]
 }
 
-func (s *scriptedSlack) report(kind string) (attempts []time.Time, delivered string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Time(nil), s.attempts[kind]...), s.delivered
+// deliveredBy returns the way the final message was taken by Slack, or "" when it was lost.
+func deliveredBy(s *slacktest.Server) string {
+	for _, p := range s.Posts() {
+		if isFinal(p) && p.OK() {
+			return p.Via
+		}
+	}
+	return ""
 }
 
-// always scripts a for every attempt.
-func always(a slackAnswer) func(int) slackAnswer { return func(int) slackAnswer { return a } }
+// always scripts f for every attempt.
+func always(f *slacktest.Fault) func(int) *slacktest.Fault {
+	return func(int) *slacktest.Fault { return f }
+}
 
-// then scripts a for the first n attempts and okAnswer after them.
-func then(n int, a slackAnswer) func(int) slackAnswer {
-	return func(attempt int) slackAnswer {
+// then scripts f for the first n attempts and lets the others through.
+func then(n int, f *slacktest.Fault) func(int) *slacktest.Fault {
+	return func(attempt int) *slacktest.Fault {
 		if attempt <= n {
-			return a
+			return f
 		}
-		return okAnswer
+		return nil
 	}
 }
 
@@ -132,50 +87,49 @@ func TestSlackFaults(t *testing.T) {
 		clientTimeout = 150 * time.Millisecond
 		backoff       = slackRetryBackoff
 	)
-	throttled := func(secs string) slackAnswer {
-		return slackAnswer{status: http.StatusTooManyRequests, retryAfter: secs, body: `{"ok":false,"error":"ratelimited"}`}
+	throttled := func(secs int) *slacktest.Fault {
+		return &slacktest.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Duration(secs) * time.Second}
 	}
 	tests := []struct {
 		name        string
 		token       bool
-		responseURL func(int) slackAnswer
-		api         func(int) slackAnswer
+		responseURL func(int) *slacktest.Fault
+		api         func(int) *slacktest.Fault
 		wantURL     int             // final posts to response_url
 		wantAPI     int             // chat.update calls
 		delivered   string          // "response_url", "chat.update" or "" when the result is lost
 		waits       []time.Duration // between attempts, in order
 	}{
-		{name: "response_url 404 is not retried", responseURL: always(slackAnswer{status: 404, body: "expired_url"}),
+		{name: "response_url 404 is not retried", responseURL: always(&slacktest.Fault{Status: 404, Body: "expired_url"}),
 			wantURL: 1},
-		{name: "response_url 500 is retried, then given up", responseURL: always(slackAnswer{status: 500}),
+		{name: "response_url 500 is retried, then given up", responseURL: always(&slacktest.Fault{Status: 500}),
 			wantURL: maxSlackAttempts, waits: []time.Duration{backoff, 2 * backoff}},
-		{name: "response_url 500 once", responseURL: then(1, slackAnswer{status: 503}),
+		{name: "response_url 500 once", responseURL: then(1, &slacktest.Fault{Status: 503}),
 			wantURL: 2, delivered: "response_url", waits: []time.Duration{backoff}},
-		{name: "response_url slower than the client timeout", responseURL: always(slackAnswer{slow: true}),
+		{name: "response_url slower than the client timeout", responseURL: always(&slacktest.Fault{Hang: true}),
 			wantURL: maxSlackAttempts, waits: []time.Duration{backoff, 2 * backoff}},
-		{name: "response_url slow once", responseURL: then(1, slackAnswer{slow: true}),
+		{name: "response_url slow once", responseURL: then(1, &slacktest.Fault{Hang: true}),
 			wantURL: 2, delivered: "response_url", waits: []time.Duration{backoff}},
-		{name: "response_url 429 honours Retry-After", responseURL: then(1, slackAnswer{status: 429, retryAfter: "2"}),
+		{name: "response_url 429 honours Retry-After", responseURL: then(1, &slacktest.Fault{Status: 429, RetryAfter: 2 * time.Second}),
 			wantURL: 2, delivered: "response_url", waits: []time.Duration{2 * time.Second}},
-		{name: "chat.update 429 once", token: true, api: then(1, throttled("1")),
+		{name: "chat.update 429 once", token: true, api: then(1, throttled(1)),
 			wantAPI: 2, delivered: "chat.update", waits: []time.Duration{time.Second}},
-		{name: "chat.update 429 until the attempts run out", token: true, api: always(throttled("1")),
+		{name: "chat.update 429 until the attempts run out", token: true, api: always(throttled(1)),
 			wantAPI: maxSlackAttempts, wantURL: 1, delivered: "response_url", waits: []time.Duration{time.Second, time.Second}},
-		{name: "chat.update Retry-After capped", token: true, api: then(1, throttled("3600")),
+		{name: "chat.update Retry-After capped", token: true, api: then(1, throttled(3600)),
 			wantAPI: 2, delivered: "chat.update", waits: []time.Duration{maxSlackRetryAfter}},
-		{name: "chat.update 429 without Retry-After", token: true, api: then(1, slackAnswer{status: 429}),
+		{name: "chat.update 429 without Retry-After", token: true, api: then(1, &slacktest.Fault{Status: 429}),
 			wantAPI: 2, delivered: "chat.update", waits: []time.Duration{backoff}},
-		{name: "chat.update 500", token: true, api: always(slackAnswer{status: 500, body: "<html>oops</html>"}),
+		{name: "chat.update 500", token: true, api: always(&slacktest.Fault{Status: 500, Body: "<html>oops</html>"}),
 			wantAPI: maxSlackAttempts, wantURL: 1, delivered: "response_url", waits: []time.Duration{backoff, 2 * backoff}},
-		{name: "chat.update ok:false is not retried", token: true, api: always(slackAnswer{body: `{"ok":false,"error":"cant_update_message"}`}),
+		{name: "chat.update ok:false is not retried", token: true, api: always(&slacktest.Fault{Body: `{"ok":false,"error":"cant_update_message"}`}),
 			wantAPI: 1, wantURL: 1, delivered: "response_url"},
-		{name: "both fail", token: true, api: always(slackAnswer{status: 500}), responseURL: always(slackAnswer{status: 410}),
+		{name: "both fail", token: true, api: always(&slacktest.Fault{Status: 500}), responseURL: always(&slacktest.Fault{Status: 410}),
 			wantAPI: maxSlackAttempts, wantURL: 1, waits: []time.Duration{backoff, 2 * backoff}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			slk := newScriptedSlack(t, tt.responseURL, tt.api)
 			dr := &fakeDR{pauseAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 				opt.OnStatus(drapi.StatusRunning)
 				opt.OnStatus(drapi.StatusStopped)
@@ -184,7 +138,6 @@ func TestSlackFaults(t *testing.T) {
 			}}
 			e := newEnv(t, dr, func(c *Config) {
 				c.HTTPClient = &http.Client{Timeout: clientTimeout}
-				c.SlackAPIURL = slk.srv.URL + "/api/"
 				if tt.token {
 					c.BotToken = testToken
 				}
@@ -197,23 +150,27 @@ func TestSlackFaults(t *testing.T) {
 				waits = append(waits, d)
 				return nil
 			}
+			slk := script(e.slack, tt.responseURL, tt.api)
+			// chat.update edits only a card the bot posted itself: an alert's. Without a token,
+			// a /dr pause card.
 			card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
-			body := clickBody(t, "U2", chanID, card, actionsBlockID(goldenID), actionPause, slk.srv.URL+responseURLPath)
-			w := e.do(t, e.bot.Interactions(), signedRequest("/slack/interactions", body))
-			if w.Code != http.StatusOK {
-				t.Fatalf("click: got status %d; want 200", w.Code)
+			if tt.token {
+				if err := e.bot.ProposePause(context.Background(), goldenProposal(goldenID)); err != nil {
+					t.Fatalf("ProposePause: %v", err)
+				}
+				card = cardFromPost(t, e.slack.Next(t))
 			}
+			e.click(t, "U2", card, goldenID, actionPause, strings.TrimPrefix(responseURLPath, "/actions/"))
 			ctx, cancel := context.WithTimeout(context.Background(), 2*slackTimeout)
 			defer cancel()
 			if err := e.bot.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown (waits for the job): %v", err)
 			}
 
-			urlPosts, delivered := slk.report("response_url")
-			apiPosts, _ := slk.report("chat.update")
-			if len(urlPosts) != tt.wantURL || len(apiPosts) != tt.wantAPI {
+			urlPosts, apiPosts, delivered := slk.count(slacktest.ViaResponseURL), slk.count(slacktest.ViaUpdate), deliveredBy(e.slack)
+			if urlPosts != tt.wantURL || apiPosts != tt.wantAPI {
 				t.Errorf("got %d response_url and %d chat.update attempts; want %d and %d",
-					len(urlPosts), len(apiPosts), tt.wantURL, tt.wantAPI)
+					urlPosts, apiPosts, tt.wantURL, tt.wantAPI)
 			}
 			if delivered != tt.delivered {
 				t.Errorf("result delivered through %q; want %q", delivered, tt.delivered)
@@ -223,7 +180,7 @@ func TestSlackFaults(t *testing.T) {
 				t.Errorf("got waits %v between attempts; want %v", waits, tt.waits)
 			}
 			mu.Unlock()
-			checkUndelivered(t, e.logs, slk.srv.URL, tt.delivered == "")
+			checkUndelivered(t, e.logs, e.slack.URL(), tt.delivered == "")
 
 			// Nothing crashed: the bot still answers.
 			if got := e.command(t, "U1", chanID, "help"); !strings.Contains(got.Text, "pause") {
@@ -236,14 +193,14 @@ func TestSlackFaults(t *testing.T) {
 // checkUndelivered checks that an error-level line names the DR and says its result was not
 // delivered, with the response_url's host only, exactly when lost is true; and that no log line
 // holds the response_url's secret path or a secret.
-func checkUndelivered(t *testing.T, logs *syncBuffer, slackURL string, lost bool) {
+func checkUndelivered(t *testing.T, logs *logtest.Buffer, slackURL string, lost bool) {
 	t.Helper()
 	u, err := url.Parse(slackURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var found []map[string]any
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["level"] == "ERROR" {
 			found = append(found, l)
 		}

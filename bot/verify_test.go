@@ -91,7 +91,7 @@ func TestVerification(t *testing.T) {
 				if n := dr.calls.Load(); n != 0 {
 					t.Errorf("got %d DR calls; want 0", n)
 				}
-				e.slack.none(t)
+				noPosts(t, e.slack)
 				if strings.Contains(e.logs.String(), marker) {
 					t.Errorf("logs contain the request body")
 				}
@@ -130,7 +130,7 @@ func TestSSLCheck(t *testing.T) {
 			if n := dr.calls.Load(); n != 0 {
 				t.Errorf("got %d DR calls; want 0", n)
 			}
-			e.slack.none(t)
+			noPosts(t, e.slack)
 		})
 	}
 }

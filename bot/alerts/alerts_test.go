@@ -17,6 +17,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
@@ -622,26 +623,8 @@ func TestParseSMNMap(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestAuditLog(t *testing.T) {
-	var buf syncBuffer
+	var buf logtest.Buffer
 	h, _, _ := setup(t, func(c *alerts.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot/alerts"
+	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
@@ -189,7 +190,7 @@ func TestLedgerUnreachable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logtest.Buffer
 			l := &failingLedger{Memory: ledger.NewMemory(), fail: map[string]bool{tt.fail: true}}
 			h, act, clk := setup(t, func(c *alerts.Config) {
 				c.Auto, c.Ledger = tt.auto, l

@@ -884,13 +884,13 @@ func TestSMNMalformedAndOversized(t *testing.T) {
 // TestSMNMessagesToHumansAreEscaped: what SMN messages carry reaches the channel through the
 // real bot, and neither pings the channel nor hides a link there.
 func TestSMNMessagesToHumansAreEscaped(t *testing.T) {
-	sl := newLocalSlack(t)
+	sl := startSlack(t)
 	dr, err := drapi.New(startSim(t).ClientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := bot.New(bot.Config{
-		SigningSecret: slackSecret, BotToken: "xoxb-test-token", SlackAPIURL: sl.srv.URL + "/api/",
+		SigningSecret: slackSecret, BotToken: "xoxb-test-token", SlackAPIURL: sl.APIURL(),
 		AllowedUsers: allowOnly(approver), AllowedChannels: allowAll, AllowedIDs: allowAll, Confirm: true,
 	}, dr)
 	if err != nil {
@@ -913,14 +913,13 @@ func TestSMNMessagesToHumansAreEscaped(t *testing.T) {
 			t.Fatalf("%s: got %d %q (%s); want 200 forwarded", m.Type, status, got.Decision, got.Reason)
 		}
 	}
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	for _, c := range sl.calls {
-		if strings.Contains(c.text, "<!") || strings.Contains(c.text, "<http") {
-			t.Errorf("Slack got %q; want no unescaped <! or <http", c.text)
+	posts := sl.Posts()
+	for _, c := range posts {
+		if strings.Contains(c.Text, "<!") || strings.Contains(c.Text, "<http") {
+			t.Errorf("Slack got %q; want no unescaped <! or <http", c.Text)
 		}
 	}
-	if len(sl.calls) != 2 {
-		t.Errorf("posts: got %d; want 2", len(sl.calls))
+	if len(posts) != 2 {
+		t.Errorf("posts: got %d; want 2", len(posts))
 	}
 }

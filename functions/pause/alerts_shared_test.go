@@ -9,8 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 	"github.com/dws-dr/drpause/pkg/ledger/ledgertest"
@@ -140,7 +139,7 @@ func startAlertPair(t *testing.T, env ...string) *alertPair {
 		"DR_PROJECT_ID=" + drsim.ProjectID,
 		"HUAWEICLOUD_SDK_AK=" + creds.AccessKey,
 		"HUAWEICLOUD_SDK_SK=" + creds.SecretKey,
-		"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret,
+		"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret,
 		"SLACK_BOT_TOKEN=" + botToken,
 		"SLACK_API_URL=" + p.slack.apiURL(),
 		"DR_ALLOWED_USERS=*",
@@ -188,12 +187,10 @@ func (p *alertPair) alert(t *testing.T, srv *httpServer, id, fp string) alertAns
 
 // alertSlack is the Slack side of these tests. They reach the double only through these
 // methods, so it can be replaced under them.
-type alertSlack struct{ d *slackdouble.Server }
+type alertSlack struct{ d *slacktest.Server }
 
 func startAlertSlack(t *testing.T) *alertSlack {
-	d := slackdouble.Start()
-	t.Cleanup(d.Close)
-	return &alertSlack{d: d}
+	return &alertSlack{d: newSlack(t)}
 }
 
 func (s *alertSlack) apiURL() string { return s.d.APIURL() }
@@ -201,8 +198,8 @@ func (s *alertSlack) apiURL() string { return s.d.APIURL() }
 // texts renders every message the bot sent, as a person reads it.
 func (s *alertSlack) texts() []string {
 	var out []string
-	for _, m := range s.d.Messages() {
-		out = append(out, slackdouble.Render(m.Fields))
+	for _, m := range s.d.Posts() {
+		out = append(out, m.Render())
 	}
 	return out
 }
@@ -221,8 +218,8 @@ func (s *alertSlack) count(substr string) int {
 // cards is how many messages carry a Pause button.
 func (s *alertSlack) cards() int {
 	n := 0
-	for _, m := range s.d.Messages() {
-		if _, ok := slackdouble.Buttons(m.Fields)["dr_pause"]; ok {
+	for _, m := range s.d.Posts() {
+		if _, ok := m.Buttons()["dr_pause"]; ok {
 			n++
 		}
 	}
@@ -232,8 +229,8 @@ func (s *alertSlack) cards() int {
 // wait waits until one message mentions every one of substrs.
 func (s *alertSlack) wait(t *testing.T, substrs ...string) {
 	t.Helper()
-	waitMessage(t, s.d, func(m slackdouble.Message) bool {
-		text := slackdouble.Render(m.Fields)
+	waitMessage(t, s.d, func(m slacktest.Post) bool {
+		text := m.Render()
 		for _, sub := range substrs {
 			if !strings.Contains(text, sub) {
 				return false

@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -95,16 +94,15 @@ func send(t *testing.T, url, contentType string, body []byte, header http.Header
 
 // slackHeaders signs body as Slack would, now.
 func slackHeaders(body []byte) http.Header {
-	ts, sig := slacksign.Sign(slacksign.LocalSecret, time.Now(), body)
-	return http.Header{slacksign.HeaderTimestamp: {ts}, slacksign.HeaderSignature: {sig}}
+	ts, sig := slacktest.Sign(slacktest.LocalSecret, time.Now(), body)
+	return http.Header{slacktest.HeaderTimestamp: {ts}, slacktest.HeaderSignature: {sig}}
 }
 
 // TestHTTPMode runs the real binary as a plain HTTP server: health check, a signed /dr pause,
 // a click on the card's Pause button, the result through response_url, POST /invoke, and a
 // graceful stop on SIGTERM. Nothing secret may appear in its output, at debug level.
 func TestHTTPMode(t *testing.T) {
-	slack := slackdouble.Start()
-	defer slack.Close()
+	slack := newSlack(t)
 	env := append(baseEnv(slack), "LOG_LEVEL=debug", "HUAWEICLOUD_SDK_SK="+huaweiSK)
 	srv := startHTTP(t, env)
 
@@ -131,13 +129,13 @@ func TestHTTPMode(t *testing.T) {
 	if err := json.Unmarshal(card, &cardFields); err != nil {
 		t.Fatalf("slash command answer: %v: %s", err, card)
 	}
-	value, ok := slackdouble.Buttons(cardFields)["dr_pause"]
+	value, ok := slacktest.Buttons(cardFields)["dr_pause"]
 	if !ok {
 		t.Fatalf("card: no dr_pause button in %s", card)
 	}
 
 	// An unsigned click is refused and does nothing.
-	click := clickBody(value, slack.ResponseURL("click"))
+	click := clickBody(value, slack.ActionURL("click"))
 	if status, _ := post(t, srv.url+"/slack/interactions", "application/x-www-form-urlencoded", click, nil); status != http.StatusUnauthorized {
 		t.Errorf("unsigned click: got %d; want 401", status)
 	}
@@ -145,7 +143,7 @@ func TestHTTPMode(t *testing.T) {
 		t.Fatalf("click: got %d %s; want 200", status, b)
 	}
 	final := waitMessage(t, slack, mentions("status *stopped*"))
-	if !strings.Contains(final.Path, "/response/click") && final.Via == "response_url" {
+	if !strings.Contains(final.Path, "/actions/click") && final.Via == "response_url" {
 		t.Errorf("final message: got path %s; want the click's response_url", final.Path)
 	}
 

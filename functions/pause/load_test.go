@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,7 +17,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -56,12 +55,11 @@ func TestLoad(t *testing.T) {
 	if *loadFull {
 		shape = fullLoad
 	}
-	slack := newFinalCounter()
-	defer slack.Close()
+	slack := newSlack(t)
 	for k, v := range map[string]string{
 		"DR_MODE": "http", "AWS_LAMBDA_RUNTIME_API": "", "DR_LISTEN_HOST": "127.0.0.1", "PORT": "0",
 		"DR_SIMULATE": "true", "DR_SIMULATE_DELAY": "0", "DR_SIMULATE_LATENCY": shape.latency.String(),
-		"SLACK_SIGNING_SECRET": slacksign.LocalSecret, "SLACK_BOT_TOKEN": "", "DR_ALLOWED_USERS": "U0REQUEST,U0APPROVE",
+		"SLACK_SIGNING_SECRET": slacktest.LocalSecret, "SLACK_BOT_TOKEN": "", "DR_ALLOWED_USERS": "U0REQUEST,U0APPROVE",
 		"DR_INVOKE_TOKEN": "", "DR_ALERT_TOKEN": "", "DR_GRAFANA_SECRET": "", "DR_SMN_TOPICS": "",
 		"DR_ALLOWED_CHANNELS": "*", "DR_ALLOWED_IDS": "*", "DR_CONFIRM": "true", "DR_FOUR_EYES": "false",
 		"DR_WAIT": "10m", "DR_SHUTDOWN_GRACE": "10s", "LOG_LEVEL": "info",
@@ -110,15 +108,17 @@ func TestLoad(t *testing.T) {
 	lg.waitFinals(t)
 	elapsed := time.Since(start)
 	goroutinesAfter, idleAfter := waitIdle(t, transport, goroutinesBefore, maxGoroutineGrowth)
+	// Nothing is running any more, so no late duplicate can still arrive.
+	results := lg.checkExactlyOnce(t)
+	// What Slack keeps is the double's heap, not the product's.
+	slack.Reset()
 	heapAfter := liveHeap()
-	// Two hosts keep idle connections: the DR API (the simulator) and Slack (finalCounter).
+	// Two hosts keep idle connections: the DR API (the simulator) and Slack (the double).
 	if maxIdle := 2 * 3 * maxIdleConnsPerHost; idleAfter > maxIdle {
 		t.Errorf("goroutines on idle connections: got %d; want at most %d (3 per connection, %d connections per host, 2 hosts)",
 			idleAfter, maxIdle, maxIdleConnsPerHost)
 	}
 
-	// Nothing is running any more, so no late duplicate can still arrive.
-	results := lg.checkExactlyOnce(t)
 	if lg.errors.Load() > 0 {
 		t.Errorf("errors: got %d; want 0", lg.errors.Load())
 	}
@@ -158,11 +158,11 @@ var clickResults = []string{
 type loadGen struct {
 	base   string
 	client *http.Client
-	slack  *finalCounter
+	slack  *slacktest.Server
 	errors atomic.Int64
 
 	mu      sync.Mutex
-	expects map[string]expectation // by response_url path
+	expects map[string]expectation // by response_url name
 	next    int
 }
 
@@ -203,8 +203,8 @@ func (lg *loadGen) run(t *testing.T, n, clients int) []time.Duration {
 
 // one sends request i: a status, a pause or a click, in turn, each with its own response_url.
 func (lg *loadGen) one(t *testing.T, i int) time.Duration {
-	path := fmt.Sprintf("/response/r%d", i)
-	responseURL := lg.slack.URL() + path
+	name := fmt.Sprintf("r%d", i)
+	responseURL := lg.slack.ResponseURL(name)
 	var (
 		route, what string
 		body        []byte
@@ -225,7 +225,8 @@ func (lg *loadGen) one(t *testing.T, i int) time.Duration {
 	default:
 		id := clickIDs[(i/3)%len(clickIDs)]
 		route, what = "/slack/interactions", "click on Pause "+id
-		body = clickBody(bot.ButtonValue(slacksign.LocalSecret, id, "U0REQUEST", time.Now()), responseURL)
+		responseURL = lg.slack.ActionURL(name)
+		body = clickBody(bot.ButtonValue(slacktest.LocalSecret, id, "U0REQUEST", time.Now()), responseURL)
 		want = clickResults
 	}
 	if route == "/slack/commands" {
@@ -247,7 +248,7 @@ func (lg *loadGen) one(t *testing.T, i int) time.Duration {
 	}
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
-	lg.expects[path] = expectation{
+	lg.expects[name] = expectation{
 		what:       what,
 		bodyFinal:  wantBody != nil && !strings.Contains(string(answer), "Working on it"),
 		wantResult: want,
@@ -297,12 +298,28 @@ func (lg *loadGen) waitFinals(t *testing.T) {
 }
 
 func (lg *loadGen) missing() []string {
+	finals := finalResults(lg.slack)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	var out []string
-	for path, e := range lg.expects {
-		if !e.bodyFinal && len(lg.slack.Finals(path)) == 0 {
-			out = append(out, e.what+" ("+path+")")
+	for name, e := range lg.expects {
+		if !e.bodyFinal && len(finals[name]) == 0 {
+			out = append(out, e.what+" ("+name+")")
+		}
+	}
+	return out
+}
+
+// finalResults returns the texts of the final results Slack took, by response_url name: the
+// click's acknowledgement and progress updates, which precede the result, are left out.
+func finalResults(s *slacktest.Server) map[string][]string {
+	out := make(map[string][]string)
+	for _, p := range s.Posts() {
+		if _, ok := out[p.Name]; !ok {
+			out[p.Name] = nil // the name received something
+		}
+		if p.OK() && !strings.HasPrefix(p.Text, ":hourglass_flowing_sand: Pausing DR") {
+			out[p.Name] = append(out[p.Name], p.Text)
 		}
 	}
 	return out
@@ -313,12 +330,13 @@ func (lg *loadGen) missing() []string {
 // through Slack said what (by the expected phrase they hold).
 func (lg *loadGen) checkExactlyOnce(t *testing.T) map[string]int {
 	t.Helper()
+	all := finalResults(lg.slack)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	results := make(map[string]int)
 	bad := 0
-	for path, e := range lg.expects {
-		finals := lg.slack.Finals(path)
+	for name, e := range lg.expects {
+		finals := all[name]
 		n := len(finals)
 		if e.bodyFinal {
 			n++
@@ -343,9 +361,9 @@ func (lg *loadGen) checkExactlyOnce(t *testing.T) map[string]int {
 			}
 		}
 	}
-	for _, p := range lg.slack.Paths() {
-		if _, ok := lg.expects[p]; !ok {
-			t.Errorf("Slack got messages for %s, which no request gave", p)
+	for name := range all {
+		if _, ok := lg.expects[name]; !ok {
+			t.Errorf("Slack got messages for %s, which no request gave", name)
 		}
 	}
 	return results
@@ -431,67 +449,6 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
-}
-
-// finalCounter stands in for Slack's response_url endpoint under load. It keeps only the text of
-// final results per path (progress messages are counted out), so a long run does not grow the
-// heap the test measures.
-type finalCounter struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	finals map[string][]string
-	seen   map[string]bool
-	next   chan struct{}
-}
-
-func newFinalCounter() *finalCounter {
-	c := &finalCounter{finals: make(map[string][]string), seen: make(map[string]bool), next: make(chan struct{})}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m struct{ Text string }
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil {
-			http.Error(w, "want JSON", http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.seen[r.URL.Path] = true
-		// The click's acknowledgement and progress updates precede the result.
-		if !strings.HasPrefix(m.Text, ":hourglass_flowing_sand: Pausing DR") {
-			c.finals[r.URL.Path] = append(c.finals[r.URL.Path], m.Text)
-		}
-		close(c.next)
-		c.next = make(chan struct{})
-		w.Write([]byte("ok"))
-	}))
-	return c
-}
-
-func (c *finalCounter) URL() string { return c.srv.URL }
-func (c *finalCounter) Close()      { c.srv.Close() }
-
-// Changed returns a channel closed at the next message.
-func (c *finalCounter) Changed() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.next
-}
-
-// Finals returns the final results posted to path.
-func (c *finalCounter) Finals(path string) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.finals[path])
-}
-
-// Paths returns every path that received a message.
-func (c *finalCounter) Paths() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []string
-	for p := range c.seen {
-		out = append(out, p)
-	}
-	return out
 }
 
 // logWatch reads the JSON log of run as it is written: it finds the listening address and

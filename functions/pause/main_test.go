@@ -21,9 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -67,11 +67,11 @@ const (
 )
 
 // baseEnv is a clean environment (nothing of the developer's leaks in) for the binary.
-func baseEnv(slack *slackdouble.Server) []string {
+func baseEnv(slack *slacktest.Server) []string {
 	return []string{
 		"DR_SIMULATE=true",
 		"DR_SIMULATE_DELAY=0",
-		"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret,
+		"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret,
 		"SLACK_BOT_TOKEN=" + botToken,
 		"SLACK_API_URL=" + slack.APIURL(),
 		"DR_ALLOWED_USERS=*",
@@ -222,7 +222,7 @@ func (e *emulator) invoke(t *testing.T, event []byte) []byte {
 
 // pointAtDouble rewrites the hooks.slack.com response_url of a recorded Slack body (a form,
 // possibly with a JSON payload field) to the local double.
-func pointAtDouble(slack *slackdouble.Server) func([]byte) []byte {
+func pointAtDouble(slack *slacktest.Server) func([]byte) []byte {
 	return func(body []byte) []byte {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -230,44 +230,45 @@ func pointAtDouble(slack *slackdouble.Server) func([]byte) []byte {
 		}
 		for k, vs := range form {
 			for i, v := range vs {
-				form[k][i] = strings.ReplaceAll(v, "https://hooks.slack.com/", slack.ResponseURL(""))
+				form[k][i] = strings.ReplaceAll(v, "https://hooks.slack.com/", slack.URL()+"/")
 			}
 		}
 		return []byte(form.Encode())
 	}
 }
 
-// waitMessage waits until the double holds a message for which ok is true.
-func waitMessage(t *testing.T, slack *slackdouble.Server, ok func(slackdouble.Message) bool) slackdouble.Message {
-	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		changed := slack.Changed()
-		for _, m := range slack.Messages() {
-			if ok(m) {
-				return m
-			}
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			var seen []string
-			for _, m := range slack.Messages() {
-				seen = append(seen, m.Via+": "+string(m.Raw))
-			}
-			t.Fatalf("no matching Slack message; got:\n%s", strings.Join(seen, "\n"))
-		}
-	}
+// resign is how a test re-signs a recorded event with secret: rewrite first, then fresh button
+// values for the cards of this deployment.
+func resign(secret string, rewrite func([]byte) []byte) slacktest.Resign {
+	now := time.Now()
+	return slacktest.Resign{Rewrite: rewrite, Button: func(id, requester string) string {
+		return bot.ButtonValue(secret, id, requester, now)
+	}}
 }
 
-func mentions(s string) func(slackdouble.Message) bool {
-	return func(m slackdouble.Message) bool { return strings.Contains(slackdouble.Render(m.Fields), s) }
+// newSlack starts a Slack that applies all of Slack's rules and, when the test ends, fails it
+// for each one the binary broke.
+func newSlack(t *testing.T) *slacktest.Server {
+	t.Helper()
+	s := slacktest.Start(t, slacktest.Config{Rules: slacktest.Strict})
+	t.Cleanup(func() { s.CheckNoViolations(t, slacktest.RuleAnswerIn3s) })
+	return s
+}
+
+// waitMessage waits until Slack took a message for which ok is true.
+func waitMessage(t *testing.T, slack *slacktest.Server, ok func(slacktest.Post) bool) slacktest.Post {
+	t.Helper()
+	return slack.Wait(t, "matching Slack message", func(p slacktest.Post) bool { return p.OK() && ok(p) })
+}
+
+func mentions(s string) func(slacktest.Post) bool {
+	return func(m slacktest.Post) bool { return strings.Contains(m.Render(), s) }
 }
 
 // checkNoSecrets fails if any test secret appears in out.
 func checkNoSecrets(t *testing.T, out string) {
 	t.Helper()
-	for _, s := range []string{slacksign.LocalSecret, invokeToken, alertToken, grafanaSecret, botToken, huaweiSK} {
+	for _, s := range []string{slacktest.LocalSecret, invokeToken, alertToken, grafanaSecret, botToken, huaweiSK} {
 		if strings.Contains(out, s) {
 			t.Errorf("output holds the secret %q:\n%s", s, out)
 		}
@@ -319,8 +320,7 @@ func TestLambdaEvents(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
-			slack := slackdouble.Start()
-			defer slack.Close()
+			slack := newSlack(t)
 			lambdaAPI := fakelambda.Start()
 			defer lambdaAPI.Close()
 			env := append(baseEnv(slack), lambdaEnv(lambdaAPI)...)
@@ -328,9 +328,9 @@ func TestLambdaEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if signed, err := slacksign.ResignEvent(event, slacksign.LocalSecret, time.Now(), pointAtDouble(slack)); err == nil {
+			if signed, err := slacktest.ResignEvent(event, slacktest.LocalSecret, time.Now(), resign(slacktest.LocalSecret, pointAtDouble(slack))); err == nil {
 				event = signed
-			} else if !errors.Is(err, slacksign.ErrNotSlack) {
+			} else if !errors.Is(err, slacktest.ErrNotSlack) {
 				t.Fatalf("re-sign: %v", err)
 			}
 			if signed, err := grafanasign.ResignEvent(event, grafanaSecret, time.Now()); err == nil {
@@ -374,7 +374,7 @@ func TestLambdaEvents(t *testing.T) {
 // checkDeferredPause follows a click: the function must have invoked itself asynchronously with a
 // sealed job; delivering that job runs the pause, which reports "stopped" to Slack. A tampered
 // copy of the job is refused.
-func checkDeferredPause(t *testing.T, fn *emulator, lambdaAPI *fakelambda.Server, slack *slackdouble.Server) {
+func checkDeferredPause(t *testing.T, fn *emulator, lambdaAPI *fakelambda.Server, slack *slacktest.Server) {
 	t.Helper()
 	var inv fakelambda.Invocation
 	select {

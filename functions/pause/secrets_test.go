@@ -25,9 +25,8 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
@@ -268,7 +267,7 @@ func toTap(tapURL string) func([]byte) []byte {
 		}
 		for k, vs := range form {
 			for i, v := range vs {
-				form[k][i] = strings.ReplaceAll(v, "https://hooks.slack.com/", tapURL+"/response/")
+				form[k][i] = strings.ReplaceAll(v, "https://hooks.slack.com/", tapURL+"/")
 			}
 		}
 		return []byte(form.Encode())
@@ -285,8 +284,8 @@ func slashBody(text, responseURL string) []byte {
 
 // signedBy signs body as Slack would with secret, now.
 func signedBy(secret string, body []byte) http.Header {
-	ts, sig := slacksign.Sign(secret, time.Now(), body)
-	return http.Header{slacksign.HeaderTimestamp: {ts}, slacksign.HeaderSignature: {sig}}
+	ts, sig := slacktest.Sign(secret, time.Now(), body)
+	return http.Header{slacktest.HeaderTimestamp: {ts}, slacktest.HeaderSignature: {sig}}
 }
 
 // eventBody returns the HTTP body of a recorded Function URL event in events/.
@@ -321,15 +320,14 @@ func stopServer(t *testing.T, srv *httpServer) {
 // receives. The DR API is a simulator reached through the real signing path; a second instance
 // talks to a simulator that rejects its credentials.
 func TestSecretsNeverLeak(t *testing.T) {
-	slack := slackdouble.Start()
-	defer slack.Close()
+	slack := newSlack(t)
 	tap := startTap(t, slack.URL())
 	creds := drapi.Credentials{AccessKey: canaryAK, SecretKey: canarySK, SecurityToken: canarySTS}
 	sim := startSim(t, creds)
 	// The same AK and token with an SK the API no longer takes: every call is answered 401.
 	rotated := startSim(t, drapi.Credentials{AccessKey: canaryAK, SecretKey: canaryWrongSK, SecurityToken: canarySTS})
 
-	responseURL := func(name string) string { return tap.URL() + "/response/" + name }
+	responseURL := func(name string) string { return tap.URL() + "/commands/" + name }
 	form := "application/x-www-form-urlencoded"
 
 	t.Run("accepted credentials", func(t *testing.T) {
@@ -360,7 +358,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if err := json.Unmarshal(card, &cardFields); err != nil {
 			t.Fatalf("card: %v: %s", err, card)
 		}
-		click := clickBody(slackdouble.Buttons(cardFields)["dr_pause"], responseURL("click"))
+		click := clickBody(slacktest.Buttons(cardFields)["dr_pause"], tap.URL()+"/actions/click")
 		if status, _ := postNoLeak(t, srv.url+"/slack/interactions", form, click, signedBy(canaryWrongSigning, click)); status != http.StatusUnauthorized {
 			t.Errorf("click signed with another secret: got %d; want 401", status)
 		}
@@ -402,7 +400,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 		// The alerts propose a card through chat.postMessage: the Web API path carries the token.
-		waitMessage(t, slack, func(m slackdouble.Message) bool { return m.Via == "chat.postMessage" })
+		waitMessage(t, slack, func(m slacktest.Post) bool { return m.Via == "chat.postMessage" })
 
 		stopServer(t, srv)
 		checkNoCanary(t, "the server's output", srv.out.String())
@@ -473,8 +471,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	t.Run("lambda mode", func(t *testing.T) {
 		// A Slack of its own, so messages of the HTTP runs cannot stand in for this run's.
-		slack := slackdouble.Start()
-		defer slack.Close()
+		slack := newSlack(t)
 		tap := startTap(t, slack.URL())
 		lambdaAPI := fakelambda.Start()
 		defer lambdaAPI.Close()
@@ -501,14 +498,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 			event = withCanaries(t, event)
 			forged := false
-			if signed, err := slacksign.ResignEvent(event, canarySigning, time.Now(), toTap(tap.URL())); err == nil {
+			if signed, err := slacktest.ResignEvent(event, canarySigning, time.Now(), resign(canarySigning, toTap(tap.URL()))); err == nil {
 				event = signed
-				forgery, _ := slacksign.ResignEvent(event, canaryWrongSigning, time.Now(), nil)
+				forgery, _ := slacktest.ResignEvent(event, canaryWrongSigning, time.Now(), slacktest.Resign{})
 				if a := invoke(t, forgery); !bytes.Contains(a, []byte(`"statusCode":401`)) {
 					t.Errorf("%s signed with another secret: got %s; want statusCode 401", filepath.Base(file), a)
 				}
 				forged = true
-			} else if !errors.Is(err, slacksign.ErrNotSlack) {
+			} else if !errors.Is(err, slacktest.ErrNotSlack) {
 				t.Fatalf("re-sign: %v", err)
 			}
 			if a := invoke(t, event); bytes.Contains(a, []byte(`"statusCode":401`)) {

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -18,7 +17,7 @@ import (
 type settingsRun struct {
 	srv   *httpServer
 	sim   *drsim.Server
-	slack *slackdouble.Server
+	slack *slacktest.Server
 }
 
 // TestSettingsReachTheirChecks runs the real binary with each safety setting set and shows what
@@ -119,8 +118,7 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 // alert route on, and env on top.
 func startSettingsRun(t *testing.T, env []string) *settingsRun {
 	t.Helper()
-	slack := slackdouble.Start()
-	t.Cleanup(slack.Close)
+	slack := newSlack(t)
 	creds := drsim.LocalCredentials()
 	sim := startSim(t, creds)
 	base := []string{
@@ -128,7 +126,7 @@ func startSettingsRun(t *testing.T, env []string) *settingsRun {
 		"DR_PROJECT_ID=" + drsim.ProjectID,
 		"HUAWEICLOUD_SDK_AK=" + creds.AccessKey,
 		"HUAWEICLOUD_SDK_SK=" + creds.SecretKey,
-		"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret,
+		"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret,
 		"SLACK_BOT_TOKEN=" + botToken,
 		"SLACK_API_URL=" + slack.APIURL(),
 		"DR_ALLOWED_USERS=*",
@@ -157,7 +155,7 @@ func slashThenWait(text, want string) func(*testing.T, *settingsRun) string {
 	return func(t *testing.T, r *settingsRun) string {
 		answer := slash(text)(t, r)
 		m := waitMessage(t, r.slack, mentions(want))
-		return answer + "\n" + slackdouble.Render(m.Fields)
+		return answer + "\n" + m.Render()
 	}
 }
 
@@ -169,16 +167,16 @@ func clickOwnCard(id string) func(*testing.T, *settingsRun) string {
 		if err := json.Unmarshal([]byte(slash("pause "+id)(t, r)), &card); err != nil {
 			t.Fatalf("/dr pause answer: %v", err)
 		}
-		value, ok := slackdouble.Buttons(card)["dr_pause"]
+		value, ok := slacktest.Buttons(card)["dr_pause"]
 		if !ok {
 			t.Fatalf("card: no dr_pause button in %v", card)
 		}
-		click := clickBodyBy("U0REQUEST", value, r.slack.ResponseURL("click"))
+		click := clickBodyBy("U0REQUEST", value, r.slack.ActionURL("click"))
 		if status, b := post(t, r.srv.url+"/slack/interactions", "application/x-www-form-urlencoded", click, slackHeaders(click)); status != http.StatusOK {
 			t.Fatalf("click: got %d %s; want 200", status, b)
 		}
-		m := waitMessage(t, r.slack, func(m slackdouble.Message) bool { return strings.HasSuffix(m.Path, "/response/click") })
-		return slackdouble.Render(m.Fields)
+		m := waitMessage(t, r.slack, func(m slacktest.Post) bool { return strings.HasSuffix(m.Path, "/actions/click") })
+		return m.Render()
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -33,7 +33,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 		name string
 		env  []string
 		// start asks for the work and returns once it runs.
-		start func(t *testing.T, srv *httpServer, slack *slackdouble.Server)
+		start func(t *testing.T, srv *httpServer, slack *slacktest.Server)
 		// shuttingDown, if set, runs once the binary has logged that it is shutting down.
 		shuttingDown func(t *testing.T)
 		wantSlack    []string // in one message, delivered before the exit
@@ -44,7 +44,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 			name: "pause finishes within the grace",
 			env: []string{"DR_SIMULATE=false", "DR_ENDPOINT=" + heldSim.URL(), "DR_PROJECT_ID=" + drsim.ProjectID,
 				"HUAWEICLOUD_SDK_AK=" + creds.AccessKey, "HUAWEICLOUD_SDK_SK=" + creds.SecretKey, "DR_SHUTDOWN_GRACE=20s"},
-			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+			start: func(t *testing.T, srv *httpServer, slack *slacktest.Server) {
 				clickPause(t, srv, slack, id)
 				// The pause was sent: the DR is seen stopping, and stays so until released.
 				waitMessage(t, slack, mentions("status *stopping*"))
@@ -61,7 +61,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 		{
 			name: "pause cut short",
 			env:  []string{"DR_SIMULATE_DELAY=1m", "DR_SHUTDOWN_GRACE=1s"},
-			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+			start: func(t *testing.T, srv *httpServer, slack *slacktest.Server) {
 				clickPause(t, srv, slack, id)
 				// The pause was sent: the DR is seen stopping.
 				waitMessage(t, slack, mentions("status *stopping*"))
@@ -73,7 +73,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 		{
 			name: "deferred lookup cut short",
 			env:  []string{"DR_SIMULATE_LATENCY=1m", "DR_SHUTDOWN_GRACE=1s"},
-			start: func(t *testing.T, srv *httpServer, slack *slackdouble.Server) {
+			start: func(t *testing.T, srv *httpServer, slack *slacktest.Server) {
 				body := slashBody("status "+id, slack.ResponseURL("status"))
 				status, b := post(t, srv.url+"/slack/commands", "application/x-www-form-urlencoded", body, slackHeaders(body))
 				if status != http.StatusOK || !strings.Contains(string(b), "Working on it") {
@@ -87,13 +87,12 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			slack := slackdouble.Start()
-			defer slack.Close()
+			slack := newSlack(t)
 			srv := startHTTP(t, append(baseEnv(slack), tt.env...))
 			tt.start(t, srv, slack)
-			for _, m := range slack.Messages() {
-				if containsAll(slackdouble.Render(m.Fields), tt.wantSlack) {
-					t.Fatalf("the work ended before SIGTERM: %s", m.Raw)
+			for _, m := range slack.Posts() {
+				if containsAll(m.Render(), tt.wantSlack) {
+					t.Fatalf("the work ended before SIGTERM: %s", m.JSON())
 				}
 			}
 
@@ -114,16 +113,16 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 			}
 			// No waiting here: the message must have arrived before the process ended.
 			found := false
-			for _, m := range slack.Messages() {
-				text := slackdouble.Render(m.Fields)
-				if containsAll(text, tt.wantSlack) {
+			for _, m := range slack.Posts() {
+				text := m.Render()
+				if m.OK() && containsAll(text, tt.wantSlack) {
 					found = true
 				}
 			}
 			if !found {
 				var seen []string
-				for _, m := range slack.Messages() {
-					seen = append(seen, m.Via+": "+slackdouble.Render(m.Fields))
+				for _, m := range slack.Posts() {
+					seen = append(seen, m.String()+": "+m.Render())
 				}
 				t.Errorf("Slack before the exit: got\n%s\nwant a message with %q", strings.Join(seen, "\n"), tt.wantSlack)
 			}
@@ -144,7 +143,7 @@ func TestShutdownWithWorkRunning(t *testing.T) {
 
 // clickPause asks for a pause card of id, clicks its Pause button and returns once the bot has
 // acknowledged the click, i.e. the pause job is running.
-func clickPause(t *testing.T, srv *httpServer, slack *slackdouble.Server, id string) {
+func clickPause(t *testing.T, srv *httpServer, slack *slacktest.Server, id string) {
 	t.Helper()
 	body := slashBody("pause "+id, slack.ResponseURL("command"))
 	status, card := post(t, srv.url+"/slack/commands", "application/x-www-form-urlencoded", body, slackHeaders(body))
@@ -152,11 +151,11 @@ func clickPause(t *testing.T, srv *httpServer, slack *slackdouble.Server, id str
 	if status != http.StatusOK || json.Unmarshal(card, &fields) != nil {
 		t.Fatalf("/dr pause: got %d %s; want 200 with a card", status, card)
 	}
-	value, ok := slackdouble.Buttons(fields)["dr_pause"]
+	value, ok := slacktest.Buttons(fields)["dr_pause"]
 	if !ok {
 		t.Fatalf("card: no dr_pause button in %s", card)
 	}
-	click := clickBody(value, slack.ResponseURL("click"))
+	click := clickBody(value, slack.ActionURL("click"))
 	if status, b := post(t, srv.url+"/slack/interactions", "application/x-www-form-urlencoded", click, slackHeaders(click)); status != http.StatusOK {
 		t.Fatalf("click: got %d %s; want 200", status, b)
 	}

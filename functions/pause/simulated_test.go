@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -17,8 +17,7 @@ import (
 // success or error.
 func TestSimulatedIsVisible(t *testing.T) {
 	const note = "Simulated (DR_SIMULATE): no real DR was touched"
-	slack := slackdouble.Start()
-	defer slack.Close()
+	slack := newSlack(t)
 	srv := startHTTP(t, baseEnv(slack)) // baseEnv sets DR_SIMULATE=true
 
 	command := func(text string) []byte {
@@ -46,14 +45,14 @@ func TestSimulatedIsVisible(t *testing.T) {
 	if err := json.Unmarshal(card, &cardFields); err != nil {
 		t.Fatal(err)
 	}
-	click := clickBody(slackdouble.Buttons(cardFields)["dr_pause"], slack.ResponseURL("click"))
+	click := clickBody(slacktest.Buttons(cardFields)["dr_pause"], slack.ActionURL("click"))
 	if status, b := post(t, srv.url+"/slack/interactions", "application/x-www-form-urlencoded", click, slackHeaders(click)); status != http.StatusOK {
 		t.Fatalf("click: got %d %s; want 200", status, b)
 	}
 	waitMessage(t, slack, mentions("status *stopped*"))
-	for _, m := range slack.Messages() {
-		if !strings.Contains(slackdouble.Render(m.Fields), note) {
-			t.Errorf("%s message: got %s; want it to say %q", m.Via, m.Raw, note)
+	for _, m := range slack.Posts() {
+		if !strings.Contains(m.Render(), note) {
+			t.Errorf("%s message: got %s; want it to say %q", m.Via, m.JSON(), note)
 		}
 	}
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/dws-dr/drpause/bot/alerts/smntest"
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 )
 
 // TestSMNConfirmedThroughTheBinary: the shipped binary confirms a real-shaped SMN subscription
@@ -37,8 +36,7 @@ func TestSMNConfirmedThroughTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slack := slackdouble.Start()
-	defer slack.Close()
+	slack := newSlack(t)
 	srv := startHTTP(t, append(append(baseEnv(slack), "DR_SMN_TOPICS="+topic), d.Environ()...))
 
 	m := &smntest.Message{

@@ -4,15 +4,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/dws-dr/drpause/functions/pause/internal/slackdouble"
 )
 
 // TestStartWarnings: settings that start but may not do what was meant are logged at start, one
 // warning each, naming the variable and not the value.
 func TestStartWarnings(t *testing.T) {
-	slack := slackdouble.Start()
-	t.Cleanup(slack.Close)
+	slack := newSlack(t)
 	const region = "xx-newplace-7"
 	s := startHTTP(t, append(baseEnv(slack), "DR_REGION="+region, "DR_ALLOWED_USERS=*"))
 

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkHandle(b *testing.B) {
 		}
 	})
 	slashCommand := benchEvent(b, "slash-command.json")
-	resigned, err := slacksign.ResignEvent(slashCommand, slacksign.LocalSecret, time.Now(), nil)
+	resigned, err := slacktest.ResignEvent(slashCommand, slacktest.LocalSecret, time.Now(), slacktest.Resign{})
 	if err != nil {
 		b.Fatalf("re-sign the slash command: %v", err)
 	}
@@ -112,7 +112,7 @@ func answerOf(out any) (int, string) {
 func benchBot(b *testing.B) *bot.Bot {
 	b.Helper()
 	bt, err := bot.New(bot.Config{
-		SigningSecret:   slacksign.LocalSecret,
+		SigningSecret:   slacktest.LocalSecret,
 		AllowedUsers:    func(id string) bool { return id == "U0REQUEST" },
 		AllowedChannels: func(string) bool { return true },
 		AllowedIDs:      func(string) bool { return true },

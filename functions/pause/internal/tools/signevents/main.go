@@ -11,8 +11,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 )
 
 func main() {
@@ -25,7 +26,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("signevents", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	secret := fs.String("secret", slacksign.LocalSecret, "Slack signing secret to sign with")
+	secret := fs.String("secret", slacktest.LocalSecret, "Slack signing secret to sign with")
 	grafanaSecret := fs.String("grafana-secret", grafanasign.LocalSecret, "Grafana HMAC secret (DR_GRAFANA_SECRET) to sign with")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,8 +37,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		out, err := slacksign.ResignEvent(raw, *secret, now, nil)
-		if errors.Is(err, slacksign.ErrNotSlack) {
+		// A recorded click's buttons get values this deployment made, as a card posted now has.
+		out, err := slacktest.ResignEvent(raw, *secret, now, slacktest.Resign{Button: func(id, requester string) string {
+			return bot.ButtonValue(*secret, id, requester, now)
+		}})
+		if errors.Is(err, slacktest.ErrNotSlack) {
 			out, err = grafanasign.ResignEvent(raw, *grafanaSecret, now)
 		}
 		if errors.Is(err, grafanasign.ErrNotGrafana) {

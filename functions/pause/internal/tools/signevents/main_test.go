@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
 )
 
 func TestRunResignsOnlySlackAndGrafanaEvents(t *testing.T) {
@@ -34,7 +34,7 @@ func TestRunResignsOnlySlackAndGrafanaEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts, _ := strconv.ParseInt(ev.Headers["x-slack-request-timestamp"], 10, 64)
-	_, want := slacksign.Sign("s3", time.Unix(ts, 0), []byte("a=1"))
+	_, want := slacktest.Sign("s3", time.Unix(ts, 0), []byte("a=1"))
 	if ts < before || ev.Headers["x-slack-signature"] != want {
 		t.Errorf("slack event: got %v; want a fresh timestamp signed with the given secret", ev.Headers)
 	}

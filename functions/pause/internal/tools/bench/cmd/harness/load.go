@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 )
 
 // newLoadClient returns the load generator's client: keep-alive connections enough for every
@@ -73,7 +73,7 @@ func slashCommand(base, text, responseURL string) makeRequest {
 // rather than finding the DR already in flight.
 func click(base, responseURL string) makeRequest {
 	return func(ctx context.Context) (*http.Request, error) {
-		value := bot.ButtonValue(slacksign.LocalSecret, randomID(), "U0REQUEST", time.Now())
+		value := bot.ButtonValue(slacktest.LocalSecret, randomID(), "U0REQUEST", time.Now())
 		payload, err := json.Marshal(map[string]any{
 			"type":         "block_actions",
 			"user":         map[string]string{"id": benchUser, "username": "bench", "name": "bench", "team_id": benchTeam},
@@ -103,7 +103,7 @@ func signedPost(ctx context.Context, target string, body []byte) (*http.Request,
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	slacksign.SignRequest(req, slacksign.LocalSecret, time.Now(), body)
+	slacktest.SignRequest(req, slacktest.LocalSecret, time.Now(), body)
 	return req, nil
 }
 
@@ -279,14 +279,4 @@ func ms(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.2f ms", v)
 	}
-}
-
-// slackStub answers every response_url post 200, as Slack does, and counts them.
-type slackStub struct{ posts atomic.Int64 }
-
-func (s *slackStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-	s.posts.Add(1)
-	w.Header().Set("Content-Type", "text/plain")
-	io.WriteString(w, "ok")
 }

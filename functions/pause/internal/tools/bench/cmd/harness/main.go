@@ -5,7 +5,7 @@
 //
 // Everything runs on loopback: the load generator is this process, the DR API is drsim (inside
 // the binary, or served here when its connections or CPU time must be told apart), and Slack's
-// response_url is a stub here.
+// response_url is bot/slacktest, counting only.
 package main
 
 import (

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dws-dr/drpause/functions/pause/internal/slacksign"
+	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -55,7 +54,7 @@ func pauseEnv(extra ...string) []string {
 		"DR_MODE=http",
 		"PORT=0",
 		"DR_LISTEN_HOST=127.0.0.1",
-		"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret,
+		"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret,
 		"DR_ALLOWED_USERS=*",
 		"DR_INVOKE_TOKEN=" + invokeToken,
 		"LOG_LEVEL=info",
@@ -65,7 +64,7 @@ func pauseEnv(extra ...string) []string {
 // lambdaEnv is the binary's environment under the emulator, which adds the runtime's own.
 func lambdaEnv(extra ...string) []string {
 	return append([]string{
-		"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret,
+		"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret,
 		"DR_ALLOWED_USERS=*",
 		"DR_INVOKE_TOKEN=" + invokeToken,
 		"LOG_LEVEL=info",
@@ -116,10 +115,10 @@ func mb(n int64) string { return fmt.Sprintf("%.2f MB (%d B)", float64(n)/1e6, n
 // built-in simulator answering every DR call after drLatency, next to the verify+parse server
 // under the same load.
 func (h *harness) ack(ctx context.Context, drLatency time.Duration, nCmd, nClick, workers int) ([]row, error) {
-	stub := &slackStub{}
-	slack := httptest.NewServer(stub)
+	// Counting only: the double stays out of the way of what is measured.
+	slack := slacktest.NewServer(slacktest.Config{CountOnly: true})
 	defer slack.Close()
-	responseURL := slack.URL + "/commands/" + benchTeam + "/1/bench"
+	responseURL := slack.ResponseURL(benchTeam + "/1/bench")
 
 	p, base, err := h.serve(ctx, "bootstrap", h.bin.pause, pauseEnv(
 		"DR_SIMULATE=true", "DR_SIMULATE_DELAY=0", "DR_SIMULATE_LATENCY="+drLatency.String()))
@@ -127,7 +126,7 @@ func (h *harness) ack(ctx context.Context, drLatency time.Duration, nCmd, nClick
 		return nil, err
 	}
 	defer p.stop()
-	ref, refBase, err := h.serve(ctx, "verifyserver", h.bin.verify, []string{"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret, "PORT=0"})
+	ref, refBase, err := h.serve(ctx, "verifyserver", h.bin.verify, []string{"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret, "PORT=0"})
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +183,7 @@ func (h *harness) ack(ctx context.Context, drLatency time.Duration, nCmd, nClick
 		Why:       "a click's answer includes the post of the 'pausing' message to response_url, bounded by 1 s.",
 	}}
 	h.log.Info("ack", "dr_latency", drLatency, "commands", cmd.String(), "clicks", clk.String(),
-		"ref_commands", refCmd.String(), "ref_clicks", refClk.String(), "response_url_posts", stub.posts.Load())
+		"ref_commands", refCmd.String(), "ref_clicks", refClk.String(), "response_url_posts", slack.Count(""))
 	return rows, nil
 }
 
@@ -260,9 +259,9 @@ func (t *loadTarget) median() serverLoad {
 func (h *harness) throughput(ctx context.Context, workers, rounds int, warm, window time.Duration) ([]row, error) {
 	sim := startSim()
 	defer sim.close()
-	slack := httptest.NewServer(&slackStub{})
+	slack := slacktest.NewServer(slacktest.Config{CountOnly: true})
 	defer slack.Close()
-	responseURL := slack.URL + "/commands/" + benchTeam + "/1/bench"
+	responseURL := slack.ResponseURL(benchTeam + "/1/bench")
 	hc := newLoadClient(workers)
 	defer hc.CloseIdleConnections()
 	card := "pause " + drsim.SeedRunning
@@ -272,7 +271,7 @@ func (h *harness) throughput(ctx context.Context, workers, rounds int, warm, win
 		return nil, err
 	}
 	defer bare.stop()
-	ref, refBase, err := h.serve(ctx, "verifyserver", h.bin.verify, []string{"SLACK_SIGNING_SECRET=" + slacksign.LocalSecret, "PORT=0"})
+	ref, refBase, err := h.serve(ctx, "verifyserver", h.bin.verify, []string{"SLACK_SIGNING_SECRET=" + slacktest.LocalSecret, "PORT=0"})
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +451,7 @@ func (h *harness) coldStart(ctx context.Context, runs int) ([]row, error) {
 	env := lambdaEnv(sim.env()...)
 	var pause, hello []coldResult
 	for i := range runs {
-		event, err := slacksign.ResignEvent(raw, slacksign.LocalSecret, time.Now(), nil)
+		event, err := slacktest.ResignEvent(raw, slacktest.LocalSecret, time.Now(), slacktest.Resign{})
 		if err != nil {
 			return nil, fmt.Errorf("re-sign event: %w", err)
 		}

@@ -1,9 +1,12 @@
-package slacksign
+package slacktest
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +42,7 @@ func TestResignEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			raw, _ := json.Marshal(tt.event)
-			out, err := ResignEvent(raw, LocalSecret, at, nil)
+			out, err := ResignEvent(raw, LocalSecret, at, Resign{})
 			if err != nil {
 				t.Fatalf("ResignEvent: %v", err)
 			}
@@ -68,7 +71,7 @@ func TestResignEventRewrite(t *testing.T) {
 	ev, _ := json.Marshal(map[string]any{"version": "2.0", "isBase64Encoded": true, "body": base64.StdEncoding.EncodeToString([]byte("a=1")),
 		"headers": map[string]any{"x-slack-request-timestamp": "1", "x-slack-signature": "v0=0"}})
 	at := time.Unix(1795600000, 0)
-	out, err := ResignEvent(ev, LocalSecret, at, func(b []byte) []byte { return append(b, "&b=2"...) })
+	out, err := ResignEvent(ev, LocalSecret, at, Resign{Rewrite: func(b []byte) []byte { return append(b, "&b=2"...) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +89,41 @@ func TestResignEventRewrite(t *testing.T) {
 
 func TestResignEventNotSlack(t *testing.T) {
 	for _, ev := range []string{`{"disaster_recovery_id":"x"}`, `{"headers":{"authorization":"Bearer x"},"body":""}`} {
-		if _, err := ResignEvent([]byte(ev), LocalSecret, time.Now(), nil); !errors.Is(err, ErrNotSlack) {
+		if _, err := ResignEvent([]byte(ev), LocalSecret, time.Now(), Resign{}); !errors.Is(err, ErrNotSlack) {
 			t.Errorf("ResignEvent(%s): got %v; want ErrNotSlack", ev, err)
 		}
+	}
+}
+
+func TestResignEventButtons(t *testing.T) {
+	payload := `{"type":"block_actions","actions":[{"action_id":"dr_pause","value":"{\"id\":\"e59d6b86-9072-46eb-a996-13f8b44994c1\",\"by\":\"U1\",\"mac\":\"old\"}"},{"action_id":"other","value":"plain"}]}`
+	form := "payload=" + url.QueryEscape(payload)
+	ev, _ := json.Marshal(map[string]any{"version": "2.0", "body": form,
+		"headers": map[string]any{"x-slack-request-timestamp": "1", "x-slack-signature": "v0=0"}})
+	var sealed []string
+	out, err := ResignEvent(ev, LocalSecret, time.Unix(1795600000, 0), Resign{Button: func(id, by string) string {
+		sealed = append(sealed, id+" "+by)
+		return "new-value"
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"e59d6b86-9072-46eb-a996-13f8b44994c1 U1"}; !slices.Equal(sealed, want) {
+		t.Errorf("sealed: got %q; want %q", sealed, want)
+	}
+	var got struct{ Body string }
+	json.Unmarshal(out, &got)
+	f, _ := url.ParseQuery(got.Body)
+	if p := f.Get("payload"); !strings.Contains(p, `"value":"new-value"`) || !strings.Contains(p, `"value":"plain"`) {
+		t.Errorf("payload: got %s; want the DR button resealed and the other kept", p)
+	}
+}
+
+func TestNewRequestIsSignedOverItsBody(t *testing.T) {
+	at := time.Unix(1795600000, 0)
+	r := NewRequest("s", at, "/slack/commands", "a=1")
+	_, sig := Sign("s", at, []byte("a=1"))
+	if r.Header.Get(HeaderSignature) != sig || r.Header.Get(HeaderTimestamp) != "1795600000" || r.Method != http.MethodPost {
+		t.Errorf("got %s %v; want a POST signed %s at 1795600000", r.Method, r.Header, sig)
 	}
 }

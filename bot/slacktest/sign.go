@@ -1,7 +1,4 @@
-// Package slacksign signs requests the way Slack does (v0 signatures), so the recorded events in
-// events/, `make events`, the demo and the tests all produce what Slack would send, with one piece
-// of code. It only signs: verifying is the bot's job.
-package slacksign
+package slacktest
 
 import (
 	"bytes"
@@ -13,25 +10,25 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/dws-dr/drpause/bot"
 )
 
-// LocalSecret is the signing secret of the recorded events and of `make run`. It is public and
-// opens nothing but a local run: never configure it for a real Slack app.
+// LocalSecret is the signing secret of the recorded events, `make run` and the demo. It is
+// public and opens nothing but a local run: never configure it for a real Slack app.
 const LocalSecret = "local-signing-secret"
 
-// Header names Slack signs with.
+// The headers Slack signs requests with.
 const (
 	HeaderTimestamp = "X-Slack-Request-Timestamp"
 	HeaderSignature = "X-Slack-Signature"
 )
 
-// Sign returns the X-Slack-Request-Timestamp and X-Slack-Signature values for body sent at t.
+// Sign returns the X-Slack-Request-Timestamp and X-Slack-Signature values of body sent at t:
+// "v0=" and the hex HMAC-SHA256, keyed with secret, of "v0:{timestamp}:{body}".
 func Sign(secret string, t time.Time, body []byte) (timestamp, signature string) {
 	timestamp = strconv.FormatInt(t.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
@@ -40,27 +37,44 @@ func Sign(secret string, t time.Time, body []byte) (timestamp, signature string)
 	return timestamp, "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// SignRequest sets the signature headers of r for body at t.
+// SignRequest sets the signature headers of r for body sent at t.
 func SignRequest(r *http.Request, secret string, t time.Time, body []byte) {
 	ts, sig := Sign(secret, t, body)
 	r.Header.Set(HeaderTimestamp, ts)
 	r.Header.Set(HeaderSignature, sig)
 }
 
+// NewRequest returns a form POST to target carrying body, signed with secret as sent at t, for
+// passing to an http.Handler as httptest.NewRequest does.
+func NewRequest(secret string, t time.Time, target, body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	SignRequest(r, secret, t, []byte(body))
+	return r
+}
+
 // ErrNotSlack is returned by ResignEvent for an event that carries no Slack signature.
-var ErrNotSlack = errors.New("slacksign: event has no slack signature header")
+var ErrNotSlack = errors.New("slacktest: event has no slack signature header")
+
+// Resign says how ResignEvent changes an event besides its signature.
+type Resign struct {
+	// Rewrite, when set, replaces the decoded body first (tests point response_url at a double).
+	Rewrite func(body []byte) []byte
+	// Button, when set, gives each button of a click a fresh value for the DR id and requester
+	// its recorded value names ({"id":…,"by":…}): a recorded value's MAC was made with another
+	// key, or has expired. bot.ButtonValue makes one.
+	Button func(id, requester string) string
+}
 
 // ResignEvent re-signs a recorded Lambda HTTP event (Function URL / HTTP API v2 or REST API v1)
-// whose headers carry a Slack signature, for time t. If rewrite is not nil it first replaces the
-// decoded body (tests use it to point response_url at a local server). The buttons of a click
-// get fresh values sealed with secret at t, as a card posted at t would carry. The body keeps
-// its encoding. Keys of the returned JSON are sorted.
-func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) []byte) ([]byte, error) {
+// whose headers carry a Slack signature, for time t. The body keeps its encoding; keys of the
+// returned JSON are sorted.
+func ResignEvent(event []byte, secret string, t time.Time, opt Resign) ([]byte, error) {
 	var ev map[string]any
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	if err := dec.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("slacksign: decode event: %w", err)
+		return nil, fmt.Errorf("slacktest: decode event: %w", err)
 	}
 	headers, _ := ev["headers"].(map[string]any)
 	tsKey, sigKey := findKey(headers, HeaderTimestamp), findKey(headers, HeaderSignature)
@@ -73,13 +87,15 @@ func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) 
 	if b64 {
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(raw); err != nil {
-			return nil, fmt.Errorf("slacksign: decode body: %w", err)
+			return nil, fmt.Errorf("slacktest: decode body: %w", err)
 		}
 	}
-	if rewrite != nil {
-		body = rewrite(body)
+	if opt.Rewrite != nil {
+		body = opt.Rewrite(body)
 	}
-	body = resealButtons(body, secret, t)
+	if opt.Button != nil {
+		body = resealButtons(body, opt.Button)
+	}
 	if b64 {
 		ev["body"] = base64.StdEncoding.EncodeToString(body)
 	} else {
@@ -101,15 +117,14 @@ func ResignEvent(event []byte, secret string, t time.Time, rewrite func([]byte) 
 	enc.SetEscapeHTML(false) // form bodies are full of '&'; keep the files readable
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(ev); err != nil {
-		return nil, fmt.Errorf("slacksign: encode event: %w", err)
+		return nil, fmt.Errorf("slacktest: encode event: %w", err)
 	}
 	return out.Bytes(), nil
 }
 
-// resealButtons gives the actions of an interaction payload fresh button values, made with
-// secret at t for the DR id and requester the recorded value names: a recorded value's MAC was
-// made with another key, or has expired. Any other body is returned as it is.
-func resealButtons(body []byte, secret string, t time.Time) []byte {
+// resealButtons gives the actions of an interaction payload the values seal makes for the DR
+// id and requester their recorded values name. Any other body is returned as it is.
+func resealButtons(body []byte, seal func(id, requester string) string) []byte {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
 		return body
@@ -131,7 +146,7 @@ func resealButtons(body []byte, secret string, t time.Time) []byte {
 		if json.Unmarshal([]byte(raw), &v) != nil || v.ID == "" {
 			continue
 		}
-		action["value"] = bot.ButtonValue(secret, v.ID, v.By, t)
+		action["value"] = seal(v.ID, v.By)
 	}
 	out, err := json.Marshal(payload)
 	if err != nil {

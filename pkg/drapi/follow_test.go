@@ -8,19 +8,21 @@ import (
 	"time"
 )
 
+// followCase is one row of TestPauseAndFollow and TestStartAndFollow.
+type followCase struct {
+	name       string
+	gets       []answer // the first one is the status read before anything is done
+	posts      []answer
+	wantErr    error // nil, a sentinel, a *StatusError compared by value, or a *RefusedError compared by its fields and code
+	wantSeen   []Status
+	wantOut    Outcome // Elapsed is only checked to be positive
+	wantPosts  int
+	deadline   bool // give up after a short while
+	wantGetsAt int  // minimum GETs, for loops that poll until the deadline
+}
+
 func TestPauseAndFollow(t *testing.T) {
-	fast := FollowOptions{MinInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond}
-	tests := []struct {
-		name       string
-		gets       []answer // the first one is the status read before anything is done
-		posts      []answer
-		wantErr    error // nil, a sentinel, a *StatusError compared by value, or a *RefusedError compared by its fields and code
-		wantSeen   []Status
-		wantOut    Outcome // Elapsed is only checked to be positive
-		wantPosts  int
-		deadline   bool // give up after a short while
-		wantGetsAt int  // minimum GETs, for loops that poll until the deadline
-	}{
+	tests := []followCase{
 		{
 			name: "already stopped", gets: []answer{detail(StatusStopped)},
 			wantSeen: []Status{StatusStopped},
@@ -36,7 +38,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusRunning), detail(StatusRunning), detail(StatusStopping), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -44,7 +46,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusStopFailed), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{apiError(429, "APIG.0308"), accepted},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-2", Attempts: 2},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-2", Attempts: 2},
 			wantPosts: 2,
 		},
 		{
@@ -53,7 +55,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStopFailed},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopFailed},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -62,7 +64,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusAbnormal},
 			wantSeen:  []Status{StatusRunning, StatusAbnormal},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -149,7 +151,7 @@ func TestPauseAndFollow(t *testing.T) {
 				detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -158,7 +160,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStopFailed},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopFailed},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -168,7 +170,7 @@ func TestPauseAndFollow(t *testing.T) {
 			deadline:   true,
 			wantErr:    context.DeadlineExceeded,
 			wantSeen:   []Status{StatusStopFailed},
-			wantOut:    Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:    Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts:  1,
 			wantGetsAt: 3,
 		},
@@ -177,7 +179,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{apiError(503, "")},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -195,7 +197,7 @@ func TestPauseAndFollow(t *testing.T) {
 				apiError(429, "APIG.0308"), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusRunning, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -204,7 +206,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   ErrNotFound,
 			wantSeen:  []Status{StatusRunning},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -213,7 +215,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   ErrAuth,
 			wantSeen:  []Status{StatusRunning, StatusStopping},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -230,14 +232,20 @@ func TestPauseAndFollow(t *testing.T) {
 			deadline:   true,
 			wantErr:    context.DeadlineExceeded,
 			wantSeen:   []Status{StatusRunning, StatusStopping},
-			wantOut:    Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantOut:    Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
 			wantPosts:  1,
 			wantGetsAt: 3,
 		},
 	}
+	runFollowCases(t, "pause", tests, (*Client).PauseAndFollow)
+}
+
+// runFollowCases runs each case of tests through follow against a fake API where a POST must be op.
+func runFollowCases(t *testing.T, op string, tests []followCase, follow func(*Client, context.Context, string, FollowOptions) (Outcome, error)) {
+	fast := FollowOptions{MinInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, api := newTestClient(t, map[string][]answer{"GET": tt.gets, "POST": tt.posts})
+			c, api := newTestClientFor(t, op, map[string][]answer{"GET": tt.gets, "POST": tt.posts})
 			ctx := context.Background()
 			if tt.deadline {
 				var cancel context.CancelFunc
@@ -248,7 +256,7 @@ func TestPauseAndFollow(t *testing.T) {
 			opt := fast
 			opt.OnStatus = func(s Status) { seen = append(seen, s) }
 
-			out, err := c.PauseAndFollow(ctx, testID, opt)
+			out, err := follow(c, ctx, testID, opt)
 
 			var (
 				wantStatusErr  *StatusError

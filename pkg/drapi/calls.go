@@ -76,24 +76,40 @@ func (c *Client) List(ctx context.Context, f ListFilter) ([]Summary, error) {
 //
 // API doc: https://console.huaweicloud.com/apiexplorer/#/openapi/DWS/doc?api=PauseDisasterRecovery
 func (c *Client) Pause(ctx context.Context, id string) (string, error) {
-	r, err := c.pause(ctx, id)
+	r, err := c.post(ctx, opPause, id)
 	if err != nil {
 		return "", fmt.Errorf("pause disaster recovery %.64q: %w", id, err)
 	}
 	return r.id, nil
 }
 
-// pauseResult is what one pause observed, for Outcome.
-type pauseResult struct {
+// Start sends the start request for DR task id, resuming replication, and returns the id in
+// the answer. A 200 means DWS accepted the request; the task then moves to starting and
+// running, or start_failed. DWS accepts it from unstart, start_failed and stopped.
+//
+// Start is sent as Pause is, never twice blindly: again only after throttling, and after an
+// ambiguous failure the status is read back, where starting or running means it took effect.
+//
+// API doc: https://console.huaweicloud.com/apiexplorer/#/openapi/DWS/doc?api=StartDisasterRecovery
+func (c *Client) Start(ctx context.Context, id string) (string, error) {
+	r, err := c.post(ctx, opStart, id)
+	if err != nil {
+		return "", fmt.Errorf("start disaster recovery %.64q: %w", id, err)
+	}
+	return r.id, nil
+}
+
+// postResult is what one pause or start observed, for Outcome.
+type postResult struct {
 	id        string // the id the answer named, or the DR id when the status was read back
 	requestID string // X-Request-Id of the last POST
 	attempts  int    // POSTs sent
 	status    Status // the status read back after an ambiguous failure; empty otherwise
 }
 
-// pause is Pause that also reports what it observed, for PauseAndFollow.
-func (c *Client) pause(ctx context.Context, id string) (pauseResult, error) {
-	var r pauseResult
+// post sends op for DR task id, the way Pause documents, and reports what it observed.
+func (c *Client) post(ctx context.Context, op *operation, id string) (postResult, error) {
+	var r postResult
 	if err := ValidateID(id); err != nil {
 		return r, err
 	}
@@ -104,7 +120,7 @@ func (c *Client) pause(ctx context.Context, id string) (pauseResult, error) {
 			} `json:"disaster_recovery"`
 		}
 		r.attempts++
-		reqID, err := c.send(ctx, http.MethodPost, c.drPath(id)+"/pause", nil, &body)
+		reqID, err := c.send(ctx, http.MethodPost, c.drPath(id)+"/"+op.name, nil, &body)
 		r.requestID = reqID
 		if err == nil && body.DR.ID == "" {
 			err = fmt.Errorf("%w: no disaster_recovery id", errMalformed)
@@ -125,7 +141,7 @@ func (c *Client) pause(ctx context.Context, id string) (pauseResult, error) {
 		if !ambiguous(err) || ctx.Err() != nil {
 			return r, withAttempts(err, r.attempts)
 		}
-		status, tookEffect := c.readBackAmbiguousPause(ctx, id)
+		status, tookEffect := c.readBackAmbiguous(ctx, op, id)
 		if !tookEffect {
 			return r, withAttempts(err, r.attempts)
 		}

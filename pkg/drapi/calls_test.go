@@ -39,6 +39,11 @@ func TestInvalidIDNeverSent(t *testing.T) {
 			_, err := c.PauseAndFollow(ctx, id, FollowOptions{})
 			return err
 		},
+		"Start": func(id string) error { _, err := c.Start(ctx, id); return err },
+		"StartAndFollow": func(id string) error {
+			_, err := c.StartAndFollow(ctx, id, FollowOptions{})
+			return err
+		},
 		// An empty filter is valid, so List gets each id with one more character.
 		"List": func(id string) error { _, err := c.List(ctx, ListFilter{ID: id + "x"}); return err },
 	}
@@ -53,18 +58,21 @@ func TestInvalidIDNeverSent(t *testing.T) {
 	}
 }
 
+// postCase is one row of TestPause and TestStart.
+type postCase struct {
+	name      string
+	posts     []answer
+	gets      []answer // the status read back after an ambiguous failure
+	timeout   bool     // shrink the per-attempt timeout
+	wantID    string   // empty: the call must fail
+	wantIs    error    // the failure, or errAny
+	wantCode  string   // error_code of the *Error, when the failure is an API answer
+	wantPosts int
+	wantGets  int
+}
+
 func TestPause(t *testing.T) {
-	tests := []struct {
-		name      string
-		posts     []answer
-		gets      []answer // the status read back after an ambiguous failure
-		timeout   bool     // shrink the per-attempt timeout
-		wantID    string   // empty: Pause must fail
-		wantIs    error    // the failure, or errAny
-		wantCode  string   // error_code of the *Error, when the failure is an API answer
-		wantPosts int
-		wantGets  int
-	}{
+	tests := []postCase{
 		{"accepted", []answer{accepted}, nil, false, testID, nil, "", 1, 0},
 		{"throttled then accepted", []answer{apiError(429, "APIG.0308"), accepted}, nil, false, testID, nil, "", 2, 0},
 		{"throttled until the attempts run out", []answer{apiError(429, "APIG.0308")}, nil, false, "", ErrThrottled, "APIG.0308", 4, 0},
@@ -81,13 +89,37 @@ func TestPause(t *testing.T) {
 		{"busy is final", []answer{apiError(409, "DWS.0011")}, nil, false, "", ErrBusy, "DWS.0011", 1, 0},
 		{"bad request is final", []answer{apiError(400, "DWS.0001")}, nil, false, "", ErrRefused, "DWS.0001", 1, 0},
 	}
+	runPostCases(t, "pause", tests, (*Client).Pause)
+}
+
+func TestStart(t *testing.T) {
+	tests := []postCase{
+		{"accepted", []answer{accepted}, nil, false, testID, nil, "", 1, 0},
+		{"throttled then accepted", []answer{apiError(429, "APIG.0308"), accepted}, nil, false, testID, nil, "", 2, 0},
+		{"throttled until the attempts run out", []answer{apiError(429, "APIG.0308")}, nil, false, "", ErrThrottled, "APIG.0308", 4, 0},
+		{"500 but it took effect", []answer{apiError(500, "DWS.9999")}, []answer{detail(StatusStarting)}, false, testID, nil, "", 1, 1},
+		{"500 and already running", []answer{apiError(500, "DWS.9999")}, []answer{detail(StatusRunning)}, false, testID, nil, "", 1, 1},
+		{"500 and still stopped", []answer{apiError(500, "DWS.9999")}, []answer{detail(StatusStopped)}, false, "", errAny, "DWS.9999", 1, 1},
+		// A pause under way is no start taking effect.
+		{"500 and stopping", []answer{apiError(500, "DWS.9999")}, []answer{detail(StatusStopping)}, false, "", errAny, "DWS.9999", 1, 1},
+		{"timeout but it took effect", []answer{{hang: true}}, []answer{detail(StatusStarting)}, true, testID, nil, "", 1, 1},
+		{"connection reset and still start_failed", []answer{{reset: true}}, []answer{detail(StatusStartFailed)}, false, "", errAny, "", 1, 1},
+		{"not found is final", []answer{apiError(400, "DWS.10101")}, nil, false, "", ErrNotFound, "DWS.10101", 1, 0},
+		{"busy is final", []answer{apiError(409, "DWS.0011")}, nil, false, "", ErrBusy, "DWS.0011", 1, 0},
+		{"bad request is final", []answer{apiError(400, "DWS.0001")}, nil, false, "", ErrRefused, "DWS.0001", 1, 0},
+	}
+	runPostCases(t, "start", tests, (*Client).Start)
+}
+
+// runPostCases runs each case of tests through send against a fake API where a POST must be op.
+func runPostCases(t *testing.T, op string, tests []postCase, send func(*Client, context.Context, string) (string, error)) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, api := newTestClient(t, map[string][]answer{"POST": tt.posts, "GET": tt.gets})
+			c, api := newTestClientFor(t, op, map[string][]answer{"POST": tt.posts, "GET": tt.gets})
 			if tt.timeout {
 				c.attemptTimeout = 50 * time.Millisecond
 			}
-			id, err := c.Pause(context.Background(), testID)
+			id, err := send(c, context.Background(), testID)
 			if got := api.count("POST"); got != tt.wantPosts {
 				t.Errorf("got %d POSTs; want %d", got, tt.wantPosts)
 			}

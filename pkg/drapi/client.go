@@ -68,7 +68,7 @@ type Client struct {
 	now       func() time.Time
 
 	// Retry and timeout policy. Unexported so the API stays small; tests in this package shrink them.
-	maxAttempts    int           // sends of one GET, or of a throttled pause, before giving up
+	maxAttempts    int           // sends of one GET, or of a throttled pause or start, before giving up
 	attemptTimeout time.Duration // bound of one send, on top of the caller's context
 	backoffBase    time.Duration // first wait between retries, doubled each time
 	backoffMax     time.Duration // cap of the doubling

@@ -36,15 +36,15 @@ var (
 )
 
 // Codes the classification below matches. Only DWS.0011 is documented as 409; the status-based
-// refusal of a pause has no documented code (UNVERIFIED), which is why any other refusal is
+// refusal of a pause or a start has no documented code (UNVERIFIED), which is why any other refusal is
 // read back rather than matched.
 const (
 	codeBusy      = "DWS.0011"
 	codeThrottled = "APIG.0308"
 )
 
-// errMalformed marks a 2xx answer whose body is not what the API documents. After a pause it
-// leaves open whether the pause took effect.
+// errMalformed marks a 2xx answer whose body is not what the API documents. After a pause or a
+// start it leaves open whether the operation took effect.
 var errMalformed = errors.New("malformed response")
 
 // Error is an error answer of the DWS API.
@@ -118,7 +118,7 @@ func (e *Error) auth() bool {
 // ErrBusy for DWS.0011).
 type RefusedError struct {
 	ID     string
-	Op     string // "pause"
+	Op     string // "pause" or "start"
 	Status Status // the status read back after the refusal; empty when it could not be read
 	Err    *Error
 }
@@ -137,7 +137,7 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 // errors.Is(err, ErrStatusNotAllowed) is true for it.
 type StatusError struct {
 	ID     string
-	Op     string // "pause", or "follow" when a pause ended in a failure status
+	Op     string // "pause" or "start", or "follow" when the operation ended in a failure status
 	Status Status
 }
 

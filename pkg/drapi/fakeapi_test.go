@@ -1,6 +1,7 @@
 package drapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,7 @@ func apiError(status int, code string) answer {
 // every request the way the API gateway would: signature, signed headers, project and path.
 type fakeAPI struct {
 	t      *testing.T
+	op     string // the one operation a POST may name: "pause" when empty, or "start"
 	mu     sync.Mutex
 	script map[string][]answer
 	calls  map[string]int
@@ -57,7 +59,7 @@ func (a *fakeAPI) count(method string) int {
 }
 
 func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := checkRequest(r); err != nil {
+	if err := checkRequest(r, cmp.Or(a.op, "pause")); err != nil {
 		a.t.Errorf("%s %s: %v", r.Method, r.URL.Path, err)
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"error_code":"APIGW.0301","error_msg":"test server rejected the request"}`)
@@ -103,8 +105,9 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, ans.body)
 }
 
-// checkRequest verifies what DWS verifies, plus what this client promises to send.
-func checkRequest(r *http.Request) error {
+// checkRequest verifies what DWS verifies, plus what this client promises to send: a POST
+// names op.
+func checkRequest(r *http.Request, op string) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -130,17 +133,24 @@ func checkRequest(r *http.Request) error {
 	drPath := "/v2/" + testProject + "/disaster-recovery/" + testID
 	switch {
 	case r.Method == http.MethodGet && (r.URL.Path == drPath || r.URL.Path == "/v2/"+testProject+"/disaster-recoveries"):
-	case r.Method == http.MethodPost && r.URL.Path == drPath+"/pause" && len(body) == 0:
+	case r.Method == http.MethodPost && r.URL.Path == drPath+"/"+op && len(body) == 0:
 	default:
 		return fmt.Errorf("unexpected request %s %s with %d body bytes", r.Method, r.URL, len(body))
 	}
 	return nil
 }
 
-// newTestClient returns a Client with millisecond backoffs talking to a fakeAPI playing script.
+// newTestClient returns a Client with millisecond backoffs talking to a fakeAPI playing script,
+// where a POST must be a pause.
 func newTestClient(t *testing.T, script map[string][]answer) (*Client, *fakeAPI) {
 	t.Helper()
-	api := &fakeAPI{t: t, script: script, calls: map[string]int{}, hung: make(chan struct{}, 1)}
+	return newTestClientFor(t, "pause", script)
+}
+
+// newTestClientFor is newTestClient where a POST must be op.
+func newTestClientFor(t *testing.T, op string, script map[string][]answer) (*Client, *fakeAPI) {
+	t.Helper()
+	api := &fakeAPI{t: t, op: op, script: script, calls: map[string]int{}, hung: make(chan struct{}, 1)}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	c, err := New(Config{ProjectID: testProject, Endpoint: srv.URL, Credentials: testCreds})

@@ -32,16 +32,47 @@ import (
 //
 // The Outcome is filled on every return, with or without an error.
 func (c *Client) PauseAndFollow(ctx context.Context, id string, opt FollowOptions) (Outcome, error) {
-	f := &follower{c: c, id: id, opt: opt, out: Outcome{ID: id}}
+	return c.sendAndFollow(ctx, opPause, id, opt)
+}
+
+// StartAndFollow starts DR task id again (resumes replication) if its status allows, then
+// follows it until it is running. It is PauseAndFollow for the start call, with the same
+// guarantees; only the statuses differ.
+//
+// It reads the status first: unstart, start_failed and stopped are started, starting is only
+// followed, running is already started and nothing is sent, and any other status is a
+// *StatusError with Op "start". It then polls the detail as PauseAndFollow does until the task is
+// running (success), start_failed or abnormal (a *StatusError with Op "follow"), or ctx is done
+// (an error wrapping ctx.Err()). Polling survives throttling, 5xx answers and transport failures;
+// other errors end it.
+//
+// The start is never sent twice blindly (see Start). A start DWS refuses (ErrRefused) is followed
+// by a read of the status: starting or running means another start got there first, followed
+// with no error and Outcome.Posted false; any other status gives a *RefusedError with DWS's
+// code, message and request id and that status (errors.Is ErrBusy for DWS.0011).
+//
+// After a start from start_failed, a start_failed read ends the follow only once the status has
+// been seen to leave start_failed since the start was accepted.
+//
+// The Outcome is filled on every return, with or without an error; Outcome.OpID holds the id the
+// start call returned.
+func (c *Client) StartAndFollow(ctx context.Context, id string, opt FollowOptions) (Outcome, error) {
+	return c.sendAndFollow(ctx, opStart, id, opt)
+}
+
+// sendAndFollow is PauseAndFollow and StartAndFollow, for op.
+func (c *Client) sendAndFollow(ctx context.Context, op *operation, id string, opt FollowOptions) (Outcome, error) {
+	f := &follower{c: c, op: op, id: id, opt: opt, out: Outcome{ID: id}}
 	start := time.Now()
 	err := f.run(ctx)
 	f.out.Elapsed = time.Since(start)
 	return f.out, err
 }
 
-// follower holds the state of one PauseAndFollow.
+// follower holds the state of one PauseAndFollow or StartAndFollow.
 type follower struct {
 	c   *Client
+	op  *operation
 	id  string
 	opt FollowOptions
 	out Outcome
@@ -51,34 +82,37 @@ func (f *follower) run(ctx context.Context) error {
 	d, reqID, err := f.c.get(ctx, f.id)
 	f.out.RequestID = reqID
 	if err != nil {
-		return fmt.Errorf("pause disaster recovery %.64q: read status: %w", f.id, err)
+		return fmt.Errorf("%s disaster recovery %.64q: read status: %w", f.op.name, f.id, err)
 	}
 	f.out.Initial = d.Status
 	f.observe(d.Status)
 	switch {
-	case d.Status == StatusStopped:
+	case d.Status == f.op.target:
 		return nil
-	case d.Status == StatusStopping:
-	case d.Status.Pausable():
-		if err := f.pause(ctx); err != nil {
+	case d.Status == f.op.transit:
+	case f.op.allowed(d.Status):
+		if err := f.send(ctx); err != nil {
 			return err
 		}
-		if f.out.Status == StatusStopped {
+		if f.out.Status == f.op.target {
 			return nil
 		}
 	default:
-		return &StatusError{ID: f.id, Op: "pause", Status: d.Status}
+		return &StatusError{ID: f.id, Op: f.op.name, Status: d.Status}
 	}
 	return f.follow(ctx)
 }
 
-// pause sends the pause and records what came of it.
-func (f *follower) pause(ctx context.Context) error {
-	r, err := f.c.pause(ctx, f.id)
+// send sends the operation and records what came of it.
+func (f *follower) send(ctx context.Context) error {
+	r, err := f.c.post(ctx, f.op, f.id)
 	f.out.Attempts = r.attempts
 	f.out.RequestID = r.requestID
 	if err == nil {
-		f.out.Posted, f.out.PauseID = true, r.id
+		f.out.Posted, f.out.OpID = true, r.id
+		if f.op == opPause {
+			f.out.PauseID = r.id
+		}
 		if r.status != "" {
 			f.observe(r.status)
 		}
@@ -86,12 +120,12 @@ func (f *follower) pause(ctx context.Context) error {
 	}
 	// The status changed since it was read, or DWS sees it differently: name the one it has now.
 	if e, ok := errors.AsType[*Error](err); ok && e.Is(ErrRefused) {
-		return f.readBackRefusedPause(ctx, e)
+		return f.readBackRefused(ctx, e)
 	}
-	return fmt.Errorf("pause disaster recovery %.64q: %w", f.id, err)
+	return fmt.Errorf("%s disaster recovery %.64q: %w", f.op.name, f.id, err)
 }
 
-// follow polls the detail until the task reaches a final status for a pause or ctx is done.
+// follow polls the detail until the task reaches a final status for the operation or ctx is done.
 func (f *follower) follow(ctx context.Context) error {
 	interval, maxInterval := f.opt.MinInterval, f.opt.MaxInterval
 	if interval <= 0 {
@@ -101,9 +135,10 @@ func (f *follower) follow(ctx context.Context) error {
 		maxInterval = 10 * time.Second
 	}
 	maxInterval = max(maxInterval, interval)
-	// After a pause accepted from stop_failed, a stop_failed read may predate the pause taking
-	// effect: it is final only once another status has been seen since.
-	staleStopFailed := f.out.Posted && f.out.Status == StatusStopFailed
+	// After an operation accepted from its own failure status (a pause from stop_failed, a start
+	// from start_failed), a read of that status may predate the operation taking effect: it is
+	// final only once another status has been seen since.
+	staleFailure := f.out.Posted && f.out.Status == f.op.failure
 	for {
 		if err := f.c.wait(ctx, interval); err != nil {
 			return f.gaveUp(ctx)
@@ -124,17 +159,17 @@ func (f *follower) follow(ctx context.Context) error {
 		}
 		f.observe(d.Status)
 		switch d.Status {
-		case StatusStopped:
+		case f.op.target:
 			return nil
-		case StatusStopFailed:
-			if staleStopFailed {
+		case f.op.failure:
+			if staleFailure {
 				continue
 			}
 			return &StatusError{ID: f.id, Op: "follow", Status: d.Status}
 		case StatusAbnormal:
 			return &StatusError{ID: f.id, Op: "follow", Status: d.Status}
 		}
-		staleStopFailed = false
+		staleFailure = false
 	}
 }
 

@@ -8,19 +8,21 @@ import (
 	"time"
 )
 
+// followCase is one row of TestPauseAndFollow and TestStartAndFollow.
+type followCase struct {
+	name       string
+	gets       []answer // the first one is the status read before anything is done
+	posts      []answer
+	wantErr    error // nil, a sentinel, a *StatusError compared by value, or a *RefusedError compared by its fields and code
+	wantSeen   []Status
+	wantOut    Outcome // Elapsed is only checked to be positive
+	wantPosts  int
+	deadline   bool // give up after a short while
+	wantGetsAt int  // minimum GETs, for loops that poll until the deadline
+}
+
 func TestPauseAndFollow(t *testing.T) {
-	fast := FollowOptions{MinInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond}
-	tests := []struct {
-		name       string
-		gets       []answer // the first one is the status read before anything is done
-		posts      []answer
-		wantErr    error // nil, a sentinel, a *StatusError compared by value, or a *RefusedError compared by its fields and code
-		wantSeen   []Status
-		wantOut    Outcome // Elapsed is only checked to be positive
-		wantPosts  int
-		deadline   bool // give up after a short while
-		wantGetsAt int  // minimum GETs, for loops that poll until the deadline
-	}{
+	tests := []followCase{
 		{
 			name: "already stopped", gets: []answer{detail(StatusStopped)},
 			wantSeen: []Status{StatusStopped},
@@ -36,7 +38,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusRunning), detail(StatusRunning), detail(StatusStopping), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -44,7 +46,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusStopFailed), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{apiError(429, "APIG.0308"), accepted},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-2", Attempts: 2},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-2", Attempts: 2},
 			wantPosts: 2,
 		},
 		{
@@ -53,7 +55,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStopFailed},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopFailed},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -62,7 +64,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusAbnormal},
 			wantSeen:  []Status{StatusRunning, StatusAbnormal},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -149,7 +151,7 @@ func TestPauseAndFollow(t *testing.T) {
 				detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -158,7 +160,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStopFailed},
 			wantSeen:  []Status{StatusStopFailed, StatusStopping, StatusStopFailed},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -168,7 +170,7 @@ func TestPauseAndFollow(t *testing.T) {
 			deadline:   true,
 			wantErr:    context.DeadlineExceeded,
 			wantSeen:   []Status{StatusStopFailed},
-			wantOut:    Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
+			wantOut:    Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "POST-1", Attempts: 1},
 			wantPosts:  1,
 			wantGetsAt: 3,
 		},
@@ -177,7 +179,7 @@ func TestPauseAndFollow(t *testing.T) {
 			gets:      []answer{detail(StatusRunning), detail(StatusStopping), detail(StatusStopped)},
 			posts:     []answer{apiError(503, "")},
 			wantSeen:  []Status{StatusRunning, StatusStopping, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -195,7 +197,7 @@ func TestPauseAndFollow(t *testing.T) {
 				apiError(429, "APIG.0308"), detail(StatusStopped)},
 			posts:     []answer{accepted},
 			wantSeen:  []Status{StatusRunning, StatusStopped},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -204,7 +206,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   ErrNotFound,
 			wantSeen:  []Status{StatusRunning},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -213,7 +215,7 @@ func TestPauseAndFollow(t *testing.T) {
 			posts:     []answer{accepted},
 			wantErr:   ErrAuth,
 			wantSeen:  []Status{StatusRunning, StatusStopping},
-			wantOut:   Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantOut:   Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
 			wantPosts: 1,
 		},
 		{
@@ -230,14 +232,176 @@ func TestPauseAndFollow(t *testing.T) {
 			deadline:   true,
 			wantErr:    context.DeadlineExceeded,
 			wantSeen:   []Status{StatusRunning, StatusStopping},
-			wantOut:    Outcome{ID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantOut:    Outcome{ID: testID, OpID: testID, PauseID: testID, Posted: true, Initial: StatusRunning, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
 			wantPosts:  1,
 			wantGetsAt: 3,
 		},
 	}
+	runFollowCases(t, "pause", tests, (*Client).PauseAndFollow)
+}
+
+// TestStartAndFollow runs the start through the machinery PauseAndFollow uses, so it checks
+// the statuses of a start rather than every path again: what is sent from where, what ends the
+// follow, and what the read-backs count as the start having taken effect.
+func TestStartAndFollow(t *testing.T) {
+	tests := []followCase{
+		{
+			name: "already running: nothing to do", gets: []answer{detail(StatusRunning)},
+			wantSeen: []Status{StatusRunning},
+			wantOut:  Outcome{ID: testID, Initial: StatusRunning, Status: StatusRunning, RequestID: "GET-1"},
+		},
+		{
+			name: "starting is followed without a start", gets: []answer{detail(StatusStarting), detail(StatusStarting), detail(StatusRunning)},
+			wantSeen: []Status{StatusStarting, StatusRunning},
+			wantOut:  Outcome{ID: testID, Initial: StatusStarting, Status: StatusRunning, RequestID: "GET-3"},
+		},
+		{
+			name:      "stopped is started and followed",
+			gets:      []answer{detail(StatusStopped), detail(StatusStopped), detail(StatusStarting), detail(StatusRunning)},
+			posts:     []answer{accepted},
+			wantSeen:  []Status{StatusStopped, StatusStarting, StatusRunning},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStopped, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "unstart is started after throttling",
+			gets:      []answer{detail(StatusUnstart), detail(StatusStarting), detail(StatusRunning)},
+			posts:     []answer{apiError(429, "APIG.0308"), accepted},
+			wantSeen:  []Status{StatusUnstart, StatusStarting, StatusRunning},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusUnstart, Status: StatusRunning, RequestID: "POST-2", Attempts: 2},
+			wantPosts: 2,
+		},
+		{
+			name: "start_failed read while the start is taken",
+			gets: []answer{detail(StatusStartFailed), detail(StatusStartFailed), detail(StatusStartFailed),
+				detail(StatusStarting), detail(StatusRunning)},
+			posts:     []answer{accepted},
+			wantSeen:  []Status{StatusStartFailed, StatusStarting, StatusRunning},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStartFailed, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "start_failed started again fails again",
+			gets:      []answer{detail(StatusStartFailed), detail(StatusStarting), detail(StatusStartFailed)},
+			posts:     []answer{accepted},
+			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStartFailed},
+			wantSeen:  []Status{StatusStartFailed, StatusStarting, StatusStartFailed},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStartFailed, Status: StatusStartFailed, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "start ends in start_failed",
+			gets:      []answer{detail(StatusStopped), detail(StatusStarting), detail(StatusStartFailed)},
+			posts:     []answer{accepted},
+			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusStartFailed},
+			wantSeen:  []Status{StatusStopped, StatusStarting, StatusStartFailed},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStopped, Status: StatusStartFailed, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "start ends in abnormal",
+			gets:      []answer{detail(StatusStopped), detail(StatusAbnormal)},
+			posts:     []answer{accepted},
+			wantErr:   &StatusError{ID: testID, Op: "follow", Status: StatusAbnormal},
+			wantSeen:  []Status{StatusStopped, StatusAbnormal},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStopped, Status: StatusAbnormal, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:     "stopping cannot be started",
+			gets:     []answer{detail(StatusStopping)},
+			wantErr:  &StatusError{ID: testID, Op: "start", Status: StatusStopping},
+			wantSeen: []Status{StatusStopping},
+			wantOut:  Outcome{ID: testID, Initial: StatusStopping, Status: StatusStopping, RequestID: "GET-1"},
+		},
+		{
+			name:     "stop_failed cannot be started",
+			gets:     []answer{detail(StatusStopFailed)},
+			wantErr:  &StatusError{ID: testID, Op: "start", Status: StatusStopFailed},
+			wantSeen: []Status{StatusStopFailed},
+			wantOut:  Outcome{ID: testID, Initial: StatusStopFailed, Status: StatusStopFailed, RequestID: "GET-1"},
+		},
+		{
+			name:      "start refused names the status it has now",
+			gets:      []answer{detail(StatusStopped), detail(StatusStopping)},
+			posts:     []answer{apiError(400, "DWS.4242")},
+			wantErr:   &RefusedError{ID: testID, Op: "start", Status: StatusStopping, Err: &Error{HTTPStatus: 400, Code: "DWS.4242"}},
+			wantSeen:  []Status{StatusStopped, StatusStopping},
+			wantOut:   Outcome{ID: testID, Initial: StatusStopped, Status: StatusStopping, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "start refused as another one is under way",
+			gets:      []answer{detail(StatusStopped), detail(StatusStarting), detail(StatusRunning)},
+			posts:     []answer{apiError(400, "DWS.4242")},
+			wantSeen:  []Status{StatusStopped, StatusStarting, StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusStopped, Status: StatusRunning, RequestID: "GET-3", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "busy, but another start got there first: the status wins",
+			gets:      []answer{detail(StatusStartFailed), detail(StatusRunning)},
+			posts:     []answer{apiError(409, "DWS.0011")},
+			wantSeen:  []Status{StatusStartFailed, StatusRunning},
+			wantOut:   Outcome{ID: testID, Initial: StatusStartFailed, Status: StatusRunning, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "busy while still stopped",
+			gets:      []answer{detail(StatusStopped), detail(StatusStopped)},
+			posts:     []answer{apiError(409, "DWS.0011")},
+			wantErr:   &RefusedError{ID: testID, Op: "start", Status: StatusStopped, Err: &Error{HTTPStatus: 409, Code: "DWS.0011"}},
+			wantSeen:  []Status{StatusStopped},
+			wantOut:   Outcome{ID: testID, Initial: StatusStopped, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "credentials rejected are not read back",
+			gets:      []answer{detail(StatusStopped), detail(StatusStarting)},
+			posts:     []answer{apiError(403, "APIGW.0302")},
+			wantErr:   ErrAuth,
+			wantSeen:  []Status{StatusStopped},
+			wantOut:   Outcome{ID: testID, Initial: StatusStopped, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "ambiguous start that took effect",
+			gets:      []answer{detail(StatusStopped), detail(StatusStarting), detail(StatusRunning)},
+			posts:     []answer{{reset: true}},
+			wantSeen:  []Status{StatusStopped, StatusStarting, StatusRunning},
+			wantOut:   Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStopped, Status: StatusRunning, Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:      "ambiguous start that did not take effect",
+			gets:      []answer{detail(StatusStopped)},
+			posts:     []answer{apiError(503, "DWS.9999")},
+			wantErr:   errAny,
+			wantSeen:  []Status{StatusStopped},
+			wantOut:   Outcome{ID: testID, Initial: StatusStopped, Status: StatusStopped, RequestID: "POST-1", Attempts: 1},
+			wantPosts: 1,
+		},
+		{
+			name:       "deadline while starting",
+			gets:       []answer{detail(StatusStopped), detail(StatusStarting)},
+			posts:      []answer{accepted},
+			deadline:   true,
+			wantErr:    context.DeadlineExceeded,
+			wantSeen:   []Status{StatusStopped, StatusStarting},
+			wantOut:    Outcome{ID: testID, OpID: testID, Posted: true, Initial: StatusStopped, Status: StatusStarting, RequestID: "POST-1", Attempts: 1},
+			wantPosts:  1,
+			wantGetsAt: 3,
+		},
+	}
+	runFollowCases(t, "start", tests, (*Client).StartAndFollow)
+}
+
+// runFollowCases runs each case of tests through follow against a fake API where a POST must be op.
+func runFollowCases(t *testing.T, op string, tests []followCase, follow func(*Client, context.Context, string, FollowOptions) (Outcome, error)) {
+	fast := FollowOptions{MinInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, api := newTestClient(t, map[string][]answer{"GET": tt.gets, "POST": tt.posts})
+			c, api := newTestClientFor(t, op, map[string][]answer{"GET": tt.gets, "POST": tt.posts})
 			ctx := context.Background()
 			if tt.deadline {
 				var cancel context.CancelFunc
@@ -248,7 +412,7 @@ func TestPauseAndFollow(t *testing.T) {
 			opt := fast
 			opt.OnStatus = func(s Status) { seen = append(seen, s) }
 
-			out, err := c.PauseAndFollow(ctx, testID, opt)
+			out, err := follow(c, ctx, testID, opt)
 
 			var (
 				wantStatusErr  *StatusError

@@ -25,6 +25,11 @@ const (
 // Pausable reports whether DWS accepts a pause (stop) from status s.
 func (s Status) Pausable() bool { return s == StatusRunning || s == StatusStopFailed }
 
+// Startable reports whether DWS accepts a start (a resume) from status s.
+func (s Status) Startable() bool {
+	return s == StatusUnstart || s == StatusStartFailed || s == StatusStopped
+}
+
 // Cluster is one side of a DR pair as the detail call describes it.
 // Times are kept as DWS sends them: their format is not documented.
 type Cluster struct {
@@ -78,29 +83,35 @@ type ListFilter struct {
 	StandbyClusterID string
 }
 
-// FollowOptions tune PauseAndFollow. The zero value polls from 2 s up to 10 s.
+// FollowOptions tune PauseAndFollow and StartAndFollow. The zero value polls from 2 s up to 10 s.
 type FollowOptions struct {
-	// OnStatus, if set, is called with every status PauseAndFollow observes that differs from
+	// OnStatus, if set, is called with every status the follow observes that differs from
 	// the previous one, starting with the first. It runs on the caller's goroutine.
 	OnStatus func(Status)
 	// MinInterval and MaxInterval bound the poll backoff (defaults 2 s and 10 s).
 	MinInterval, MaxInterval time.Duration
 }
 
-// Outcome is what PauseAndFollow observed. It is returned with and without an error, so callers
-// can report how far a failed pause got.
+// Outcome is what PauseAndFollow or StartAndFollow observed. It is returned with and without an
+// error, so callers can report how far a failed operation got.
 //
-// Posted false with Initial running or stop_failed: another pause got there first (DWS refused
-// this one because the DR was already stopping or stopped); with Initial stopping or stopped, the
-// DR was found that way and nothing was sent.
+// Posted false with Initial a status the operation is sent from (running or stop_failed for a
+// pause; unstart, start_failed or stopped for a start): another request of the same operation got
+// there first (DWS refused this one because the DR was already on its way or there); with
+// Initial the operation's transit or target status (stopping or stopped; starting or running),
+// the DR was found that way and nothing was sent.
 type Outcome struct {
-	ID        string        // the DR id asked for
-	PauseID   string        // the id the pause call returned; empty when no pause was accepted
-	Posted    bool          // a pause POST was accepted (false: it was already stopping or stopped)
+	ID     string // the DR id asked for
+	OpID   string // the id the pause or start call returned; empty when none was accepted
+	Posted bool   // the operation's POST was accepted (false: it was already under way or done)
+	// PauseID is OpID after a pause, and empty after a start.
+	//
+	// Deprecated: use OpID, which every operation fills.
+	PauseID   string
 	Initial   Status        // the status before anything was done
 	Status    Status        // the last status observed
-	RequestID string        // X-Request-Id of the pause response, or of the last call
-	Attempts  int           // pause POSTs sent (more than 1 only after throttling)
+	RequestID string        // X-Request-Id of the operation's response, or of the last call
+	Attempts  int           // POSTs of the operation sent (more than 1 only after throttling)
 	Elapsed   time.Duration // from the first call to the end
 }
 

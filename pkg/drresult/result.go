@@ -1,6 +1,7 @@
 package drresult
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -10,8 +11,7 @@ import (
 )
 
 // Operation names what was asked of a DR task and the statuses that mark its way: a pause goes
-// through stopping to stopped. A resume (POST .../start, followed to running) is another
-// Operation with the same Kinds.
+// through stopping to stopped, a resume through starting to running. Both end in the same Kinds.
 type Operation struct {
 	Name    string       // the verb, as in "another pause first": "pause"
 	Done    string       // the audit event of a success: "paused"
@@ -22,9 +22,14 @@ type Operation struct {
 	Allowed func(drapi.Status) bool
 }
 
-// Pause is POST .../pause followed to stopped.
+// Pause is POST .../pause followed to stopped (drapi's PauseAndFollow).
 var Pause = Operation{Name: "pause", Done: "paused", Transit: drapi.StatusStopping, Target: drapi.StatusStopped,
 	Allowed: drapi.Status.Pausable}
+
+// Resume is POST .../start followed to running (drapi's StartAndFollow): replication starts
+// again. It is sent from unstart, start_failed or stopped.
+var Resume = Operation{Name: "resume", Done: "resumed", Transit: drapi.StatusStarting, Target: drapi.StatusRunning,
+	Allowed: drapi.Status.Startable}
 
 // Stop says why the caller stopped following the operation before the DR API client returned on
 // its own, if it did.
@@ -129,7 +134,8 @@ type Result struct {
 // meanwhile; without one, a wait that ran out is reported as such, by how far the operation got.
 func Classify(op Operation, out drapi.Outcome, err error, stop Stop) Result {
 	r := Result{
-		Op: op, ID: out.ID, OpID: out.PauseID, Posted: out.Posted, Initial: out.Initial, Status: out.Status,
+		// PauseID still names the pause in Outcomes built by hand before OpID existed.
+		Op: op, ID: out.ID, OpID: cmp.Or(out.OpID, out.PauseID), Posted: out.Posted, Initial: out.Initial, Status: out.Status,
 		RequestID: out.RequestID, Attempts: out.Attempts, Elapsed: out.Elapsed, Err: err,
 	}
 	apiErr, _ := errors.AsType[*drapi.Error](err)

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
 // FaultKind says how a Fault spoils an answer.
@@ -42,6 +40,10 @@ const (
 	// request is served, which then is: a pause POST finds the task stopping and is refused for
 	// its status, as when two instances both read running and both send a pause.
 	FaultPausedFirst
+	// FaultStartedFirst is FaultPausedFirst for a start: another client's start of the same task
+	// is accepted just before this request is served, so a start POST finds the task starting
+	// and is refused for its status, as when two instances both read stopped and both resume.
+	FaultStartedFirst
 )
 
 // Fault is a rule that spoils the answers to matching requests. Faults are matched in the order
@@ -153,22 +155,25 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f Fault, serve 
 		writeError(w, http.StatusConflict, "DWS.0011",
 			"Another operation is in progress on the instance, or the instance is faulty. Try again later.")
 	case FaultPausedFirst:
-		s.pauseFirst(r.PathValue("id"))
+		s.first(r.PathValue("id"), s.pause)
+		serve(w, r)
+	case FaultStartedFirst:
+		s.first(r.PathValue("id"), s.start)
 		serve(w, r)
 	default:
 		writeError(w, http.StatusInternalServerError, "DWS.9999", fmt.Sprintf("drsim: unknown fault kind %d", f.Kind))
 	}
 }
 
-// pauseFirst pauses DR task id, if it is there and its status allows, as another client would.
-func (s *Sim) pauseFirst(id string) {
+// first starts tr on DR task id, if it is there and its status allows, as another client would.
+func (s *Sim) first(id string, tr transition) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.find(id); t != nil {
 		now := s.now()
 		t.advance(now)
-		if t.d.Status.Pausable() {
-			t.enter(drapi.StatusStopping, drapi.StatusStopped, now.Add(s.stoppingFor))
+		if tr.allowed(t.d.Status) {
+			t.enter(tr, now)
 		}
 	}
 }

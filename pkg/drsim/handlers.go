@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -134,33 +133,27 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"disaster_recovery": items})
 }
 
-func (s *Sim) servePause(w http.ResponseWriter, r *http.Request) {
-	s.change(w, r, "pause", drapi.StatusStopping, drapi.StatusStopped, s.stoppingFor,
-		drapi.StatusRunning, drapi.StatusStopFailed)
-}
+func (s *Sim) servePause(w http.ResponseWriter, r *http.Request) { s.change(w, r, s.pause) }
 
-func (s *Sim) serveStart(w http.ResponseWriter, r *http.Request) {
-	s.change(w, r, "start", drapi.StatusStarting, drapi.StatusRunning, s.startingFor,
-		drapi.StatusUnstart, drapi.StatusStartFailed, drapi.StatusStopped)
-}
+func (s *Sim) serveStart(w http.ResponseWriter, r *http.Request) { s.change(w, r, s.start) }
 
-// change moves the task named in r from one of the from statuses into via, ending in end after
-// d, and answers with the task id as DWS does.
-func (s *Sim) change(w http.ResponseWriter, r *http.Request, op string, via, end drapi.Status, d time.Duration, from ...drapi.Status) {
+// change starts tr on the task named in r if its status allows, and answers with the task id
+// as DWS does.
+func (s *Sim) change(w http.ResponseWriter, r *http.Request, tr transition) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	t, fail := s.lookup(id)
 	if t != nil {
 		now := s.now()
 		t.advance(now)
-		if slices.Contains(from, t.d.Status) {
-			t.enter(via, end, now.Add(d))
+		if tr.allowed(t.d.Status) {
+			t.enter(tr, now)
 		} else {
 			// UNVERIFIED: which code DWS uses for an operation its status forbids is not
 			// documented (see DefaultRefusalCode). The simulator answers 400, as the pause
 			// API documents, with the configured code and a message naming the status.
 			fail = &apiError{http.StatusBadRequest, s.refusalCode,
-				"The disaster recovery task cannot " + op + " in status " + string(t.d.Status) + "."}
+				"The disaster recovery task cannot " + tr.name + " in status " + string(t.d.Status) + "."}
 		}
 	}
 	s.mu.Unlock()

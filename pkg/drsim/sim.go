@@ -56,13 +56,12 @@ type Options struct {
 // Sim is a simulated DWS disaster-recovery API over in-memory DR tasks. It is an http.Handler,
 // safe for concurrent use; its other methods let tests steer it and observe what it received.
 type Sim struct {
-	projectID   string
-	creds       drapi.Credentials
-	stoppingFor time.Duration
-	startingFor time.Duration
-	now         func() time.Time
-	refusalCode string
-	mux         *http.ServeMux
+	projectID    string
+	creds        drapi.Credentials
+	pause, start transition
+	now          func() time.Time
+	refusalCode  string
+	mux          *http.ServeMux
 
 	mu     sync.Mutex
 	tasks  []*task // in creation order, the order the list call answers in
@@ -82,10 +81,12 @@ type task struct {
 // New returns a Sim seeded with the tasks named by the Seed constants.
 func New(opts Options) *Sim {
 	s := &Sim{
-		projectID:   opts.ProjectID,
-		creds:       opts.Credentials,
-		stoppingFor: transition(opts.StoppingFor),
-		startingFor: transition(opts.StartingFor),
+		projectID: opts.ProjectID,
+		creds:     opts.Credentials,
+		pause: transition{name: "pause", allowed: drapi.Status.Pausable,
+			via: drapi.StatusStopping, end: drapi.StatusStopped, lasts: lasting(opts.StoppingFor)},
+		start: transition{name: "start", allowed: drapi.Status.Startable,
+			via: drapi.StatusStarting, end: drapi.StatusRunning, lasts: lasting(opts.StartingFor)},
 		now:         opts.Now,
 		refusalCode: opts.RefusalCode,
 		counts:      make(map[Route]int),
@@ -110,7 +111,17 @@ func New(opts Options) *Sim {
 	return s
 }
 
-func transition(d time.Duration) time.Duration {
+// transition is an operation that takes a task through a status on the way (via) to another
+// (end): a pause or a start.
+type transition struct {
+	name     string                  // "pause" or "start", as the refusal names it
+	allowed  func(drapi.Status) bool // the statuses it may be sent from
+	via, end drapi.Status
+	lasts    time.Duration // how long the task stays in via
+}
+
+// lasting is how long a transition configured as d lasts.
+func lasting(d time.Duration) time.Duration {
 	switch {
 	case d == 0:
 		return DefaultTransition
@@ -153,10 +164,10 @@ func (s *Sim) SetStatus(id string, st drapi.Status) error {
 		return fmt.Errorf("drsim: set status: unknown disaster recovery id %q", id)
 	}
 	switch st {
-	case drapi.StatusStopping:
-		t.enter(st, drapi.StatusStopped, s.now().Add(s.stoppingFor))
-	case drapi.StatusStarting:
-		t.enter(st, drapi.StatusRunning, s.now().Add(s.startingFor))
+	case s.pause.via:
+		t.enter(s.pause, s.now())
+	case s.start.via:
+		t.enter(s.start, s.now())
 	default:
 		t.d.Status, t.until, t.end = st, time.Time{}, ""
 		syncClusters(t.d)
@@ -165,7 +176,7 @@ func (s *Sim) SetStatus(id string, st drapi.Status) error {
 }
 
 // SetOutcome makes the current or next stopping or starting of DR task id end in st (for
-// example stop_failed or abnormal) instead of stopped or running. It applies once.
+// example stop_failed, start_failed or abnormal) instead of stopped or running. It applies once.
 func (s *Sim) SetOutcome(id string, st drapi.Status) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,12 +201,14 @@ func (s *Sim) find(id string) *task {
 	return s.tasks[i]
 }
 
-// enter starts a transition through status via, ending in end (or a preset outcome) at until.
-func (t *task) enter(via, end drapi.Status, until time.Time) {
+// enter starts tr at now: the task goes to tr.via, and ends in tr.end (or a preset outcome)
+// after tr.lasts.
+func (t *task) enter(tr transition, now time.Time) {
+	end := tr.end
 	if t.outcome != "" {
 		end, t.outcome = t.outcome, ""
 	}
-	t.d.Status, t.end, t.until = via, end, until
+	t.d.Status, t.end, t.until = tr.via, end, now.Add(tr.lasts)
 	syncClusters(t.d)
 }
 

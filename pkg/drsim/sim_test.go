@@ -693,3 +693,79 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("requests counted: got %d; want %d", total, want)
 	}
 }
+
+// TestStartFaults: the faults of the pause route apply to the start route alike, and another
+// client's start can be let in first.
+func TestStartFaults(t *testing.T) {
+	start := drPath(drsim.SeedStopped) + "/start"
+	tests := []struct {
+		name       string
+		fault      drsim.Fault
+		wantErr    bool // the connection is reset
+		want       int
+		wantCode   string
+		wantStatus drapi.Status // of SeedStopped afterwards
+	}{
+		{name: "lost start, reset", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultLost},
+			wantErr: true, wantStatus: drapi.StatusStarting},
+		{name: "lost start, 503", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultLost, Status: 503},
+			want: 503, wantCode: "DWS.9999", wantStatus: drapi.StatusStarting},
+		{name: "internal error", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultError},
+			want: 500, wantCode: "DWS.9999", wantStatus: drapi.StatusStopped},
+		{name: "throttle", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultThrottle},
+			want: 429, wantCode: "APIG.0308", wantStatus: drapi.StatusStopped},
+		{name: "busy", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultBusy},
+			want: 409, wantCode: "DWS.0011", wantStatus: drapi.StatusStopped},
+		{name: "reset", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultReset},
+			wantErr: true, wantStatus: drapi.StatusStopped},
+		{name: "another start first", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultStartedFirst},
+			want: 400, wantCode: "DWS.4242", wantStatus: drapi.StatusStarting},
+		{name: "a pause first cannot pause a stopped task", fault: drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultPausedFirst},
+			want: 200, wantStatus: drapi.StatusStarting},
+		{name: "a pause fault leaves the start alone", fault: drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultReset},
+			want: 200, wantStatus: drapi.StatusStarting},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := setup(t, drsim.Options{RefusalCode: "DWS.4242"})
+			tt.fault.Times = 1
+			h.sim.Inject(tt.fault)
+			a, err := h.try(http.MethodPost, start, nil, nil)
+			switch {
+			case tt.wantErr && err == nil:
+				t.Fatalf("got HTTP %d; want a reset connection", a.status)
+			case !tt.wantErr && err != nil:
+				t.Fatal(err)
+			case !tt.wantErr && a.status != tt.want:
+				t.Fatalf("got HTTP %d; want %d (body %s)", a.status, tt.want, a.body)
+			case tt.wantCode != "":
+				if e := a.errorBody(t); e.Code != tt.wantCode {
+					t.Errorf("error_code: got %q; want %q", e.Code, tt.wantCode)
+				}
+			}
+			if got := h.status(t, drsim.SeedStopped); got != tt.wantStatus {
+				t.Errorf("status after: got %s; want %s", got, tt.wantStatus)
+			}
+			if got := h.sim.Count(drsim.RouteStart); got != 1 {
+				t.Errorf("Count(RouteStart): got %d; want 1", got)
+			}
+		})
+	}
+}
+
+// TestStartedFirstOnPause: another client's resume let in before a pause of a stopped task
+// leaves it starting, which a pause cannot leave, so the pause is refused naming starting.
+func TestStartedFirstOnPause(t *testing.T) {
+	h := setup(t, drsim.Options{})
+	h.sim.Inject(drsim.Fault{Route: drsim.RoutePause, Kind: drsim.FaultStartedFirst, Times: 1})
+	a := h.call(t, http.MethodPost, drPath(drsim.SeedStopped)+"/pause", nil, nil)
+	if a.status != http.StatusBadRequest {
+		t.Fatalf("got HTTP %d; want 400 (body %s)", a.status, a.body)
+	}
+	if e := a.errorBody(t); e.Code != drsim.DefaultRefusalCode || !strings.Contains(e.Msg, "pause in status starting") {
+		t.Errorf("got %+v; want %s naming the pause and status starting", e, drsim.DefaultRefusalCode)
+	}
+	if got := h.status(t, drsim.SeedStopped); got != drapi.StatusStarting {
+		t.Errorf("status: got %s; want starting", got)
+	}
+}

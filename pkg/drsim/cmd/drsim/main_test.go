@@ -10,6 +10,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/aksk"
+	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -18,7 +19,8 @@ func TestRunServesSeededTasks(t *testing.T) {
 	defer cancel()
 	var stdout, stderr logtest.Buffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	// A start lasts longer than the test, so the task started below is seen starting.
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-starting", "1h"}, &stdout, &stderr) }()
 
 	endpoint := regexp.MustCompile(`DR_ENDPOINT=(\S+)`)
 	var base string
@@ -62,6 +64,18 @@ func TestRunServesSeededTasks(t *testing.T) {
 		t.Errorf("GET detail: got HTTP %d; want 200", resp.StatusCode)
 	}
 
+	// The served simulator resumes too, through the real client.
+	c, err := drapi.New(drapi.Config{ProjectID: drsim.ProjectID, Endpoint: base, Credentials: drsim.LocalCredentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := c.Start(ctx, drsim.SeedStopped); err != nil || id != drsim.SeedStopped {
+		t.Errorf("Start: got %q, %v; want %s, nil", id, err, drsim.SeedStopped)
+	}
+	if d, err := c.Get(ctx, drsim.SeedStopped); err != nil || d.Status != drapi.StatusStarting {
+		t.Errorf("after Start: got %+v, %v; want starting", d, err)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -86,6 +100,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"public host", []string{"-addr", "example.com:8900"}, "loopback"},
 		{"no port", []string{"-addr", "127.0.0.1"}, "-addr"},
 		{"zero delay", []string{"-addr", "127.0.0.1:0", "-stopping", "0s"}, "positive"},
+		{"zero start delay", []string{"-addr", "127.0.0.1:0", "-starting", "0s"}, "positive"},
 		{"unknown flag", []string{"-nope"}, "not defined"},
 	}
 	for _, tt := range tests {

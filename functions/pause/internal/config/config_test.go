@@ -17,7 +17,7 @@ func setEnv(t *testing.T, env map[string]string) {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "DR_") || strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "HUAWEICLOUD_") ||
-			strings.HasPrefix(k, "AWS_LAMBDA_") || k == "PORT" || k == "FUNCTIONS_CUSTOMHANDLER_PORT" || k == "LOG_LEVEL" {
+			strings.HasPrefix(k, "AWS_") || k == "PORT" || k == "FUNCTIONS_CUSTOMHANDLER_PORT" || k == "LOG_LEVEL" {
 			t.Setenv(k, "")
 			os.Unsetenv(k)
 		}
@@ -47,6 +47,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"AlertMaxIDs", c.AlertMaxIDs, 2},
 		{"SlackAPIURL", c.SlackAPIURL, "https://slack.com/api/"},
 		{"Lambda", c.Lambda(), false},
+		{"Ledger", c.Ledger, LedgerMemory},
+		{"AllowedTeams", fmt.Sprint(c.AllowedTeams), "[*]"},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
@@ -123,6 +125,16 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"plain http slack url", real("SLACK_API_URL", "http://slack.example.com/api/"), "SLACK_API_URL"},
 		{"bad user id", real("DR_ALLOWED_USERS", "U1,@alice"), "DR_ALLOWED_USERS"},
 		{"bad channel id", real("DR_ALLOWED_CHANNELS", "#ops"), "DR_ALLOWED_CHANNELS"},
+		{"empty teams", real("DR_ALLOWED_TEAMS", ","), "DR_ALLOWED_TEAMS"},
+		{"team name", real("DR_ALLOWED_TEAMS", "T1,acme corp"), "DR_ALLOWED_TEAMS"},
+		{"unknown ledger", real("DR_LEDGER", "redis"), "DR_LEDGER"},
+		{"dynamodb without table", real("DR_LEDGER", "dynamodb"), "DR_LEDGER_TABLE"},
+		{"bad table name", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "my table"), "DR_LEDGER_TABLE"},
+		{"dynamodb without region", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x",
+			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk), "AWS_REGION"},
+		{"dynamodb without keys", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1"), "AWS_ACCESS_KEY_ID"},
+		{"dynamodb over plain http", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1",
+			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk, "AWS_ENDPOINT_URL_DYNAMODB", "http://10.0.0.1:8000"), "AWS_ENDPOINT_URL_DYNAMODB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +164,13 @@ func TestLoadAccepts(t *testing.T) {
 		{"loopback slack url", map[string]string{"DR_SIMULATE": "true", "SLACK_API_URL": "http://127.0.0.1:9/api/"}},
 		{"alerts with slack", map[string]string{"DR_SIMULATE": "true", "DR_ALERT_TOKEN": "a", "SLACK_SIGNING_SECRET": "s",
 			"SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"}},
+		{"dynamodb ledger", map[string]string{"DR_SIMULATE": "true", "DR_LEDGER": "dynamodb", "DR_LEDGER_TABLE": "drpause-ledger",
+			"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+			"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}},
+		{"dynamodb ledger by ARN", map[string]string{"DR_SIMULATE": "true", "DR_LEDGER": "dynamodb",
+			"DR_LEDGER_TABLE": "arn:aws:dynamodb:eu-west-1:123456789012:table/drpause-ledger",
+			"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}},
+		{"teams", map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_TEAMS": "T0123, E0456"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +193,7 @@ func TestLoadAccepts(t *testing.T) {
 func TestLoadBuildsAccess(t *testing.T) {
 	const id = "e59d6b86-9072-46eb-a996-13f8b44994c1"
 	setEnv(t, map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": " U1, U2 ,", "DR_ALLOWED_CHANNELS": "C1",
-		"DR_ALLOWED_IDS": id, "DR_INVOKE_TOKEN": " invoke-token\n", "DR_ALERT_TOKEN": "alert-token\t",
+		"DR_ALLOWED_IDS": id, "DR_ALLOWED_TEAMS": "T1, E2", "DR_INVOKE_TOKEN": " invoke-token\n", "DR_ALERT_TOKEN": "alert-token\t",
 		"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"})
 	c, err := Load()
 	if err != nil {
@@ -190,6 +209,9 @@ func TestLoadBuildsAccess(t *testing.T) {
 		{"Channels C2", c.Channels.Allows("C2"), false},
 		{"IDs id", c.IDs.Allows(id), true},
 		{"IDs other", c.IDs.Allows("3dc7b9ea-70b4-4c38-942d-e2636e6d844c"), false},
+		{"Teams T1", c.Teams.Allows("T1"), true},
+		{"Teams E2", c.Teams.Allows("E2"), true},
+		{"Teams T9", c.Teams.Allows("T9"), false},
 		{"InvokeToken", c.InvokeToken.Reveal(), "invoke-token"},
 		{"AlertToken", c.AlertToken.Reveal(), "alert-token"},
 	}
@@ -203,9 +225,9 @@ func TestLoadBuildsAccess(t *testing.T) {
 	if c, err = Load(); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.Users.Allows("U1") || !c.Channels.Allows("C1") || !c.IDs.Allows(id) {
-		t.Errorf("defaults: got users U1 %t, channels C1 %t, ids %t; want nobody, every channel, every id",
-			c.Users.Allows("U1"), c.Channels.Allows("C1"), c.IDs.Allows(id))
+	if c.Users.Allows("U1") || !c.Channels.Allows("C1") || !c.IDs.Allows(id) || !c.Teams.Allows("T1") {
+		t.Errorf("defaults: got users U1 %t, channels C1 %t, ids %t, teams T1 %t; want nobody, every channel, every id, every team",
+			c.Users.Allows("U1"), c.Channels.Allows("C1"), c.IDs.Allows(id), c.Teams.Allows("T1"))
 	}
 }
 

@@ -50,8 +50,8 @@ func (s replayable) request() *http.Request {
 
 // TestReplayedClick: Slack's signature stays valid for 5 minutes, so a captured click can be
 // sent again. Sent 5 times in a row, or 5 times at once, and once more after the pause, it
-// pauses once: the in-flight claim refuses the repeats while the job runs, and the DR's status
-// (stopped) refuses them afterwards.
+// pauses once: the card's claim in the ledger refuses every repeat, while the job runs and
+// after it let go of the DR, saying who used the card.
 func TestReplayedClick(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -106,7 +106,7 @@ func TestReplayedClick(t *testing.T) {
 				switch {
 				case strings.Contains(p.Msg.Text, "Following it until it is stopped"):
 					pausing++
-				case strings.Contains(p.Msg.Text, "already being paused by <@U2>: no second pause sent"):
+				case strings.Contains(p.Msg.Text, "This card was already used: <@U2> approved the pause"):
 					refused++
 				}
 			}
@@ -115,16 +115,8 @@ func TestReplayedClick(t *testing.T) {
 			}
 
 			// Once more after the pause, still inside the 5 minutes, once the job has let go of
-			// the DR: only its status (stopped) refuses this one.
-			for deadline := time.Now().Add(waitFor); ; {
-				if _, held := e.bot.inflight.holder(drsim.SeedRunning, time.Now()); !held {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the job still holds %s after %s", drsim.SeedRunning, waitFor)
-				}
-				time.Sleep(time.Millisecond) // a poll with a deadline: the job signals nothing when it lets go
-			}
+			// the DR: the card's record refuses this one too.
+			waitReleased(t, e.bot.ledger, drsim.SeedRunning)
 			w := httptest.NewRecorder()
 			e.bot.Interactions().ServeHTTP(w, click.request())
 			if w.Code != http.StatusOK {
@@ -146,8 +138,8 @@ func TestReplayedClick(t *testing.T) {
 			if paused != 1 {
 				t.Errorf("got %d 'is paused' messages over the whole replay; want 1", paused)
 			}
-			if last := all[len(all)-1]; !strings.Contains(last.Msg.Text, "was already stopped: no pause sent") {
-				t.Errorf("late replay: got %q last; want the report of an already stopped DR", last.Msg.Text)
+			if last := all[len(all)-1]; !strings.Contains(last.Msg.Text, "This card was already used: <@U2> approved the pause") {
+				t.Errorf("late replay: got %q last; want the card refused as used", last.Msg.Text)
 			}
 			if got := srv.Sim.Count(drsim.RoutePause); got != 1 {
 				t.Errorf("got %d pause POSTs; want 1", got)

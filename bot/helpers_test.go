@@ -84,6 +84,13 @@ func commandBody(user, channel, text, responseURL string) string {
 // actions block blockID on the message msg (posted as ts in channel).
 func clickBody(t testing.TB, user, channel string, msg slackMessage, blockID, actionID, responseURL string) string {
 	t.Helper()
+	return clickBodyFrom(t, user, teamID, channel, msg, blockID, actionID, responseURL)
+}
+
+// clickBodyFrom is clickBody for a user of the Slack team userTeam, as in a Slack Connect
+// channel shared with another organisation.
+func clickBodyFrom(t testing.TB, user, userTeam, channel string, msg slackMessage, blockID, actionID, responseURL string) string {
+	t.Helper()
 	value := buttonValueOf(t, msg, blockID, actionID)
 	blocks, err := json.Marshal(msg.Blocks)
 	if err != nil {
@@ -94,7 +101,7 @@ func clickBody(t testing.TB, user, channel string, msg slackMessage, blockID, ac
 		`"container":{"type":"message","message_ts":"1.2","channel_id":%q,"is_ephemeral":false},`+
 		`"channel":{"id":%q,"name":"ops"},"message":{"type":"message","ts":"1.2","text":%q,"blocks":%s},`+
 		`"actions":[{"action_id":%q,"block_id":%q,"type":"button","value":%q,"action_ts":"1.3"}],"state":{"values":{}}}`,
-		user, teamID, teamID, responseURL, channel, channel, msg.Text, blocks, actionID, blockID, value)
+		user, userTeam, userTeam, responseURL, channel, channel, msg.Text, blocks, actionID, blockID, value)
 	return url.Values{"payload": {payload}}.Encode()
 }
 
@@ -331,6 +338,7 @@ func newEnv(t *testing.T, dr DR, edit func(*Config)) *env {
 		AllowedUsers:    allowOnly("U1", "U2"),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
+		AllowedTeams:    allowAll,
 		Confirm:         true,
 		// Generous: it bounds only a pause that never ends, and a loaded CI machine must not
 		// turn a normal follow into "DR_WAIT reached".

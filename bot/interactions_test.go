@@ -160,25 +160,43 @@ func TestClickCancel(t *testing.T) {
 	}
 }
 
-// TestDoubleClick: a second click while the first pause is in flight sends no second POST,
-// in this process (the in-flight set) and in another one (the DR status).
+// TestDoubleClick: a second click while the first pause is in flight sends no second POST: on
+// the same card the card's record refuses it, on another card of the same DR the DR's claim
+// (one operation per DR), and in a process with a ledger of its own the DR status.
 func TestDoubleClick(t *testing.T) {
 	t.Run("same process", func(t *testing.T) {
-		srv, dr := newSim(t, drsim.Options{StoppingFor: 100 * time.Millisecond})
+		started, release := make(chan struct{}), make(chan struct{})
+		dr := &fakeDR{pauseAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+			close(started)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
+		}}
 		e := newEnv(t, dr, nil)
-		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
-		e.click(t, "U2", card, drsim.SeedRunning, actionPause, "first")
-		e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-		second, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/second" })
-		if second.Msg.ResponseType != ephemeral || second.Msg.ReplaceOriginal {
-			t.Errorf("second: got response_type %q replace_original=%v; want ephemeral, false",
-				second.Msg.ResponseType, second.Msg.ReplaceOriginal)
+		first := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+		other := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+		e.click(t, "U2", first, goldenID, actionPause, "first")
+		<-started
+		e.click(t, "U1", first, goldenID, actionPause, "second")
+		e.click(t, "U1", other, goldenID, actionPause, "third")
+		for name, want := range map[string]string{
+			"second": "This card was already used: <@U2> approved the pause",
+			"third":  "is already being paused by <@U2>",
+		} {
+			got, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/"+name })
+			if got.Msg.ResponseType != ephemeral || got.Msg.ReplaceOriginal {
+				t.Errorf("%s: got response_type %q replace_original=%v; want ephemeral, false",
+					name, got.Msg.ResponseType, got.Msg.ReplaceOriginal)
+			}
+			contains(t, name, got.Msg.Text, want, "no")
 		}
-		contains(t, "second", second.Msg.Text, "already being paused by <@U2>")
+		close(release)
 		final, _ := e.slack.until(t, isFinal)
 		contains(t, "final", final.Msg.Text, "is paused")
-		if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
-			t.Errorf("got %d pause POSTs; want 1", n)
+		if n := dr.pauses.Load(); n != 1 {
+			t.Errorf("got %d pauses; want 1", n)
 		}
 	})
 	t.Run("another process", func(t *testing.T) {
@@ -591,7 +609,7 @@ func TestCancelAfterPause(t *testing.T) {
 	<-started
 	e.click(t, "U1", card, goldenID, actionCancel, "cancel")
 	answer, _ := e.slack.until(t, func(p post) bool { return p.Path == "/response/cancel" })
-	contains(t, "cancel", answer.Msg.Text, "already being paused by <@U2>; cancel is too late")
+	contains(t, "cancel", answer.Msg.Text, "Too late to cancel: <@U2> approved the pause")
 	if answer.Msg.ResponseType != ephemeral || answer.Msg.ReplaceOriginal {
 		t.Errorf("cancel: got response_type %q replace_original=%v; want ephemeral, false",
 			answer.Msg.ResponseType, answer.Msg.ReplaceOriginal)
@@ -625,7 +643,7 @@ func TestClickHandOffFails(t *testing.T) {
 		other string // a DR whose buttons must survive on a shared card
 	}{
 		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), ""},
-		{"shared alert card", alertCardMessage(goldenProposal(goldenID, goldenID2), time.Now(), testKey), goldenID2},
+		{"shared alert card", alertCardMessage(goldenProposal(goldenID, goldenID2), newCardID(), time.Now(), testKey), goldenID2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

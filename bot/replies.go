@@ -33,6 +33,9 @@ func invalidIDMessage(arg string) slackMessage {
 func refusalMessage(r *refusal) slackMessage {
 	var text string
 	switch r.reason {
+	case "team":
+		text = fmt.Sprintf("Not allowed: Slack team %s is not in %s. An admin can add its team or enterprise id to %s.",
+			codeSpan(orUnknown(r.subject)), codeSpan(r.setting), codeSpan(r.setting))
 	case "user":
 		text = fmt.Sprintf("Not allowed: user %s (%s) is not in %s. An admin can add this id to %s.",
 			mention(r.subject), codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))

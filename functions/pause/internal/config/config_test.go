@@ -169,7 +169,7 @@ func TestLoadAccepts(t *testing.T) {
 			"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}},
 		{"dynamodb ledger by ARN", map[string]string{"DR_SIMULATE": "true", "DR_LEDGER": "dynamodb",
 			"DR_LEDGER_TABLE": "arn:aws:dynamodb:eu-west-1:123456789012:table/drpause-ledger",
-			"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}},
+			"AWS_REGION":      "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}},
 		{"teams", map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_TEAMS": "T0123, E0456"}},
 	}
 	for _, tt := range tests {

@@ -154,6 +154,13 @@ func TestLedgerUnreachable(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	contains(t, "job", e.answer(t, "job"), "is unreachable: nothing was paused")
+
+	// A Lambda job that cannot claim its job id is abandoned: Slack hears nothing was done.
+	job.ResponseURL = e.slack.responseURL("abandoned")
+	if err := e.bot.Abandon(context.Background(), job, errDown); err != nil {
+		t.Fatalf("Abandon: %v", err)
+	}
+	contains(t, "abandoned job", e.answer(t, "abandoned"), "The ledger (DynamoDB table drpause-test) is unreachable: nothing was paused")
 	if n := dr.pauses.Load(); n != 0 {
 		t.Errorf("got %d pauses; want 0", n)
 	}

@@ -147,6 +147,24 @@ func (b *Bot) holdOp(ctx context.Context, job *Job, now time.Time) (time.Time, *
 	return r.Until, nil
 }
 
+// Abandon ends a job that must not run because err, from the ledger, leaves unknown whether it
+// already ran (a job delivered twice runs once): it tells Slack nothing was done. It is the
+// Abandon of the Lambda deferrer's jobs.
+func (b *Bot) Abandon(ctx context.Context, job Job, err error) error {
+	b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
+		requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancel()
+	if job.Kind == JobPause {
+		rep := &reporter{b: b, job: &job}
+		return rep.final(ctx, jobNotRunMessage(job, ledgerDownText(err, "paused")))
+	}
+	m := textMessage(ephemeral, ledgerDownText(err, "looked up"))
+	m.ReplaceOriginal = true
+	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
+	return rep.final(ctx, m)
+}
+
 // runLookup answers a status, list or dry-run request whose lookup outlived the budget.
 func (b *Bot) runLookup(ctx context.Context, job Job) error {
 	if job.Kind != JobList {

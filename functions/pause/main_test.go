@@ -40,6 +40,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer dynalite.Stop() // started by the first test that needs a shared ledger
 	// One go build for both, so they compile in parallel; -o dir/ names them after their packages.
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dir+string(os.PathSeparator),
 		".", "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")

@@ -634,8 +634,8 @@ type failingDeferrer struct{}
 func (failingDeferrer) Defer(context.Context, Job) error { return errUnavailable }
 
 // TestClickHandOffFails: when the job cannot be handed over after the card already said
-// "Pausing", the card is replaced again, in the channel, with what really happened; the
-// in-flight claim is released, so the next click tries again instead of "already being paused".
+// "Pausing", the card is replaced again, in the channel, with what really happened; the card's
+// and the DR's claims are released, so the next click tries again instead of "already used".
 func TestClickHandOffFails(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -106,7 +106,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	if act.ActionID == actionCancel {
-		b.cancel(ctx, cb, act, v, user, start, done)
+		b.cancel(ctx, cb, v, user, start, done)
 		return
 	}
 
@@ -222,7 +222,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 // cancel voids the card of a Cancel click in the ledger, so no Pause on it ever acts, on any
 // instance. It is refused when the card's Pause already acted (for a card of several DRs, the
 // others are still voided). Even an expired card may be cancelled: that pauses nothing.
-func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, act *slack.BlockAction, v buttonValue,
+func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, v buttonValue,
 	user string, start time.Time, done func(event, outcome string)) {
 	requester := askedBy(v.Requester, v.AlertSource, v.AlertTitle)
 	blocks := cb.Message.Blocks.BlockSet

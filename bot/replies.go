@@ -68,24 +68,6 @@ func notPausableMessage(id string, status drapi.Status) slackMessage {
 
 }
 
-func inFlightMessage(id, by string) slackMessage {
-	holder := "an alert"
-	if by != "" {
-		holder = mention(by)
-	}
-	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", codeSpan(id), holder))
-}
-
-// cancelTooLateMessage answers a Cancel that lost the race to a Pause: the card stays, since
-// it is about to show the pause.
-func cancelTooLateMessage(id, by string) slackMessage {
-	holder := "an alert"
-	if by != "" {
-		holder = mention(by)
-	}
-	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", codeSpan(id), holder))
-}
-
 func badButtonMessage() slackMessage {
 	return textMessage(ephemeral, "This button was not made by this app, or was changed: nothing done.")
 }

@@ -158,7 +158,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
 func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, led bot.Ledger, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+	deferrer bot.Deferrer, led ledgerOf, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
 		BotToken:        cfg.SlackBotToken.Reveal(),

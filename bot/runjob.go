@@ -120,9 +120,11 @@ func (b *Bot) holdOp(ctx context.Context, job *Job, now time.Time) (time.Time, *
 	key := ledger.OpKey(job.ID)
 	if job.Op == "" {
 		by := job.Approver
-		if by == "" && job.AlertSource != "" {
+		switch {
+		case by != "":
+		case job.AlertSource != "":
 			by = "alert:" + job.AlertSource
-		} else if by == "" {
+		default:
 			by = job.Requester
 		}
 		job.Op = ledger.NewOp("pause", by).String()

@@ -105,7 +105,7 @@ loadtest:
 ## size, memory), each next to its reference from the same run, plus the Go micro-benchmarks;
 ## writes BENCHMARKS.md in about 4 minutes
 .PHONY: bench
-bench:
+bench: dynalite
 	$(GO) run ./functions/pause/internal/tools/bench/cmd/harness -out BENCHMARKS.md
 
 ## lint: cfn-lint template.yaml (cfn-lint 1.51.0 is on the project's machines)

@@ -52,9 +52,9 @@ func (s replayable) request() *http.Request {
 
 // TestReplayedClick: Slack's signature stays valid for 5 minutes, so a captured click can be
 // sent again. Sent 5 times in a row, or 5 times at once, and once more after the pause, it
-// pauses once: the in-flight claim refuses the repeats while the job runs, and the DR's status
-// (stopped) refuses them afterwards. The DR stays stopping until every replay is answered, so
-// the job cannot end, and let go of the DR, before the last replay comes.
+// pauses once: the card's claim in the ledger refuses every repeat, while the job runs and
+// after it let go of the DR, saying who used the card. The DR stays stopping until every replay
+// is answered, so the job cannot end, and let go of the DR, before the last replay comes.
 //
 // Every replay carries the captured click's response_url, and each refusal spends one of its 5
 // uses: real Slack would refuse the job's own progress and result after that. What is on trial
@@ -120,7 +120,7 @@ func TestReplayedClick(t *testing.T) {
 				switch {
 				case strings.Contains(p.Text, "Following it until it is stopped"):
 					pausing++
-				case strings.Contains(p.Text, "already being paused by <@U2>: no second pause sent"):
+				case strings.Contains(p.Text, "This card was already used: <@U2> approved the pause"):
 					refused++
 				}
 			}
@@ -129,16 +129,8 @@ func TestReplayedClick(t *testing.T) {
 			}
 
 			// Once more after the pause, still inside the 5 minutes, once the job has let go of
-			// the DR: only its status (stopped) refuses this one.
-			for deadline := time.Now().Add(waitFor); ; {
-				if _, held := e.bot.inflight.holder(drsim.SeedRunning, time.Now()); !held {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the job still holds %s after %s", drsim.SeedRunning, waitFor)
-				}
-				time.Sleep(time.Millisecond) // a poll with a deadline: the job signals nothing when it lets go
-			}
+			// the DR: the card's record refuses this one too.
+			waitReleased(t, e.bot.ledger, drsim.SeedRunning)
 			w := httptest.NewRecorder()
 			e.bot.Interactions().ServeHTTP(w, click.request())
 			if w.Code != http.StatusOK {
@@ -158,8 +150,8 @@ func TestReplayedClick(t *testing.T) {
 			if paused != 1 {
 				t.Errorf("got %d 'is paused' messages over the whole replay; want 1", paused)
 			}
-			if last := all[len(all)-1]; !strings.Contains(last.Text, "was already stopped: no pause sent") {
-				t.Errorf("late replay: got %q last; want the report of an already stopped DR", last.Text)
+			if last := all[len(all)-1]; !strings.Contains(last.Text, "This card was already used: <@U2> approved the pause") {
+				t.Errorf("late replay: got %q last; want the card refused as used", last.Text)
 			}
 			if got := srv.Sim.Count(drsim.RoutePause); got != 1 {
 				t.Errorf("got %d pause POSTs; want 1", got)

@@ -10,7 +10,8 @@ import (
 )
 
 // alertCardMessage is one approval card for an alert's proposal, with a pair of buttons per DR.
-func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
+// Its buttons carry cardID: each DR's Pause acts once, and Cancel voids the whole card.
+func alertCardMessage(p Proposal, cardID string, at time.Time, key buttonKey) slackMessage {
 	text := fmt.Sprintf("The %s proposes pausing %d DR %s", askedBy("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Pause DR replication? (alert)", 150)),
@@ -22,7 +23,8 @@ func alertCardMessage(p Proposal, at time.Time, key buttonKey) slackMessage {
 			break
 		}
 		// Both cut short so that, even escaped and MACed, the value stays under Slack's 2000.
-		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: truncate(p.Source, 50), AlertTitle: truncate(p.Title, 200)}
+		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: truncate(p.Source, 50), AlertTitle: truncate(p.Title, 200),
+			Card: cardID, Channel: p.Channel, Many: len(p.IDs) > 1}
 		blocks = append(blocks, section("DR "+codeSpan(id)), pauseButtons(v, "from alert", key))
 	}
 	blocks = append(blocks, contextLine("Any allowed user can approve. Requested "+formatTime(at)+"."))

@@ -10,8 +10,8 @@ func (a Allow) allows(id string) bool { return a != nil && id != "" && a(id) }
 
 // refusal says who or what was not allowed and which setting would allow it.
 type refusal struct {
-	reason  string // "user", "channel", "id" or "four_eyes"
-	subject string // the Slack user or channel id, or the DR id
+	reason  string // "team", "user", "channel", "id" or "four_eyes"
+	subject string // the Slack team, user or channel id, or the DR id
 	setting string // the environment variable that grants access
 }
 
@@ -32,4 +32,18 @@ func (b *Bot) authorize(user, channel, id string) *refusal {
 		return &refusal{reason: "id", subject: id, setting: "DR_ALLOWED_IDS"}
 	}
 	return nil
+}
+
+// authorizeTeam checks the Slack organisation a request comes from: it is allowed when its
+// team id or its enterprise id is in DR_ALLOWED_TEAMS. On a click the team is the clicker's
+// own, so an allowed approver from another organisation in a Slack Connect channel can act.
+func (b *Bot) authorizeTeam(team, enterprise string) *refusal {
+	if b.cfg.AllowedTeams.allows(team) || b.cfg.AllowedTeams.allows(enterprise) {
+		return nil
+	}
+	subject := team
+	if subject == "" {
+		subject = enterprise
+	}
+	return &refusal{reason: "team", subject: subject, setting: "DR_ALLOWED_TEAMS"}
 }

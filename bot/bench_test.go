@@ -18,6 +18,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot/internal/benchkit"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // The benchmarks of this file measure the request path of the Slack routes: what runs between
@@ -61,8 +62,9 @@ func BenchmarkCommands(b *testing.B) {
 
 // BenchmarkInteractions serves signed clicks on a card through Interactions(). The ack goes to
 // response_url through an in-memory transport. A pause click hands its job to a Deferrer that
-// drops it and releases the DR's in-flight claim, as the job would when it ends: without that,
-// every click after the first would be answered "already being paused".
+// drops it. The ledger grants every claim and forgets it: with a real one every click after the
+// first would be answered "this card was already used". What a ledger adds per click is
+// BenchmarkClaim in pkg/ledger (Memory, and DynamoDB on dynalite).
 func BenchmarkInteractions(b *testing.B) {
 	card := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now(), Detail: goldenDetail()}, testKey)
 	tests := []struct {
@@ -75,10 +77,9 @@ func BenchmarkInteractions(b *testing.B) {
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			var bt *Bot
-			d := &dropDeferrer{release: func(id string) { bt.inflight.release(id) }}
+			d := &dropDeferrer{}
 			slackAPI := &memorySlack{}
-			bt = newBenchBot(b, &fakeDR{}, d, &http.Client{Transport: slackAPI})
+			bt := newBenchBot(b, &fakeDR{}, d, &http.Client{Transport: slackAPI})
 			body := clickBody(b, "U2", chanID, card, actionsBlockID(goldenID), tt.actionID, "https://hooks.slack.test/actions/1")
 			req := newReplay("/slack/interactions", body)
 			serveOnce(b, bt.Interactions(), req, "")
@@ -156,8 +157,10 @@ func newBenchBot(b *testing.B, dr DR, d Deferrer, hc *http.Client) *Bot {
 		AllowedUsers:    allowOnly("U1", "U2"),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
+		AllowedTeams:    allowAll,
 		Confirm:         true,
 		HTTPClient:      hc,
+		Ledger:          grantLedger{},
 		Deferrer:        d,
 		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}, dr)
@@ -218,14 +221,31 @@ func (s *memorySlack) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 }
 
-// dropDeferrer counts jobs and drops them, releasing the claim the job would release at its end.
+// dropDeferrer counts jobs and drops them.
 type dropDeferrer struct {
-	release func(id string)
-	jobs    atomic.Int64
+	jobs atomic.Int64
 }
 
 func (d *dropDeferrer) Defer(_ context.Context, job Job) error {
 	d.jobs.Add(1)
-	d.release(job.ID)
 	return nil
+}
+
+// grantLedger grants every claim and mark and forgets it, so a benchmark can click the same
+// card again and again and measure the approving path of the bot alone; the ledger's own cost
+// is BenchmarkClaim in pkg/ledger.
+type grantLedger struct{}
+
+func (grantLedger) Claim(_ context.Context, key, holder string, until time.Time) (ledger.Result, error) {
+	return ledger.Result{OK: true, Record: ledger.Record{Key: key, Holder: holder, State: ledger.Held, Until: until}}, nil
+}
+
+func (grantLedger) Mark(_ context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error) {
+	return ledger.Result{OK: true, Record: ledger.Record{Key: key, Holder: by, State: state, Until: until}}, nil
+}
+
+func (grantLedger) Release(context.Context, string, string) error { return nil }
+
+func (grantLedger) Get(context.Context, string) (ledger.Record, bool, error) {
+	return ledger.Record{}, false, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // DR is what the bot needs from the DR API; *drapi.Client satisfies it.
@@ -28,7 +29,8 @@ var _ DR = (*drapi.Client)(nil)
 // reading the environment is the caller's job.
 //
 // Allow-lists deny by default: a nil Allow allows nobody. Parsing the lists, and applying the
-// documented defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*"), is the caller's job.
+// documented defaults of DR_ALLOWED_CHANNELS, DR_ALLOWED_IDS and DR_ALLOWED_TEAMS ("*"), is the
+// caller's job.
 type Config struct {
 	SigningSecret   string              // SLACK_SIGNING_SECRET
 	BotToken        string              // SLACK_BOT_TOKEN; empty: response_url only
@@ -36,6 +38,7 @@ type Config struct {
 	AllowedUsers    Allow               // DR_ALLOWED_USERS
 	AllowedChannels Allow               // DR_ALLOWED_CHANNELS
 	AllowedIDs      Allow               // DR_ALLOWED_IDS
+	AllowedTeams    Allow               // DR_ALLOWED_TEAMS: a request's team_id or enterprise_id
 	Confirm         bool                // DR_CONFIRM
 	FourEyes        bool                // DR_FOUR_EYES
 	Wait            time.Duration       // DR_WAIT: how long to follow a pause; default 10m
@@ -45,7 +48,10 @@ type Config struct {
 	HTTPClient      *http.Client        // for response_url and the Web API; nil: a default with timeouts
 	Logger          *slog.Logger
 	Deferrer        Deferrer // nil: an in-process deferrer, drained by Shutdown
-	Now             func() time.Time
+	// Ledger is shared with everything else that pauses (alerts, /invoke) on every instance
+	// (DR_LEDGER). Nil: a ledger of this Bot alone, for tests and a single process.
+	Ledger Ledger
+	Now    func() time.Time
 	// Simulated (DR_SIMULATE): the DR client talks to the simulator, and every message to
 	// Slack says so.
 	Simulated bool
@@ -72,7 +78,7 @@ type Bot struct {
 	now      func() time.Time
 	deferrer Deferrer
 	local    *localDeferrer // the deferrer when it is the in-process one, for Shutdown
-	inflight *inflight
+	ledger   Ledger
 	// sleep waits between attempts to deliver a message to Slack; tests record the waits
 	// instead of sitting them out.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -118,6 +124,9 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Ledger == nil {
+		cfg.Ledger = ledger.NewMemory()
+	}
 	b := &Bot{
 		cfg:      cfg,
 		secret:   secret(cfg.SigningSecret),
@@ -127,7 +136,7 @@ func New(cfg Config, dr DR) (*Bot, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		deferrer: cfg.Deferrer,
-		inflight: newInflight(),
+		ledger:   cfg.Ledger,
 		sleep:    sleep,
 	}
 	if cfg.BotToken != "" {

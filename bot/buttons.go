@@ -2,6 +2,7 @@ package bot
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -22,18 +23,28 @@ const (
 	actionCancel = "dr_cancel"
 )
 
-// buttonValue is what a card button carries back to the bot on a click, so that a click needs
-// no server-side state. It is not secret, but it is authenticated: Slack signs the click, not
-// the value inside it, which is whatever the client sends back. Without the MAC a requester
-// could drop "by" or set "src" and approve their own pause under four-eyes, or forge the
-// requester in the audit line.
+// buttonValue is what a card button carries back to the bot on a click: what the card asks
+// for, and the card's id, under which the ledger records that the card was used or cancelled.
+// It is not secret, but it is authenticated: Slack signs the click, not the value inside it,
+// which is whatever the client sends back. Without the MAC a requester could drop "by" or set
+// "src" and approve their own pause under four-eyes, forge the requester in the audit line, or
+// carry a button into another channel.
 type buttonValue struct {
 	ID          string `json:"id"`
 	Requester   string `json:"by,omitempty"` // Slack user id; empty for an alert card
 	RequestedAt int64  `json:"at"`           // Unix seconds
 	AlertSource string `json:"src,omitempty"`
 	AlertTitle  string `json:"title,omitempty"`
-	MAC         string `json:"mac,omitempty"` // see buttonKey
+	// Card is the card's id, a random nonce: its buttons act at most once (see cardKey).
+	Card string `json:"card,omitempty"`
+	// Channel is where the card was posted: a click from any other channel is refused. Empty
+	// only in values made by ButtonValue, which any channel accepts.
+	Channel string `json:"ch,omitempty"`
+	// Team is the requester's Slack team; the clicker's own team is checked on the click.
+	Team string `json:"team,omitempty"`
+	// Many: the card holds buttons for several DRs (an alert card), each used once.
+	Many bool   `json:"many,omitempty"`
+	MAC  string `json:"mac,omitempty"` // see buttonKey
 }
 
 func (v buttonValue) encode() string {
@@ -46,7 +57,8 @@ var errBadButton = errors.New("button value not made by this bot, or changed")
 
 // buttonKeyLabel separates the button key from every other use of the signing secret; a new
 // value format gets a new label, so old cards stop working instead of being misread.
-const buttonKeyLabel = "drpause button v1"
+// v2 added the card id, channel and team: cards made before it stop working.
+const buttonKeyLabel = "drpause button v2"
 
 // buttonKey MACs the button values the bot makes. It is derived from the signing secret, so
 // every instance of the bot shares it without a new setting, and rotating the secret voids the
@@ -74,7 +86,7 @@ func (k buttonKey) sum(v buttonValue) string {
 // seal returns v with its MAC, encoded as a button carries it.
 func (k buttonKey) seal(v buttonValue) string {
 	// JSON carries invalid UTF-8 as U+FFFD, so MAC the values as a click will decode them.
-	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle} {
+	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle, &v.Card, &v.Channel, &v.Team} {
 		*f = strings.ToValidUTF8(*f, "\uFFFD")
 	}
 	v.MAC = k.sum(v)
@@ -82,12 +94,16 @@ func (k buttonKey) seal(v buttonValue) string {
 }
 
 // ButtonValue returns the value of a card button for DR id asked for by requester (a Slack user
-// id) at the given time, as a Bot with this signing secret makes it. It is for tools that click
-// without a card from the bot (load tests, sample events): a click must carry a value the bot
-// made, and one whose time is more than Config.CardTTL ago is refused.
+// id) at the given time, as a Bot with this signing secret makes it, on a card of its own (a
+// fresh card id) that names no channel. It is for tools that click without a card from the bot
+// (load tests, sample events): a click must carry a value the bot made, and one whose time is
+// more than Config.CardTTL ago is refused. Each value acts once, like a card.
 func ButtonValue(signingSecret, id, requester string, at time.Time) string {
-	return newButtonKey(signingSecret).seal(buttonValue{ID: id, Requester: requester, RequestedAt: at.Unix()})
+	return newButtonKey(signingSecret).seal(buttonValue{ID: id, Requester: requester, RequestedAt: at.Unix(), Card: newCardID()})
 }
+
+// newCardID returns a card id no other card will have: 128 random bits.
+func newCardID() string { return rand.Text() }
 
 // open decodes a button value and checks its MAC before anything else looks at it; the id is
 // validated after, so that even a value the bot made never names a URL path it should not.

@@ -8,14 +8,16 @@ import (
 )
 
 func TestButtonValue(t *testing.T) {
-	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix(), AlertSource: "grafana", AlertTitle: "t"}
+	v := buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix(), AlertSource: "grafana", AlertTitle: "t",
+		Card: goldenCard, Channel: chanID, Team: teamID, Many: true}
 	sealed := testKey.seal(v)
 	if n := len(sealed); n >= maxButtonValue {
 		t.Errorf("sealed value is %d bytes; want under %d", n, maxButtonValue)
 	}
 	got, err := testKey.open(sealed)
 	if want := (buttonValue{ID: v.ID, Requester: v.Requester, RequestedAt: v.RequestedAt,
-		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle, MAC: got.MAC}); err != nil || got != want || got.MAC == "" {
+		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle, Card: v.Card, Channel: v.Channel, Team: v.Team, Many: v.Many,
+		MAC: got.MAC}); err != nil || got != want || got.MAC == "" {
 		t.Errorf("round trip: got %+v, %v; want %+v with a MAC", got, err, want)
 	}
 
@@ -41,6 +43,12 @@ func TestButtonValue(t *testing.T) {
 		"at changed":          resealed(func(w *buttonValue) { w.RequestedAt++ }),
 		"src changed":         resealed(func(w *buttonValue) { w.AlertSource = "smn" }),
 		"title changed":       resealed(func(w *buttonValue) { w.AlertTitle = "u" }),
+		"card changed":        resealed(func(w *buttonValue) { w.Card = "ANOTHERCARD" }),
+		"card removed":        resealed(func(w *buttonValue) { w.Card = "" }),
+		"channel changed":     resealed(func(w *buttonValue) { w.Channel = "C2" }),
+		"channel removed":     resealed(func(w *buttonValue) { w.Channel = "" }),
+		"team changed":        resealed(func(w *buttonValue) { w.Team = "T2" }),
+		"many removed":        resealed(func(w *buttonValue) { w.Many = false }),
 		"unsigned hostile id": `{"id":"../../pause"}`,
 	}
 	for name, s := range bad {
@@ -49,14 +57,19 @@ func TestButtonValue(t *testing.T) {
 		}
 	}
 
-	// The exported form is the same value, for tools outside the package.
-	if got, want := ButtonValue(testSecret, goldenID, "U1", goldenAt), testKey.seal(buttonValue{ID: goldenID, Requester: "U1", RequestedAt: goldenAt.Unix()}); got != want {
-		t.Errorf("ButtonValue: got %s; want %s", got, want)
+	// The exported form is a value the bot opens, for tools outside the package: each on a card
+	// of its own, in no channel in particular.
+	a, err := testKey.open(ButtonValue(testSecret, goldenID, "U1", goldenAt))
+	if err != nil || a.ID != goldenID || a.Requester != "U1" || a.RequestedAt != goldenAt.Unix() || a.Card == "" || a.Channel != "" {
+		t.Errorf("ButtonValue: got %+v, %v; want DR %s asked by U1 at %v on a card, any channel", a, err, goldenID, goldenAt)
+	}
+	if b, _ := testKey.open(ButtonValue(testSecret, goldenID, "U1", goldenAt)); b.Card == a.Card {
+		t.Errorf("ButtonValue: two values share the card %q; want a card each", a.Card)
 	}
 
 	// The worst an alert can do to the length: every character escaped by JSON as \u003c.
 	worst := Proposal{Channel: chanID, Source: strings.Repeat("<", 5000), Title: strings.Repeat("<", 5000), IDs: []string{goldenID}}
-	for _, value := range buttonValues(alertCardMessage(worst, goldenAt, testKey)) {
+	for _, value := range buttonValues(alertCardMessage(worst, newCardID(), goldenAt, testKey)) {
 		if n := utf8.RuneCountInString(value); n >= maxButtonValue {
 			t.Errorf("alert card button value is %d characters; want under %d", n, maxButtonValue)
 		}

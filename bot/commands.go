@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drresult"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // Commands handles POST /slack/commands, the slash command. It answers within the lookup budget
@@ -58,6 +60,9 @@ var subcommandOptions = map[string][]string{
 }
 
 func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) slackMessage {
+	if ref := b.authorizeTeam(cmd.TeamID, cmd.EnterpriseID); ref != nil {
+		return b.refuse(ctx, cmd, "", ref, b.now())
+	}
 	args := strings.Fields(cmd.Text)
 	if len(args) == 0 {
 		return helpMessage(cmd.Command)
@@ -166,6 +171,9 @@ func (b *Bot) budgetedLookup(ctx context.Context, cmd slack.SlashCommand, kind J
 		d := b.decisionFor(cmd, string(kind), id, "defer_failed", start)
 		d.err = err
 		b.audit(ctx, d)
+		if errors.Is(err, errTooManyLookups) {
+			return tooManyLookupsMessage(maxLookupsPerUser)
+		}
 		return unavailableMessage()
 	}
 	b.audit(ctx, b.decisionFor(cmd, string(kind), id, "deferred", start))
@@ -199,7 +207,8 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 	detail, err := b.dr.Get(lctx, id)
 	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
 	cancel()
-	c := card{ID: id, Requester: cmd.UserID, RequestedAt: start, FourEyes: b.cfg.FourEyes}
+	c := card{Card: newCardID(), Channel: cmd.ChannelID, Team: cmd.TeamID,
+		ID: id, Requester: cmd.UserID, RequestedAt: start, FourEyes: b.cfg.FourEyes}
 	switch {
 	case slow:
 		c.Lookup = "unknown (DR API slow)"
@@ -225,15 +234,22 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 		return cardMessage(c, b.buttons)
 	}
 
-	// No confirmation: this request is the approval.
-	if holder, ok := b.inflight.claim(id, cmd.UserID, start, b.claimUntil(start)); !ok {
+	// No confirmation: this request is the approval. One operation per DR still holds.
+	op, held, err := b.claimOp(ctx, id, cmd.UserID, start)
+	switch {
+	case err != nil:
+		d := b.decisionFor(cmd, "refused", id, "ledger_unavailable", start)
+		d.err = err
+		b.audit(ctx, d)
+		return ledgerDownMessage(err, "paused")
+	case !held.OK:
 		b.audit(ctx, b.decisionFor(cmd, "refused", id, "in_flight", start))
-		return inFlightMessage(id, holder)
+		return opHeldMessage(id, held.Record)
 	}
 	job := Job{Kind: JobPause, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
-		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start}
+		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start, Op: op.String(), OpUntil: held.Until}
 	if err := b.deferrer.Defer(ctx, job); err != nil {
-		b.inflight.release(id)
+		b.release(ctx, ledger.OpKey(id), job.Op)
 		d := b.decisionFor(cmd, "failed", id, "defer_failed", start)
 		d.err = err
 		b.audit(ctx, d)

@@ -4,4 +4,6 @@
 //
 // The package talks to the DR API only through the DR interface and to Slack only through
 // net/http and slack-go, so it runs the same behind a plain HTTP server and behind AWS Lambda.
+// What must hold across instances (a card acts once, one operation per DR) lives in the Ledger
+// the caller hands it, shared with the alerts and /invoke.
 package bot

@@ -23,6 +23,7 @@ func Example() {
 		AllowedUsers:    func(id string) bool { return id == "U0123ABCD" },
 		AllowedChannels: func(string) bool { return true },
 		AllowedIDs:      func(string) bool { return true },
+		AllowedTeams:    func(string) bool { return true },
 		Confirm:         true,
 	}, dr)
 	if err != nil {

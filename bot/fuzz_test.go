@@ -71,6 +71,7 @@ func newFuzzBot(tb testing.TB, edit func(*Config)) *fuzzBot {
 		AllowedUsers:    allowOnly("U1", "U2"),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
+		AllowedTeams:    allowAll,
 		Confirm:         true,
 		LookupBudget:    time.Second,
 		HTTPClient:      &http.Client{Transport: fb.slack},
@@ -567,7 +568,7 @@ func FuzzAlertCard(f *testing.F) {
 			Links:   []Link{{Text: linkText, URL: linkURL}},
 			Dropped: []string{dropped},
 		}
-		for _, m := range []slackMessage{alertCardMessage(p, at, testKey), alertAutoMessage(p, at)} {
+		for _, m := range []slackMessage{alertCardMessage(p, newCardID(), at, testKey), alertAutoMessage(p, at)} {
 			data, err := json.Marshal(m)
 			if err != nil {
 				t.Fatalf("card does not marshal: %v", err)

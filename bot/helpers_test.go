@@ -16,9 +16,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/bot/slacktest"
-	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/logtest"
 )
 
 const (
@@ -64,6 +64,8 @@ func clickBody(t testing.TB, user, channel string, msg slackMessage, blockID, ac
 	return clickOf(t, user, channel, msg, blockID, actionID, responseURL).Body()
 }
 
+// clickOf is the click of clickBody, for the Slack double to send. Its Team is the clicker's:
+// set it to another for a user of another organisation, as in a Slack Connect channel.
 func clickOf(t testing.TB, user, channel string, msg slackMessage, blockID, actionID, responseURL string) slacktest.Click {
 	t.Helper()
 	blocks, err := json.Marshal(msg.Blocks)
@@ -201,6 +203,7 @@ func newEnvRules(t *testing.T, dr DR, rules slacktest.Rules, edit func(*Config))
 		AllowedUsers:    allowOnly("U1", "U2"),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
+		AllowedTeams:    allowAll,
 		Confirm:         true,
 		// Generous: it bounds only a pause that never ends, and a loaded CI machine must not
 		// turn a normal follow into "DR_WAIT reached".

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // ackTimeout bounds a post to Slack made while Slack waits for the answer to a click.
@@ -61,7 +63,12 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		channel = cb.Container.ChannelID
 	}
 	user := cb.User.ID
-	d := decision{team: cb.Team.ID, channel: channel, user: user}
+	// The clicker's own organisation: in a Slack Connect channel it may not be the card's.
+	team, enterprise := cb.User.TeamID, cb.Enterprise.ID
+	if team == "" {
+		team = cb.Team.ID
+	}
+	d := decision{team: team, channel: channel, user: user}
 	done := func(event, outcome string) {
 		d.event, d.outcome, d.latency = event, outcome, b.now().Sub(start)
 		b.audit(ctx, d)
@@ -81,35 +88,31 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	d.id, d.requester, d.source = v.ID, v.Requester, v.AlertSource
+	if v.Channel != "" && v.Channel != channel {
+		// A value the bot made, carried to another channel than its card's.
+		d.err = errors.New("button of a card in another channel")
+		done("refused", "bad_button")
+		b.ack(ctx, cb.ResponseURL, badButtonMessage())
+		return
+	}
+	if ref := b.authorizeTeam(team, enterprise); ref != nil {
+		done("refused", "not_allowed_"+ref.reason)
+		b.ack(ctx, cb.ResponseURL, refusalMessage(ref))
+		return
+	}
 	if ref := b.authorize(user, channel, v.ID); ref != nil {
 		done("refused", "not_allowed_"+ref.reason)
 		b.ack(ctx, cb.ResponseURL, refusalMessage(ref))
 		return
 	}
-	requestedAt := time.Unix(v.RequestedAt, 0)
-	requester := askedBy(v.Requester, v.AlertSource, v.AlertTitle)
-	blocks := cb.Message.Blocks.BlockSet
-
 	if act.ActionID == actionCancel {
-		// A pause already handed over cannot be called back: say so, and leave the card to
-		// the job, which is about to replace it.
-		if holder, held := b.inflight.holder(v.ID, start); held {
-			done("refused", "in_flight")
-			b.ack(ctx, cb.ResponseURL, cancelTooLateMessage(v.ID, holder))
-			return
-		}
-		// Even an expired card may be cleared: that pauses nothing.
-		msg := cancelledMessage(v.ID, requester, user, start)
-		if shared := sharedCard(blocks); shared {
-			msg = replaceBlock(msg, blocks, act.BlockID)
-		}
-		done("cancelled", "cancelled")
-		b.ack(ctx, cb.ResponseURL, msg)
+		b.cancel(ctx, cb, v, user, start, done)
 		return
 	}
 
 	// A card is an approval asked for in a situation that passes: weeks later the DR, or the
 	// people allowed to pause it, may be different.
+	requestedAt := time.Unix(v.RequestedAt, 0)
 	if age := start.Sub(requestedAt); age > b.cfg.CardTTL {
 		done("refused", "expired")
 		b.ack(ctx, cb.ResponseURL, expiredMessage(v.ID, age))
@@ -120,18 +123,76 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		b.ack(ctx, cb.ResponseURL, refusalMessage(&refusal{reason: "four_eyes", subject: user, setting: "DR_FOUR_EYES"}))
 		return
 	}
-	if holder, ok := b.inflight.claim(v.ID, user, start, b.claimUntil(start)); !ok {
-		done("refused", "in_flight")
-		b.ack(ctx, cb.ResponseURL, inFlightMessage(v.ID, holder))
+	if v.Card == "" {
+		// Every value the bot makes names its card: without one, single use cannot be kept.
+		d.err = errors.New("button without a card id")
+		done("refused", "bad_button")
+		b.ack(ctx, cb.ResponseURL, badButtonMessage())
 		return
 	}
+
+	// Single use: the click claims the card (or its DR's part of an alert card) in the ledger,
+	// on whichever instance it lands; a claim held, used or voided refuses it.
+	holder := clickHolder(user)
+	card, err := b.ledger.Claim(ctx, cardKey(v), holder, b.cardUntil(v, start))
+	switch {
+	case err != nil:
+		d.err = err
+		done("refused", "ledger_unavailable")
+		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+		return
+	case !card.OK && card.State == ledger.Void:
+		done("refused", "card_cancelled")
+		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(card.Record))
+		return
+	case !card.OK:
+		done("refused", "card_used")
+		b.ack(ctx, cb.ResponseURL, cardUsedMessage(v.ID, card.Record))
+		return
+	}
+	if v.Many {
+		// Cancel voids the whole card under its own key: read it after the claim.
+		rec, voided, err := b.ledger.Get(ctx, cardVoidKey(v))
+		switch {
+		case err != nil:
+			b.release(ctx, cardKey(v), holder)
+			d.err = err
+			done("refused", "ledger_unavailable")
+			b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+			return
+		case voided && rec.State == ledger.Void:
+			b.release(ctx, cardKey(v), holder)
+			done("refused", "card_cancelled")
+			b.ack(ctx, cb.ResponseURL, cardCancelledMessage(rec))
+			return
+		}
+	}
+
+	// One operation per DR, across clicks, alerts and /invoke on every instance. The card is
+	// given back when the DR is held: this click did not use it.
+	op, held, err := b.claimOp(ctx, v.ID, user, start)
+	switch {
+	case err != nil:
+		b.release(ctx, cardKey(v), holder)
+		d.err = err
+		done("refused", "ledger_unavailable")
+		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+		return
+	case !held.OK:
+		b.release(ctx, cardKey(v), holder)
+		done("refused", "in_flight")
+		b.ack(ctx, cb.ResponseURL, opHeldMessage(v.ID, held.Record))
+		return
+	}
+	blocks := cb.Message.Blocks.BlockSet
 	job := Job{
 		Kind: JobPause, ID: v.ID,
 		ResponseURL: cb.ResponseURL, FromClick: true,
 		Channel: channel, MessageTS: cb.Container.MessageTs, Thread: sharedCard(blocks), BotMessage: postedByBot(v),
-		Team: cb.Team.ID, Requester: v.Requester, Approver: user,
+		Team: team, Requester: v.Requester, Approver: user,
 		RequestedAt: requestedAt, ApprovedAt: start,
 		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle,
+		Op: op.String(), OpUntil: held.Until,
 	}
 	// Replace the card first, buttons gone, so nobody clicks it again while the job starts.
 	ack := pausingMessage(job, b.cfg.Wait)
@@ -142,7 +203,9 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		job.ResponseURLUses = 1
 	}
 	if err := b.deferrer.Defer(ctx, job); err != nil {
-		b.inflight.release(v.ID)
+		// Nothing was sent: give the DR and the card back, so the pause can be tried again.
+		b.release(ctx, ledger.OpKey(v.ID), job.Op)
+		b.release(ctx, cardKey(v), holder)
 		d.err = err
 		done("failed", "defer_failed")
 		// The card now says "Pausing": take that back where everyone saw it.
@@ -154,6 +217,49 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	done("approved", "deferred")
+}
+
+// cancel voids the card of a Cancel click in the ledger, so no Pause on it ever acts, on any
+// instance. It is refused when the card's Pause already acted (for a card of several DRs, the
+// others are still voided). Even an expired card may be cancelled: that pauses nothing.
+func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, v buttonValue,
+	user string, start time.Time, done func(event, outcome string)) {
+	requester := askedBy(v.Requester, v.AlertSource, v.AlertTitle)
+	blocks := cb.Message.Blocks.BlockSet
+	if v.Card == "" {
+		done("refused", "bad_button")
+		b.ack(ctx, cb.ResponseURL, badButtonMessage())
+		return
+	}
+	r, err := b.ledger.Mark(ctx, cardVoidKey(v), ledger.Void, user, b.cardUntil(v, start))
+	switch {
+	case err != nil:
+		done("failed", "ledger_unavailable")
+		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "cancelled: the card still stands"))
+		return
+	case !r.OK && r.State == ledger.Void:
+		done("refused", "card_cancelled")
+		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(r.Record))
+		return
+	case !r.OK:
+		// The Pause of a single-DR card holds or used the card: the pause is under way.
+		done("refused", "in_flight")
+		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(v.ID, r.Record))
+		return
+	}
+	if !v.Many {
+		done("cancelled", "cancelled")
+		b.ack(ctx, cb.ResponseURL, cancelledMessage(v.ID, requester, user, start))
+		return
+	}
+	// A card of several DRs: every Pause still on it is void now. One that claimed its DR
+	// before the mark went ahead; say so if it is the DR of this button.
+	rec, used, err := b.ledger.Get(ctx, cardKey(v))
+	done("cancelled", "cancelled")
+	b.ack(ctx, cb.ResponseURL, cancelledCardMessage(requester, user, start, blocks))
+	if err == nil && used && rec.State != ledger.Void {
+		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(v.ID, rec))
+	}
 }
 
 // ack posts m to the response_url of the request being handled, within ackTimeout, and

@@ -164,25 +164,43 @@ func TestClickCancel(t *testing.T) {
 	}
 }
 
-// TestDoubleClick: a second click while the first pause is in flight sends no second POST,
-// in this process (the in-flight set) and in another one (the DR status).
+// TestDoubleClick: a second click while the first pause is in flight sends no second POST: on
+// the same card the card's record refuses it, on another card of the same DR the DR's claim
+// (one operation per DR), and in a process with a ledger of its own the DR status.
 func TestDoubleClick(t *testing.T) {
 	t.Run("same process", func(t *testing.T) {
-		srv, dr := newSim(t, drsim.Options{StoppingFor: 100 * time.Millisecond})
+		started, release := make(chan struct{}), make(chan struct{})
+		dr := &fakeDR{pauseAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+			close(started)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
+		}}
 		e := newEnv(t, dr, nil)
-		card := e.command(t, "U1", chanID, "pause "+drsim.SeedRunning)
-		e.click(t, "U2", card, drsim.SeedRunning, actionPause, "first")
-		e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-		second, _ := e.slack.Until(t, func(p slacktest.Post) bool { return p.Path == "/actions/second" })
-		if second.ResponseType != ephemeral || second.ReplaceOriginal {
-			t.Errorf("second: got response_type %q replace_original=%v; want ephemeral, false",
-				second.ResponseType, second.ReplaceOriginal)
+		first := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+		other := cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey)
+		e.click(t, "U2", first, goldenID, actionPause, "first")
+		<-started
+		e.click(t, "U1", first, goldenID, actionPause, "second")
+		e.click(t, "U1", other, goldenID, actionPause, "third")
+		for name, want := range map[string]string{
+			"second": "This card was already used: <@U2> approved the pause",
+			"third":  "is already being paused by <@U2>",
+		} {
+			got := e.slack.Wait(t, name, func(p slacktest.Post) bool { return p.Path == "/actions/"+name })
+			if got.ResponseType != ephemeral || got.ReplaceOriginal {
+				t.Errorf("%s: got response_type %q replace_original=%v; want ephemeral, false",
+					name, got.ResponseType, got.ReplaceOriginal)
+			}
+			contains(t, name, got.Text, want, "no")
 		}
-		contains(t, "second", second.Text, "already being paused by <@U2>")
+		close(release)
 		final, _ := e.slack.Until(t, isFinal)
 		contains(t, "final", final.Text, "is paused")
-		if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
-			t.Errorf("got %d pause POSTs; want 1", n)
+		if n := dr.pauses.Load(); n != 1 {
+			t.Errorf("got %d pauses; want 1", n)
 		}
 	})
 	t.Run("another process", func(t *testing.T) {
@@ -595,7 +613,7 @@ func TestCancelAfterPause(t *testing.T) {
 	<-started
 	e.click(t, "U1", card, goldenID, actionCancel, "cancel")
 	answer, _ := e.slack.Until(t, func(p slacktest.Post) bool { return p.Path == "/actions/cancel" })
-	contains(t, "cancel", answer.Text, "already being paused by <@U2>; cancel is too late")
+	contains(t, "cancel", answer.Text, "Too late to cancel: <@U2> approved the pause")
 	if answer.ResponseType != ephemeral || answer.ReplaceOriginal {
 		t.Errorf("cancel: got response_type %q replace_original=%v; want ephemeral, false",
 			answer.ResponseType, answer.ReplaceOriginal)
@@ -620,8 +638,8 @@ type failingDeferrer struct{}
 func (failingDeferrer) Defer(context.Context, Job) error { return errUnavailable }
 
 // TestClickHandOffFails: when the job cannot be handed over after the card already said
-// "Pausing", the card is replaced again, in the channel, with what really happened; the
-// in-flight claim is released, so the next click tries again instead of "already being paused".
+// "Pausing", the card is replaced again, in the channel, with what really happened; the card's
+// and the DR's claims are released, so the next click tries again instead of "already used".
 func TestClickHandOffFails(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -629,7 +647,7 @@ func TestClickHandOffFails(t *testing.T) {
 		other string // a DR whose buttons must survive on a shared card
 	}{
 		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: time.Now()}, testKey), ""},
-		{"shared alert card", alertCardMessage(goldenProposal(goldenID, goldenID2), time.Now(), testKey), goldenID2},
+		{"shared alert card", alertCardMessage(goldenProposal(goldenID, goldenID2), newCardID(), time.Now(), testKey), goldenID2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,12 @@ type Job struct {
 	ApprovedAt  time.Time `json:"approved_at,omitzero"`
 	AlertSource string    `json:"alert_source,omitempty"` // "alertmanager", "grafana" or "smn"
 	AlertTitle  string    `json:"alert_title,omitempty"`
+
+	// Op is the holder of the ledger's claim on the DR (ledger.Op), made by the request that
+	// deferred the pause, and OpUntil when that claim expires. The job releases it when it
+	// ends, on whichever instance it runs. Empty: the job claims the DR itself.
+	Op      string    `json:"op,omitempty"`
+	OpUntil time.Time `json:"op_until,omitzero"`
 }
 
 // Deferrer runs a Job after the Slack request that asked for it has been answered, by calling

@@ -12,10 +12,17 @@ import (
 // errUnavailable: the in-process deferrer is shutting down or full.
 var errUnavailable = errors.New("bot: deferred work unavailable")
 
+// errTooManyLookups: the user asking already has maxLookupsPerUser lookups running.
+var errTooManyLookups = fmt.Errorf("%w: too many lookups of this user", errUnavailable)
+
 const (
-	// maxLocalJobs caps concurrent in-process jobs: a pause job mostly sleeps between polls,
-	// so the cap only guards against a flood.
-	maxLocalJobs = 64
+	// Pauses and lookups have slots of their own, so lookups piling up behind a slow DR API
+	// (which is when a pause is likely needed) never keep a pause from starting. A pause job
+	// mostly sleeps between polls, and the ledger lets one run per DR, so its cap only guards
+	// against a flood; lookups are also capped per user, so one person cannot take them all.
+	maxLocalPauses    = 64
+	maxLocalLookups   = 64
+	maxLookupsPerUser = 4
 	// interruptGrace is how long Shutdown waits, after its context ended, for cancelled jobs
 	// to tell Slack they were interrupted.
 	interruptGrace = 5 * time.Second
@@ -29,16 +36,47 @@ type localDeferrer struct {
 	b      *Bot
 	base   context.Context // cancelled when Shutdown gives up waiting
 	cancel context.CancelFunc
-	slots  chan struct{}
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
+	mu      sync.Mutex
+	closed  bool
+	pauses  int            // pause jobs running
+	lookups map[string]int // lookup jobs running, per requesting user
+	nLookup int            // lookup jobs running in all
 }
 
 func newLocalDeferrer(b *Bot) *localDeferrer {
 	base, cancel := context.WithCancel(context.Background())
-	return &localDeferrer{b: b, base: base, cancel: cancel, slots: make(chan struct{}, maxLocalJobs)}
+	return &localDeferrer{b: b, base: base, cancel: cancel, lookups: make(map[string]int)}
+}
+
+// take reserves a slot for job, or says why there is none; the returned func gives it back.
+// It is called with d.mu held.
+func (d *localDeferrer) take(job Job) (func(), error) {
+	if job.Kind == JobPause {
+		if d.pauses >= maxLocalPauses {
+			return nil, fmt.Errorf("%w: %d pauses running", errUnavailable, d.pauses)
+		}
+		d.pauses++
+		return func() { d.mu.Lock(); d.pauses--; d.mu.Unlock() }, nil
+	}
+	user := job.Requester
+	switch {
+	case d.lookups[user] >= maxLookupsPerUser:
+		return nil, fmt.Errorf("%w: %d running", errTooManyLookups, d.lookups[user])
+	case d.nLookup >= maxLocalLookups:
+		return nil, fmt.Errorf("%w: %d lookups running", errUnavailable, d.nLookup)
+	}
+	d.lookups[user]++
+	d.nLookup++
+	return func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.nLookup--
+		if d.lookups[user]--; d.lookups[user] == 0 {
+			delete(d.lookups, user)
+		}
+	}, nil
 }
 
 // Defer starts job in a goroutine and returns at once.
@@ -48,10 +86,9 @@ func (d *localDeferrer) Defer(ctx context.Context, job Job) error {
 	if d.closed {
 		return fmt.Errorf("%w: shutting down", errUnavailable)
 	}
-	select {
-	case d.slots <- struct{}{}:
-	default:
-		return fmt.Errorf("%w: %d jobs running", errUnavailable, maxLocalJobs)
+	free, err := d.take(job)
+	if err != nil {
+		return err
 	}
 	timeout := lookupJobTimeout
 	if job.Kind == JobPause {
@@ -63,7 +100,7 @@ func (d *localDeferrer) Defer(ctx context.Context, job Job) error {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		defer func() { <-d.slots }()
+		defer free()
 		defer cancel()
 		defer stop()
 		if err := d.b.Run(jctx, job); err != nil {

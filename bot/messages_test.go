@@ -17,6 +17,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drresult"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -31,6 +32,9 @@ var goldenAt = time.Date(2026, 11, 25, 22, 30, 0, 0, time.UTC)
 // hostile is what a hostile or broken DR API might put in any text field: a channel mention, a
 // disguised link, an entity and a backquote that would end a code span.
 const hostile = "<!channel> <https://x|y> &amp; `tick`"
+
+// goldenCard is the card id of the golden cards; a real card's is random.
+const goldenCard = "CARDGOLDEN0000000000000000"
 
 func goldenDetail() *drapi.Detail {
 	return &drapi.Detail{
@@ -103,8 +107,9 @@ func TestGolden(t *testing.T) {
 		{"refused_channel", refusalMessage(&refusal{reason: "channel", subject: "CX", setting: "DR_ALLOWED_CHANNELS"})},
 		{"refused_id", refusalMessage(&refusal{reason: "id", subject: goldenID, setting: "DR_ALLOWED_IDS"})},
 		{"refused_four_eyes", refusalMessage(&refusal{reason: "four_eyes", subject: "U1", setting: "DR_FOUR_EYES"})},
-		{"card", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()}, testKey)},
-		{"card_four_eyes_slow", cardMessage(card{ID: goldenID, Requester: "U1", RequestedAt: goldenAt,
+		{"card", cardMessage(card{Card: goldenCard, Channel: chanID, Team: teamID,
+			ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()}, testKey)},
+		{"card_four_eyes_slow", cardMessage(card{Card: goldenCard, Channel: chanID, Team: teamID, ID: goldenID, Requester: "U1", RequestedAt: goldenAt,
 			Lookup: "unknown (DR API slow)", FourEyes: true}, testKey)},
 		{"cancelled", cancelledMessage(goldenID, "<@U1>", "U2", goldenAt)},
 		{"pausing", pausingMessage(goldenJob(), 10*time.Minute)},
@@ -141,8 +146,18 @@ func TestGolden(t *testing.T) {
 		{"already_stopped", alreadyMessage(goldenID, drapi.StatusStopped)},
 		{"already_stopping", alreadyMessage(goldenID, drapi.StatusStopping)},
 		{"not_pausable", notPausableMessage(goldenID, drapi.StatusUnstart)},
-		{"in_flight", inFlightMessage(goldenID, "U2")},
-		{"cancel_too_late", cancelTooLateMessage(goldenID, "U2")},
+		{"in_flight", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "U2", Token: "T0"}.String(), At: goldenAt})},
+		{"in_flight_alert", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "alert:grafana", Token: "T0"}.String(), At: goldenAt})},
+		{"in_flight_invoke", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt})},
+		{"cancel_too_late", cancelTooLateAtMessage(goldenID, ledger.Record{Holder: "U2/N0", At: goldenAt})},
+		{"card_used", cardUsedMessage(goldenID, ledger.Record{Holder: "U2/N0", State: ledger.Held, At: goldenAt})},
+		{"card_cancelled", cardCancelledMessage(ledger.Record{Holder: "U1", State: ledger.Void, At: goldenAt})},
+		{"alert_card_cancelled", cancelledCardMessage(askedBy("", "grafana", "Replication lag"), "U2", goldenAt,
+			alertCardMessage(goldenProposal(goldenID, goldenID2), goldenCard, goldenAt, testKey).Blocks)},
+		{"ledger_down", ledgerDownMessage(&ledger.UnavailableError{Ledger: "DynamoDB table drpause-ledger", Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}, "paused")},
+		{"job_not_run", jobNotRunMessage(goldenJob(), opHeldText(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt}))},
+		{"refused_team", refusalMessage(&refusal{reason: "team", subject: "T0OTHER", setting: "DR_ALLOWED_TEAMS"})},
+		{"too_many_lookups", tooManyLookupsMessage(maxLookupsPerUser)},
 		{"bad_button", badButtonMessage()},
 		{"invalid_button", invalidButtonMessage()},
 		{"expired", expiredMessage(goldenID, 26*time.Hour+3*time.Minute)},
@@ -178,7 +193,7 @@ func TestGolden(t *testing.T) {
 			Standby: drapi.Cluster{Name: hostile}, SyncPeriod: hostile, StartTime: hostile})},
 		{"list_hostile", listMessage([]drapi.Summary{{ID: hostile, Name: hostile, Status: hostile}, {ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}})},
 		{"final_stopped_simulated", markSimulated(finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute))},
-		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenAt, testKey)},
+		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenCard, goldenAt, testKey)},
 		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,9 @@ import (
 
 // card describes a pause awaiting its click.
 type card struct {
+	Card        string // the card's id; empty: a new one (newCardID)
+	Channel     string // where it is posted
+	Team        string // the requester's team
 	ID          string
 	Requester   string
 	RequestedAt time.Time
@@ -29,7 +32,11 @@ func cardMessage(c card, key buttonKey) slackMessage {
 	if c.FourEyes {
 		approve = fmt.Sprintf("Someone other than %s must approve (four-eyes).", mention(c.Requester))
 	}
-	v := buttonValue{ID: c.ID, Requester: c.Requester, RequestedAt: c.RequestedAt.Unix()}
+	if c.Card == "" {
+		c.Card = newCardID()
+	}
+	v := buttonValue{ID: c.ID, Requester: c.Requester, RequestedAt: c.RequestedAt.Unix(),
+		Card: c.Card, Channel: c.Channel, Team: c.Team}
 	return slackMessage{
 		ResponseType: inChannel,
 		Text:         text,

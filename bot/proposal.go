@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // Proposal is a pause asked for by something other than a person in Slack: an alert. One Proposal
@@ -49,7 +50,7 @@ func (b *Bot) ProposePause(ctx context.Context, p Proposal) error {
 	if err := checkProposal(p); err != nil {
 		return fmt.Errorf("bot: propose pause: %w", err)
 	}
-	if _, err := b.postMessage(ctx, p.Channel, "", alertCardMessage(p, start, b.buttons)); err != nil {
+	if _, err := b.postMessage(ctx, p.Channel, "", alertCardMessage(p, newCardID(), start, b.buttons)); err != nil {
 		return fmt.Errorf("bot: propose pause: %w", err)
 	}
 	for _, id := range p.IDs {
@@ -76,16 +77,28 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 		d := decision{event: "approved", channel: p.Channel, id: id, outcome: "auto", source: p.Source}
 		job := Job{Kind: JobPause, ID: id, Channel: p.Channel, MessageTS: ts, BotMessage: true, Thread: len(p.IDs) > 1,
 			RequestedAt: start, AlertSource: p.Source, AlertTitle: p.Title}
-		if holder, ok := b.inflight.claim(id, "", start, b.claimUntil(start)); !ok {
+		op, held, err := b.claimOp(ctx, id, "alert:"+p.Source, start)
+		switch {
+		case err != nil:
+			// Fail safe: without the ledger nothing tells this pause from another instance's.
+			d.event, d.outcome, d.err = "refused", "ledger_unavailable", err
+			b.audit(ctx, d)
+			errs = append(errs, fmt.Errorf("pause of %s: %w", id, err))
+			if _, err := b.postMessage(ctx, p.Channel, ts, slackMessage{Text: ledgerDownText(err, "paused")}); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		case !held.OK:
 			d.event, d.outcome = "refused", "in_flight"
 			b.audit(ctx, d)
-			if _, err := b.postMessage(ctx, p.Channel, ts, inFlightMessage(id, holder)); err != nil {
+			if _, err := b.postMessage(ctx, p.Channel, ts, slackMessage{Text: opHeldText(id, held.Record)}); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
+		job.Op, job.OpUntil = op.String(), held.Until
 		if err := b.deferrer.Defer(ctx, job); err != nil {
-			b.inflight.release(id)
+			b.release(ctx, ledger.OpKey(id), job.Op)
 			d.event, d.outcome, d.err = "failed", "defer_failed", err
 			b.audit(ctx, d)
 			errs = append(errs, fmt.Errorf("defer pause of %s: %w", id, err))

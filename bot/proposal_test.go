@@ -14,6 +14,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // cardFromPost rebuilds the message a chat.postMessage call created, as Slack would send it
@@ -297,9 +298,12 @@ func TestExternalDeferrer(t *testing.T) {
 		t.Errorf("got %d pause POSTs before Run; want 0", n)
 	}
 
-	// A second click on the same instance before the job ran is still caught in process.
+	if job.Op == "" || !job.OpUntil.After(time.Now()) {
+		t.Errorf("got job op %q until %v; want the click's claim on the DR", job.Op, job.OpUntil)
+	}
+	// A second click before the job ran is refused by the card's record.
 	e.click(t, "U1", card, drsim.SeedRunning, actionPause, "second")
-	contains(t, "second click", e.slack.Next(t).Text, "already being paused by <@U2>")
+	contains(t, "second click", e.slack.Next(t).Text, "This card was already used: <@U2>")
 
 	if err := e.bot.Run(context.Background(), job); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -308,6 +312,10 @@ func TestExternalDeferrer(t *testing.T) {
 	contains(t, "final", final.Text, "is paused")
 	if n := srv.Sim.Count(drsim.RoutePause); n != 1 {
 		t.Errorf("got %d pause POSTs; want 1", n)
+	}
+	// The job, wherever it ran, let go of the DR when it ended.
+	if r, held, err := e.bot.ledger.Get(context.Background(), ledger.OpKey(drsim.SeedRunning)); err != nil || held {
+		t.Errorf("after Run: got the DR held by %+v (%v); want it released", r, err)
 	}
 	if err := e.bot.Shutdown(context.Background()); err != nil {
 		t.Errorf("Shutdown: got %v; want nil (nothing in process)", err)

@@ -19,6 +19,9 @@ func invalidIDMessage(arg string) slackMessage {
 func refusalMessage(r *refusal) slackMessage {
 	var text string
 	switch r.reason {
+	case "team":
+		text = fmt.Sprintf("Not allowed: Slack team %s is not in %s. An admin can add its team or enterprise id to %s.",
+			codeSpan(orUnknown(r.subject)), codeSpan(r.setting), codeSpan(r.setting))
 	case "user":
 		text = fmt.Sprintf("Not allowed: user %s (%s) is not in %s. An admin can add this id to %s.",
 			mention(r.subject), codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
@@ -49,24 +52,6 @@ func notPausableMessage(id string, status drapi.Status) slackMessage {
 	return textMessage(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
 		codeSpan(id), escapeMrkdwn(string(status))))
 
-}
-
-func inFlightMessage(id, by string) slackMessage {
-	holder := "an alert"
-	if by != "" {
-		holder = mention(by)
-	}
-	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s: no second pause sent.", codeSpan(id), holder))
-}
-
-// cancelTooLateMessage answers a Cancel that lost the race to a Pause: the card stays, since
-// it is about to show the pause.
-func cancelTooLateMessage(id, by string) slackMessage {
-	holder := "an alert"
-	if by != "" {
-		holder = mention(by)
-	}
-	return textMessage(ephemeral, fmt.Sprintf("DR %s is already being paused by %s; cancel is too late.", codeSpan(id), holder))
 }
 
 func badButtonMessage() slackMessage {

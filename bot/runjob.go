@@ -8,6 +8,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drresult"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 const (
@@ -36,14 +37,18 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		return fmt.Errorf("bot: run pause: %w", err)
 	}
 	start := b.now()
-	holder := job.Approver
-	if holder == "" {
-		holder = job.Requester
-	}
-	b.inflight.hold(job.ID, holder, start.Add(b.cfg.Wait+reportMargin))
-	defer b.inflight.release(job.ID)
-
 	rep := &reporter{b: b, job: &job}
+	until, refused := b.holdOp(ctx, &job, start)
+	if refused != nil {
+		reportCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+		defer cancel()
+		if err := rep.final(reportCtx, *refused); err != nil {
+			return fmt.Errorf("bot: refusal of the pause of %s not delivered to Slack: %w", job.ID, err)
+		}
+		return nil
+	}
+	defer b.release(ctx, ledger.OpKey(job.ID), job.Op)
+
 	var last drapi.Status
 	opt := b.cfg.Follow
 	seen := 0
@@ -58,8 +63,9 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		rep.update(ctx, progressMessage(job, s, b.now().Sub(start)))
 	}
 	// A job whose context ends before DR_WAIT (a Lambda invocation's timeout) stops following
-	// early enough to still tell Slack.
-	followFor, cutShort := b.cfg.Wait, false
+	// early enough to still tell Slack; so does one whose claim on the DR would run out first
+	// (it waited in a queue), since past it another operation may start.
+	followFor, cutShort := min(b.cfg.Wait, max(until.Sub(start)-reportMargin, 0)), false
 	if deadline, ok := ctx.Deadline(); ok {
 		if left := time.Until(deadline) - slackTimeout; left < followFor {
 			followFor, cutShort = max(left, 0), true
@@ -100,6 +106,65 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		return fmt.Errorf("bot: result of the pause of %s not delivered to Slack: %w", job.ID, err)
 	}
 	return nil
+}
+
+// holdOp makes sure job holds the one operation on its DR and returns until when. The request
+// that deferred the job claimed it (job.Op); that claim covers the job when it starts within
+// jobStartMargin. A job that waited longer, or comes without a claim, takes the DR again, as the
+// same holder, and is refused when another operation took it meanwhile. A refusal comes as the
+// final message to send: nothing was paused.
+func (b *Bot) holdOp(ctx context.Context, job *Job, now time.Time) (time.Time, *slackMessage) {
+	if job.Op != "" && job.OpUntil.Sub(now) >= b.cfg.Wait+reportMargin {
+		return job.OpUntil, nil
+	}
+	key := ledger.OpKey(job.ID)
+	if job.Op == "" {
+		by := job.Approver
+		switch {
+		case by != "":
+		case job.AlertSource != "":
+			by = "alert:" + job.AlertSource
+		default:
+			by = job.Requester
+		}
+		job.Op = ledger.NewOp("pause", by).String()
+	} else if err := b.ledger.Release(ctx, key, job.Op); err != nil {
+		// Its own claim, about to run out: give it back to take it again for the whole wait.
+		m := jobNotRunMessage(*job, ledgerDownText(err, "paused"))
+		return time.Time{}, &m
+	}
+	r, err := b.ledger.Claim(ctx, key, job.Op, b.opUntil(now))
+	switch {
+	case err != nil:
+		b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
+			requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
+		m := jobNotRunMessage(*job, ledgerDownText(err, "paused"))
+		return time.Time{}, &m
+	case !r.OK:
+		b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
+			requester: job.Requester, id: job.ID, outcome: "in_flight", source: job.AlertSource})
+		m := jobNotRunMessage(*job, opHeldText(job.ID, r.Record))
+		return time.Time{}, &m
+	}
+	return r.Until, nil
+}
+
+// Abandon ends a job that must not run because err, from the ledger, leaves unknown whether it
+// already ran (a job delivered twice runs once): it tells Slack nothing was done. It is the
+// Abandon of the Lambda deferrer's jobs.
+func (b *Bot) Abandon(ctx context.Context, job Job, err error) error {
+	b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
+		requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancel()
+	if job.Kind == JobPause {
+		rep := &reporter{b: b, job: &job}
+		return rep.final(ctx, jobNotRunMessage(job, ledgerDownText(err, "paused")))
+	}
+	m := textMessage(ephemeral, ledgerDownText(err, "looked up"))
+	m.ReplaceOriginal = true
+	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
+	return rep.final(ctx, m)
 }
 
 // runLookup answers a status, list or dry-run request whose lookup outlived the budget.

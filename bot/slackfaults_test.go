@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot/slacktest"
-	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/logtest"
 )
 
 // responseURLPath stands for the secret part of a response_url: whoever holds it can post to the

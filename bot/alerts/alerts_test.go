@@ -17,8 +17,8 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
-	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/logtest"
 )
 
 const (

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot/alerts"
-	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/logtest"
 )
 
 const (

@@ -45,6 +45,7 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *slacktest.Server, auto b
 		AllowedUsers:    allowOnly(approver),
 		AllowedChannels: allowAll,
 		AllowedIDs:      allowAll,
+		AllowedTeams:    allowAll,
 		Confirm:         true,
 		Wait:            e2eWait,
 		Follow:          drapi.FollowOptions{MinInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},

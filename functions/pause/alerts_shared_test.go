@@ -130,8 +130,7 @@ type alertPair struct {
 // on, every id allowed, and env on top.
 func startAlertPair(t *testing.T, env ...string) *alertPair {
 	t.Helper()
-	endpoint := ledgertest.Endpoint(t)
-	table := ledgertest.NewTable(t, endpoint)
+	endpoint, table := ledgertest.Table(t)
 	creds := drsim.LocalCredentials()
 	p := &alertPair{sim: startSim(t, creds), slack: startAlertSlack(t)}
 	base := []string{
@@ -145,13 +144,8 @@ func startAlertPair(t *testing.T, env ...string) *alertPair {
 		"DR_ALLOWED_USERS=*",
 		"DR_ALERT_TOKEN=" + alertToken,
 		"DR_ALERT_CHANNEL=C0LOCAL01",
-		"DR_LEDGER=dynamodb",
-		"DR_LEDGER_TABLE=" + table,
-		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint,
-		"AWS_REGION=" + ledgertest.Region,
-		"AWS_ACCESS_KEY_ID=" + ledgertest.Credentials.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + ledgertest.Credentials.SecretAccessKey,
 	}
+	base = append(base, ledgertest.Env(endpoint, table)...)
 	for i := range p.srv {
 		p.srv[i] = startHTTP(t, append(slices.Clone(base), env...))
 	}

@@ -224,6 +224,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad port", append(real, "PORT=eighty"), "PORT"},
 		{"lambda without runtime", append(real, "DR_MODE=lambda"), "AWS_LAMBDA_RUNTIME_API"},
 		{"alerts without slack", append(real, "DR_ALERT_TOKEN="+alertToken, "DR_ALERT_CHANNEL=C1"), "SLACK_SIGNING_SECRET"},
+		{"bad team", append(real, "DR_ALLOWED_TEAMS=Acme Corp"), "DR_ALLOWED_TEAMS"},
+		{"unknown ledger", append(real, "DR_LEDGER=redis"), "DR_LEDGER"},
+		{"dynamodb ledger without table", append(real, "DR_LEDGER=dynamodb"), "DR_LEDGER_TABLE"},
+		{"dynamodb ledger without AWS keys", append(real, "DR_LEDGER=dynamodb", "DR_LEDGER_TABLE=drpause-ledger", "AWS_REGION=eu-west-1"), "AWS_ACCESS_KEY_ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,6 +63,7 @@ func TestLoad(t *testing.T) {
 		"DR_INVOKE_TOKEN": "", "DR_ALERT_TOKEN": "", "DR_GRAFANA_SECRET": "", "DR_SMN_TOPICS": "",
 		"DR_ALLOWED_CHANNELS": "*", "DR_ALLOWED_IDS": "*", "DR_CONFIRM": "true", "DR_FOUR_EYES": "false",
 		"DR_WAIT": "10m", "DR_SHUTDOWN_GRACE": "10s", "LOG_LEVEL": "info",
+		"DR_ALLOWED_TEAMS": "T0LOCAL01", "DR_LEDGER": "memory", "DR_LEDGER_TABLE": "",
 	} {
 		// Set even when empty: the developer's environment must not change the run.
 		t.Setenv(k, v)

@@ -26,6 +26,7 @@ import (
 	"github.com/dws-dr/drpause/functions/pause/internal/grafanasign"
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger/ledgertest"
 )
 
 // Paths of the binaries TestMain builds once: the real bootstrap (built as in the Makefile, for
@@ -41,6 +42,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer ledgertest.Stop() // dynalite, started by the first test that needs a shared ledger
 	// One go build for both, so they compile in parallel; -o dir/ names them after their packages.
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dir+string(os.PathSeparator),
 		".", "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")

@@ -48,6 +48,12 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 			want: []string{"C0LOCAL01", "DR_ALLOWED_CHANNELS"},
 		},
 		{
+			name: "DR_ALLOWED_TEAMS refuses a command from another team",
+			env:  []string{"DR_ALLOWED_TEAMS=T0ELSEWHERE,E0ELSEWHERE"},
+			send: slash("pause " + drsim.SeedRunning),
+			want: []string{"T0LOCAL01", "DR_ALLOWED_TEAMS"},
+		},
+		{
 			name: "DR_ALLOWED_IDS refuses the id in Slack",
 			env:  []string{"DR_ALLOWED_IDS=" + drsim.SeedStopFailed},
 			send: slash("pause " + drsim.SeedRunning),

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -31,30 +30,64 @@ type parts struct {
 	jobs    *lambdaentry.Jobs[bot.Job] // the bot's deferred work in Lambda mode; nil otherwise
 }
 
+// ledgerOf is every part's view of the one ledger: each consumer defines the part it uses.
+type ledgerOf interface {
+	bot.Ledger
+	alerts.Ledger
+	invoke.Ledger
+	lambdaentry.JobLedger
+	String() string
+}
+
+// newLedger returns the ledger DR_LEDGER names: one for the whole process, shared by the Slack
+// side, the alerts, /invoke and the Lambda jobs, so each promise it keeps holds across all of
+// them; with dynamodb, across every instance too. Nothing is read from it at start-up: a cold
+// start pays no round trip, and an unreachable table shows at the first claim, which then
+// pauses nothing and says so.
+func newLedger(cfg config.Config, hc *http.Client) (ledgerOf, error) {
+	if cfg.Ledger != config.LedgerDynamoDB {
+		return ledger.NewMemory(), nil
+	}
+	aws := cfg.AWS
+	aws.HTTPClient = hc
+	c, err := awsapi.New(aws)
+	if err != nil {
+		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+	}
+	return ledger.NewDynamoDB(c, cfg.LedgerTable), nil
+}
+
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
-// check per token) are built once here and handed to whoever applies them.
+// check per token) and the ledger are built once here and handed to whoever applies them.
 func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, log *slog.Logger) (parts, error) {
-	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Simulated: cfg.Simulate}, dr)}
+	led, err := newLedger(cfg, hc)
+	if err != nil {
+		return parts{}, err
+	}
+	log.Info("ledger", slog.String("ledger", led.String()))
+	if cfg.Ledger == config.LedgerMemory && cfg.Lambda() {
+		log.Warn("DR_LEDGER=memory in Lambda: each instance keeps its own ledger, so single-use cards and one pause per DR hold only within one instance; set DR_LEDGER=dynamodb")
+	}
+	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
 		p.handler = server.NewServer(deps)
 		return p, nil
 	}
+	if slices.Contains(cfg.AllowedUsers, "*") && slices.Contains(cfg.AllowedTeams, "*") {
+		log.Warn("DR_ALLOWED_USERS and DR_ALLOWED_TEAMS are both *: anyone in any Slack organisation that can reach a channel with the app, Slack Connect included, can pause")
+	}
 	var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
 	if cfg.Lambda() {
-		p.jobs = selfInvokingJobs(cfg)
+		p.jobs = selfInvokingJobs(cfg, led, log)
 		deferrer = p.jobs
 	}
-	l, err := newLedger(cfg, hc)
-	if err != nil {
-		return parts{}, err
-	}
-	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, l, hc, log); err != nil {
+	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, led, hc, log); err != nil {
 		return parts{}, err
 	}
 	if p.jobs != nil {
-		p.jobs.Run = p.bot.Run
+		p.jobs.Run, p.jobs.Abandon = p.bot.Run, p.bot.Abandon
 	}
 	p.handler = server.NewServer(deps)
 	return p, nil
@@ -62,10 +95,13 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
 // Only the bot defers work, and it exists only with SLACK_SIGNING_SECRET, so that secret keys
-// the envelopes: a job can come only from a function holding it.
-func selfInvokingJobs(cfg config.Config) *lambdaentry.Jobs[bot.Job] {
+// the envelopes: a job can come only from a function holding it. The ledger records each job
+// id, so a job Lambda delivers twice runs once.
+func selfInvokingJobs(cfg config.Config, led lambdaentry.JobLedger, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
 	return &lambdaentry.Jobs[bot.Job]{
-		Key: lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
+		Ledger: led,
+		Logger: log,
+		Key:    lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
 		Invoker: lambdaentry.SelfInvoker{
 			FunctionName: cfg.LambdaFunctionName,
 			Region:       cfg.AWSRegion,
@@ -123,7 +159,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
 func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, l sharedLedger, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+	deferrer bot.Deferrer, led ledgerOf, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
 		BotToken:        cfg.SlackBotToken.Reveal(),
@@ -131,6 +167,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		AllowedUsers:    cfg.Users.Allows,
 		AllowedChannels: cfg.Channels.Allows,
 		AllowedIDs:      cfg.IDs.Allows,
+		AllowedTeams:    cfg.Teams.Allows,
 		Confirm:         cfg.Confirm,
 		FourEyes:        cfg.FourEyes,
 		Simulated:       cfg.Simulate,
@@ -139,6 +176,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		HTTPClient:      hc,
 		Logger:          log,
 		Deferrer:        deferrer,
+		Ledger:          led,
 	}, dr)
 	if err != nil {
 		return nil, err
@@ -156,7 +194,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		Auto:          cfg.AlertAuto,
 		MaxIDs:        cfg.AlertMaxIDs,
 		Window:        cfg.AlertWindow,
-		Ledger:        l,
+		Ledger:        led,
 		AllowedIDs:    cfg.IDs.Allows,
 		HTTPClient:    hc,
 		Logger:        log,
@@ -167,35 +205,4 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 	deps.Commands, deps.Interactions = b.Commands(), b.Interactions()
 	deps.Alertmanager, deps.Grafana, deps.SMN = ah.Alertmanager(), ah.Grafana(), ah.SMN()
 	return b, nil
-}
-
-// sharedLedger is the ledger as the parts use it; *ledger.Memory and *ledger.DynamoDB satisfy it.
-type sharedLedger interface {
-	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
-	Mark(ctx context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error)
-	Release(ctx context.Context, key, holder string) error
-	Get(ctx context.Context, key string) (ledger.Record, bool, error)
-	Reserve(ctx context.Context, budget string, ids []string, max int, window time.Duration) (ledger.Budget, error)
-	Ping(ctx context.Context) error
-	String() string
-}
-
-// newLedger returns the ledger DR_LEDGER names: this process's memory, or the DynamoDB table
-// every instance shares, reached with the AWS settings of the environment as the SDK reads them
-// (Lambda sets them). Nothing is called here: an unreachable table fails the requests that need
-// it, each saying so, rather than the start.
-func newLedger(cfg config.Config, hc *http.Client) (sharedLedger, error) {
-	if cfg.Ledger != config.LedgerDynamoDB {
-		return ledger.NewMemory(), nil
-	}
-	acfg, err := awsapi.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
-	}
-	acfg.HTTPClient = hc
-	c, err := awsapi.New(acfg)
-	if err != nil {
-		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
-	}
-	return ledger.NewDynamoDB(c, cfg.LedgerTable), nil
 }

@@ -11,8 +11,9 @@
 //
 // What the operations are for:
 //
-//   - one operation per DR: Claim("op#<dr id>", requestID, now+DR_WAIT), then Release when the
-//     pause has been followed to its end;
+//   - one operation per DR: Claim(OpKey(id), op.String(), now+DR_WAIT+margin), op naming the
+//     operation and who asked (Op), then Release when the operation has been followed to its
+//     end; a pause and a resume of one DR share the key;
 //   - a single-use card: Claim the card's key when a click starts acting and Mark it done when
 //     the action has been sent; Cancel is Mark(void), refused while someone else holds the card.
 //     A card holding several DRs claims "<card>#<dr id>" per DR, and a click reads the card's

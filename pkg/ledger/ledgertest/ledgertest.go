@@ -1,7 +1,10 @@
-// Package ledgertest runs dynalite, the DynamoDB-compatible server of the ledger's tests, for the
+// Package ledgertest runs dynalite, the DynamoDB-compatible server of the ledger's tests (from
+// npm, pinned by ../testdata/dynalite/package-lock.json and installed by `make test`), for the
 // tests of any package: the ledger's own contract tests, and the tests that run two product
-// processes on one shared table. One dynalite serves a test binary, started by the first test
-// that asks for it; `make test` installs it from pkg/ledger/testdata/dynalite with npm ci.
+// processes on one shared table the way Lambda instances share one. One dynalite serves a test
+// binary, started by the first test that asks for it and stopped by its TestMain through Stop;
+// measurements start their own with Start. It is for tests and measurements only; the binary
+// never imports it.
 package ledgertest
 
 import (
@@ -18,7 +21,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/dws-dr/drpause/pkg/awsapi"
@@ -31,96 +33,44 @@ const Region = "us-east-1"
 // checks none. The secret parts are distinctive, so tests can look for them in what must not
 // hold them.
 var Credentials = awsapi.Credentials{
-	AccessKeyID: "AKIDTEST", SecretAccessKey: "ledger-test-secret", SessionToken: "ledger-test-token",
+	AccessKeyID: "AKIDLEDGERTEST", SecretAccessKey: "ledger-test-secret", SessionToken: "ledger-test-token",
 }
 
-var dynalite struct {
-	once     sync.Once
-	endpoint string
-	err      error
-	stop     func()
+// TB is the part of testing.TB the helpers use, so this package need not import "testing" into
+// anything that links it (the bench harness does).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
 }
 
-// Endpoint returns the endpoint of the test binary's dynalite, starting it on first use. It
-// fails the test, saying how to install it, when dynalite is not installed.
-func Endpoint(t testing.TB) string {
-	t.Helper()
-	dynalite.once.Do(func() {
-		dynalite.endpoint, dynalite.stop, dynalite.err = start()
-	})
-	if dynalite.err != nil {
-		t.Fatalf("dynalite: %v", dynalite.err)
-	}
-	return dynalite.endpoint
-}
-
-// Stop stops dynalite if it was started; call it from TestMain after m.Run. Without it dynalite
-// still exits with the test binary, whose end closes its standard input.
-func Stop() {
-	if dynalite.stop != nil {
-		dynalite.stop()
-	}
-}
-
-var tables atomic.Int64
-
-// NewTable creates a table at endpoint no other test of this binary uses, as the deployment
-// creates the ledger's, and returns its name. Tests that share state across processes (a budget,
-// a dedup key) get a clean table each.
-func NewTable(t testing.TB, endpoint string) string {
-	t.Helper()
-	name := fmt.Sprintf("drpause-ledger-%d-%d", os.Getpid(), tables.Add(1))
-	if err := CreateTable(endpoint, name); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
-// Client returns an awsapi client for DynamoDB at endpoint with a transport of its own, as
-// another instance of the product would have.
-func Client(t testing.TB, endpoint string) *awsapi.Client {
-	t.Helper()
-	c, err := client(endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func client(endpoint string) (*awsapi.Client, error) {
-	return awsapi.New(awsapi.Config{
-		Region:      Region,
-		Credentials: Credentials,
-		Endpoints:   map[awsapi.Service]string{awsapi.DynamoDB: endpoint},
-		HTTPClient:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
-	})
-}
-
-// dir is where dynalite is installed: pkg/ledger/testdata/dynalite, found from this file, since
-// the tests of every package run in their own directory.
-func dir() (string, error) {
+// Dir is where `make test` installs dynalite: pkg/ledger/testdata/dynalite, found from this
+// file's own path, since the tests of every package run in their own directory.
+func Dir() (string, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok || !filepath.IsAbs(file) {
-		return "", errors.New("cannot locate pkg/ledger/testdata/dynalite (built with -trimpath?)")
+		return "", errors.New("ledgertest: cannot locate pkg/ledger/testdata/dynalite (built with -trimpath?)")
 	}
 	return filepath.Join(filepath.Dir(file), "..", "testdata", "dynalite"), nil
 }
 
-func start() (endpoint string, stop func(), err error) {
-	d, err := dir()
+// Start runs a dynalite of its own, in memory, on a free loopback port and returns its endpoint
+// and a stop function. It exits on its own when this process ends, even if stop is never called.
+// Tests use the binary's shared one instead (Endpoint, Table).
+func Start() (endpoint string, stop func(), err error) {
+	dir, err := Dir()
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := os.Stat(filepath.Join(d, "node_modules", "dynalite", "package.json")); err != nil {
-		return "", nil, fmt.Errorf("not installed in pkg/ledger/testdata/dynalite: run `make test`, which installs it with npm ci " +
-			"(or: npm ci --prefix pkg/ledger/testdata/dynalite --ignore-scripts)")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dynalite", "package.json")); err != nil {
+		return "", nil, fmt.Errorf("dynalite is not installed in %s: run `make test`, which installs it with npm ci "+
+			"(or: make dynalite)", dir)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return "", nil, errors.New("node not found: the ledger's tests need Node.js >= 20 to run dynalite")
 	}
 	cmd := exec.Command(node, "serve.js")
-	cmd.Dir = d
+	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe() // serve.js exits when this closes
 	if err != nil {
@@ -161,21 +111,46 @@ func start() (endpoint string, stop func(), err error) {
 	case h := <-got:
 		if h.Port == 0 {
 			stop()
-			return "", nil, errors.New("serve.js did not print its port")
+			return "", nil, errors.New("dynalite: serve.js did not print its port")
 		}
 		return fmt.Sprintf("http://127.0.0.1:%d", h.Port), stop, nil
 	case <-exited:
-		return "", nil, errors.New("serve.js exited before listening")
+		return "", nil, errors.New("dynalite: serve.js exited before listening")
 	case <-time.After(30 * time.Second):
 		stop()
-		return "", nil, errors.New("serve.js did not listen within 30s")
+		return "", nil, errors.New("dynalite: serve.js did not listen within 30s")
 	}
 }
 
-// CreateTable creates table at endpoint as the deployment does (interface.md: partition key pk,
-// no sort key), then waits, polling with a deadline, until dynalite says it is ACTIVE.
+// Client returns an awsapi client for DynamoDB at endpoint, signing with Credentials, with a
+// transport of its own, as another instance of the product would have.
+func Client(endpoint string) (*awsapi.Client, error) {
+	return awsapi.New(awsapi.Config{
+		Region:      Region,
+		Credentials: Credentials,
+		Endpoints:   map[awsapi.Service]string{awsapi.DynamoDB: endpoint},
+		HTTPClient:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
+	})
+}
+
+// Env is the environment that points the binary's ledger at table on endpoint, as Lambda's
+// environment and the deployment would.
+func Env(endpoint, table string) []string {
+	return []string{
+		"DR_LEDGER=dynamodb",
+		"DR_LEDGER_TABLE=" + table,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint,
+		"AWS_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=" + Credentials.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + Credentials.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + Credentials.SessionToken,
+	}
+}
+
+// CreateTable creates table at endpoint as the deployment does (partition key pk, string, no
+// sort key, on-demand), then waits, polling with a deadline, until it is ACTIVE.
 func CreateTable(endpoint, table string) error {
-	c, err := client(endpoint)
+	c, err := Client(endpoint)
 	if err != nil {
 		return err
 	}
@@ -205,5 +180,46 @@ func CreateTable(endpoint, table string) error {
 			return fmt.Errorf("table %s still %s: %w", table, out.Table.TableStatus, ctx.Err())
 		case <-tick.C:
 		}
+	}
+}
+
+// shared is the one dynalite of a test binary.
+var shared struct {
+	once     sync.Once
+	endpoint string
+	err      error
+	stop     func()
+	tables   atomic.Int64
+}
+
+// Endpoint returns the endpoint of the test binary's dynalite, starting it on first use. It
+// fails the test, saying how to install dynalite, when it cannot start.
+func Endpoint(t TB) string {
+	t.Helper()
+	shared.once.Do(func() { shared.endpoint, shared.stop, shared.err = Start() })
+	if shared.err != nil {
+		t.Fatalf("dynalite: %v", shared.err)
+	}
+	return shared.endpoint
+}
+
+// Table creates a table on the test binary's dynalite that no other test of the binary uses,
+// and returns the endpoint and the table's name: tests that share state across processes (a
+// budget, a dedup key, a card) get a clean ledger each.
+func Table(t TB) (endpoint, table string) {
+	t.Helper()
+	endpoint = Endpoint(t)
+	table = fmt.Sprintf("drpause-ledger-%d-%d", os.Getpid(), shared.tables.Add(1))
+	if err := CreateTable(endpoint, table); err != nil {
+		t.Fatalf("dynalite: %v", err)
+	}
+	return endpoint, table
+}
+
+// Stop stops the test binary's dynalite, if it was started; call it from TestMain after m.Run.
+// Without it dynalite still exits with the test binary, whose end closes its standard input.
+func Stop() {
+	if shared.stop != nil {
+		shared.stop()
 	}
 }

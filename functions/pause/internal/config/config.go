@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/dws-dr/drpause/functions/pause/internal/access"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 )
 
 // Secret is a setting that must never be printed. Every formatting path (fmt verbs, slog, JSON)
@@ -99,13 +101,23 @@ type Config struct {
 	AllowedUsers    []string      `envconfig:"DR_ALLOWED_USERS"`
 	AllowedChannels []string      `envconfig:"DR_ALLOWED_CHANNELS" default:"*"`
 	AllowedIDs      []string      `envconfig:"DR_ALLOWED_IDS" default:"*"`
+	AllowedTeams    []string      `envconfig:"DR_ALLOWED_TEAMS" default:"*"`
 	Confirm         bool          `envconfig:"DR_CONFIRM" default:"true"`
 	FourEyes        bool          `envconfig:"DR_FOUR_EYES" default:"false"`
 	Wait            time.Duration `envconfig:"DR_WAIT" default:"10m"`
-	// Users, Channels and IDs are the three lists above, parsed once by Load for every route.
+	// Users, Channels, IDs and Teams are the lists above, parsed once by Load for every route.
 	Users    *access.List `ignored:"true"`
 	Channels *access.List `ignored:"true"`
 	IDs      *access.List `ignored:"true"`
+	Teams    *access.List `ignored:"true"`
+
+	// Ledger is where the claims that keep the safety promises live: LedgerMemory (one process)
+	// or LedgerDynamoDB (LedgerTable, shared by every instance).
+	Ledger      string `envconfig:"DR_LEDGER" default:"memory"`
+	LedgerTable string `envconfig:"DR_LEDGER_TABLE"`
+	// AWS is how to reach DynamoDB with DR_LEDGER=dynamodb, read by Load the way the AWS SDK
+	// reads Lambda's environment (region, keys, AWS_ENDPOINT_URL_DYNAMODB).
+	AWS awsapi.Config `ignored:"true"`
 
 	InvokeToken   Secret   `envconfig:"DR_INVOKE_TOKEN"`
 	AlertToken    Secret   `envconfig:"DR_ALERT_TOKEN"`
@@ -118,11 +130,6 @@ type Config struct {
 	// AlertWindow is the sliding window in which alerts may propose or pause at most
 	// AlertMaxIDs distinct DR ids, across requests and instances.
 	AlertWindow time.Duration `envconfig:"DR_ALERT_WINDOW" default:"10m"`
-
-	// Ledger is where claims, dedup and budgets live: this process's memory, or the DynamoDB
-	// table LedgerTable that every instance shares (its endpoint: AWS_ENDPOINT_URL_DYNAMODB).
-	Ledger      string `envconfig:"DR_LEDGER" default:"memory"`
-	LedgerTable string `envconfig:"DR_LEDGER_TABLE"`
 
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
 }
@@ -146,6 +153,7 @@ func Load() (Config, error) {
 	c.AllowedUsers = clean(c.AllowedUsers)
 	c.AllowedChannels = clean(c.AllowedChannels)
 	c.AllowedIDs = clean(c.AllowedIDs)
+	c.AllowedTeams = clean(c.AllowedTeams)
 	c.SMNTopics = clean(c.SMNTopics)
 	// Bearer tokens are trimmed here, once for every route: a token pasted with a trailing
 	// newline must not leave one route open and the other refusing the same token.
@@ -153,6 +161,14 @@ func Load() (Config, error) {
 	c.AlertToken = Secret(strings.TrimSpace(c.AlertToken.Reveal()))
 	if err := c.validate(); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if c.Ledger == LedgerDynamoDB {
+		aws, err := awsapi.FromEnv(os.Getenv)
+		if err != nil {
+			// awsapi names the variable, never its value.
+			return Config{}, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
+		}
+		c.AWS = aws
 	}
 	return c, nil
 }
@@ -242,12 +258,6 @@ func (c *Config) validate() error {
 	case c.AlertWindow <= 0:
 		return errors.New("DR_ALERT_WINDOW: want a positive duration")
 	}
-	switch {
-	case c.Ledger != LedgerMemory && c.Ledger != LedgerDynamoDB:
-		return errors.New("DR_LEDGER: invalid: want memory or dynamodb")
-	case c.Ledger == LedgerDynamoDB && c.LedgerTable == "":
-		return errors.New("DR_LEDGER_TABLE: required with DR_LEDGER=dynamodb")
-	}
 	if len(c.AllowedChannels) == 0 {
 		return errors.New("DR_ALLOWED_CHANNELS: empty: want channel ids or *")
 	}
@@ -257,6 +267,24 @@ func (c *Config) validate() error {
 	var err error
 	if c.IDs, err = access.DRIDs(c.AllowedIDs); err != nil {
 		return fmt.Errorf("DR_ALLOWED_IDS: %w", err)
+	}
+	if len(c.AllowedTeams) == 0 {
+		return errors.New("DR_ALLOWED_TEAMS: empty: want team or enterprise ids or *")
+	}
+	if c.Teams, err = access.SlackIDs(c.AllowedTeams); err != nil {
+		return fmt.Errorf("DR_ALLOWED_TEAMS: %w", err)
+	}
+	switch c.Ledger {
+	case LedgerMemory:
+	case LedgerDynamoDB:
+		if c.LedgerTable == "" {
+			return errors.New("DR_LEDGER_TABLE: required with DR_LEDGER=dynamodb")
+		}
+		if !validTable(c.LedgerTable) {
+			return errors.New("DR_LEDGER_TABLE: invalid: want a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ - .) or a table ARN")
+		}
+	default:
+		return errors.New("DR_LEDGER: invalid: want memory or dynamodb")
 	}
 	if c.Users, err = access.SlackUsers(c.AllowedUsers); err != nil {
 		return fmt.Errorf("DR_ALLOWED_USERS: %w", err)
@@ -282,6 +310,24 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// validTable accepts what DynamoDB takes as a TableName: a name of 3 to 255 letters, digits,
+// '_', '-' and '.', or a table's ARN. A typo is caught at start-up rather than as a ledger that
+// is never reachable.
+func validTable(s string) bool {
+	if strings.HasPrefix(s, "arn:") {
+		return len(s) <= 1024 && strings.Contains(s, ":table/") && !strings.ContainsAny(s, " \t\n")
+	}
+	if len(s) < 3 || len(s) > 255 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkEndpoint allows plain http only towards the local machine, so AK/SK-signed requests

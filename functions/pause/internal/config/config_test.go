@@ -18,7 +18,7 @@ func setEnv(t *testing.T, env map[string]string) {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "DR_") || strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "HUAWEICLOUD_") ||
-			strings.HasPrefix(k, "AWS_LAMBDA_") || k == "PORT" || k == "FUNCTIONS_CUSTOMHANDLER_PORT" || k == "LOG_LEVEL" {
+			strings.HasPrefix(k, "AWS_") || k == "PORT" || k == "FUNCTIONS_CUSTOMHANDLER_PORT" || k == "LOG_LEVEL" {
 			t.Setenv(k, "")
 			os.Unsetenv(k)
 		}
@@ -50,6 +50,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"Ledger", c.Ledger, "memory"},
 		{"SlackAPIURL", c.SlackAPIURL, "https://slack.com/api/"},
 		{"Lambda", c.Lambda(), false},
+		{"AllowedTeams", fmt.Sprint(c.AllowedTeams), "[*]"},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
@@ -168,6 +169,14 @@ func loadErrorCases() []loadErrorCase {
 		{"alerts without bot token", real("DR_ALERT_TOKEN", "a", "SLACK_SIGNING_SECRET", "s", "DR_ALERT_CHANNEL", "C1"), "SLACK_BOT_TOKEN"},
 		{"alerts without channel", real("DR_SMN_TOPICS", "urn:smn:x", "SLACK_SIGNING_SECRET", "s", "SLACK_BOT_TOKEN", "xoxb-1"), "DR_ALERT_CHANNEL"},
 		{"four eyes without confirm", real("DR_FOUR_EYES", "true", "DR_CONFIRM", "false"), "DR_FOUR_EYES"},
+		{"empty teams", real("DR_ALLOWED_TEAMS", ","), "DR_ALLOWED_TEAMS"},
+		{"team name", real("DR_ALLOWED_TEAMS", "T1,acme canary"), "DR_ALLOWED_TEAMS"},
+		{"bad table name", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "my canary table"), "DR_LEDGER_TABLE"},
+		{"dynamodb without region", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x",
+			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk), "AWS_REGION"},
+		{"dynamodb without keys", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1"), "AWS_ACCESS_KEY_ID"},
+		{"dynamodb over plain http", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1",
+			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk, "AWS_ENDPOINT_URL_DYNAMODB", "http://10.0.0.1:8000"), "AWS_ENDPOINT_URL_DYNAMODB"},
 	}
 }
 
@@ -277,6 +286,13 @@ func TestLoadAccepts(t *testing.T) {
 			"SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"}},
 		{"alerts to a private channel", map[string]string{"DR_SIMULATE": "true", "DR_ALERT_TOKEN": "a", "SLACK_SIGNING_SECRET": "s",
 			"SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "G0PRIVATE"}},
+		{"dynamodb ledger", map[string]string{"DR_SIMULATE": "true", "DR_LEDGER": "dynamodb", "DR_LEDGER_TABLE": "drpause-ledger",
+			"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+			"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"}},
+		{"dynamodb ledger by ARN", map[string]string{"DR_SIMULATE": "true", "DR_LEDGER": "dynamodb",
+			"DR_LEDGER_TABLE": "arn:aws:dynamodb:eu-west-1:123456789012:table/drpause-ledger",
+			"AWS_REGION":      "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}},
+		{"teams", map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_TEAMS": "T0123, E0456"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,7 +352,7 @@ func TestLoadWarnings(t *testing.T) {
 func TestLoadBuildsAccess(t *testing.T) {
 	const id = "e59d6b86-9072-46eb-a996-13f8b44994c1"
 	setEnv(t, map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": " U1, U2 ,", "DR_ALLOWED_CHANNELS": "C1",
-		"DR_ALLOWED_IDS": id, "DR_INVOKE_TOKEN": " invoke-token\n", "DR_ALERT_TOKEN": "alert-token\t",
+		"DR_ALLOWED_IDS": id, "DR_ALLOWED_TEAMS": "T1, E2", "DR_INVOKE_TOKEN": " invoke-token\n", "DR_ALERT_TOKEN": "alert-token\t",
 		"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1", "DR_ALERT_CHANNEL": "C1"})
 	c, err := Load()
 	if err != nil {
@@ -352,6 +368,9 @@ func TestLoadBuildsAccess(t *testing.T) {
 		{"Channels C2", c.Channels.Allows("C2"), false},
 		{"IDs id", c.IDs.Allows(id), true},
 		{"IDs other", c.IDs.Allows("3dc7b9ea-70b4-4c38-942d-e2636e6d844c"), false},
+		{"Teams T1", c.Teams.Allows("T1"), true},
+		{"Teams E2", c.Teams.Allows("E2"), true},
+		{"Teams T9", c.Teams.Allows("T9"), false},
 		{"InvokeToken", c.InvokeToken.Reveal(), "invoke-token"},
 		{"AlertToken", c.AlertToken.Reveal(), "alert-token"},
 	}
@@ -365,9 +384,9 @@ func TestLoadBuildsAccess(t *testing.T) {
 	if c, err = Load(); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.Users.Allows("U1") || !c.Channels.Allows("C1") || !c.IDs.Allows(id) {
-		t.Errorf("defaults: got users U1 %t, channels C1 %t, ids %t; want nobody, every channel, every id",
-			c.Users.Allows("U1"), c.Channels.Allows("C1"), c.IDs.Allows(id))
+	if c.Users.Allows("U1") || !c.Channels.Allows("C1") || !c.IDs.Allows(id) || !c.Teams.Allows("T1") {
+		t.Errorf("defaults: got users U1 %t, channels C1 %t, ids %t, teams T1 %t; want nobody, every channel, every id, every team",
+			c.Users.Allows("U1"), c.Channels.Allows("C1"), c.IDs.Allows(id), c.Teams.Allows("T1"))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drresult"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // DR is what a one-off pause needs from the DR API; *drapi.Client satisfies it.
@@ -21,6 +22,19 @@ type DR interface {
 	Get(ctx context.Context, id string) (*drapi.Detail, error)
 	PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
 }
+
+// Ledger is what a one-off pause needs from the ledger shared with the Slack side and the
+// alerts on every instance: the claim of the one operation on a DR. *ledger.Memory and
+// *ledger.DynamoDB satisfy it.
+type Ledger interface {
+	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
+	Release(ctx context.Context, key, holder string) error
+}
+
+var (
+	_ Ledger = (*ledger.Memory)(nil)
+	_ Ledger = (*ledger.DynamoDB)(nil)
+)
 
 // Request is the body of POST /invoke and the payload of a direct invocation.
 type Request struct {
@@ -81,6 +95,7 @@ type Service struct {
 	wait    time.Duration
 	allowed func(id string) bool // DR_ALLOWED_IDS
 	follow  drapi.FollowOptions
+	ledger  Ledger
 	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
 	// status leave running, short enough for a script that asked not to wait.
 	postedWithin time.Duration
@@ -94,12 +109,60 @@ type Config struct {
 	Follow     drapi.FollowOptions  // poll intervals; OnStatus is set by the Service
 	// Simulated (DR_SIMULATE): dr is the simulator, and every answer says "simulated": true.
 	Simulated bool
+	// Ledger holds the one operation per DR, shared with Slack and the alerts (DR_LEDGER).
+	// Nil: a ledger of this Service alone, for tests.
+	Ledger Ledger
 }
 
 // New returns a Service calling dr.
 func New(cfg Config, dr DR) *Service {
-	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, postedWithin: 10 * time.Second,
+	l := cfg.Ledger
+	if l == nil {
+		l = ledger.NewMemory()
+	}
+	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, ledger: l, postedWithin: 10 * time.Second,
 		simulated: cfg.Simulated}
+}
+
+const (
+	// claimMargin is added to a claim on a DR beyond the call's own bound (DR_WAIT).
+	claimMargin = time.Minute
+	// releaseTimeout bounds the release of a claim once the call has its answer.
+	releaseTimeout = 5 * time.Second
+)
+
+// hold claims the one operation on DR id for this call, on every instance, and returns the
+// function that gives it back. A DR already held is a 409, naming who holds it; a ledger that
+// cannot be reached a 503: nothing is sent without knowing the DR is free.
+func (s *Service) hold(ctx context.Context, id string) (func(), *Error) {
+	key, op := ledger.OpKey(id), ledger.NewOp(ActionPause, "invoke").String()
+	r, err := s.ledger.Claim(ctx, key, op, time.Now().Add(s.wait+claimMargin))
+	switch {
+	case err != nil:
+		name, cause := "ledger", err
+		if u, ok := errors.AsType[*ledger.UnavailableError](err); ok {
+			name, cause = u.Ledger, u.Err
+		}
+		return nil, &Error{HTTPStatus: http.StatusServiceUnavailable, Code: "ledger_unavailable",
+			Message: fmt.Sprintf("the ledger (%s) is unreachable: nothing was paused (%v)", name, cause)}
+	case !r.OK:
+		held := ledger.ParseOp(r.Holder)
+		return nil, &Error{HTTPStatus: http.StatusConflict, Code: "in_progress",
+			Message: fmt.Sprintf("an operation on disaster recovery %s is already in progress: %s by %s since %s",
+				id, orDefault(held.Name, "an operation"), orDefault(held.By, "another request"), r.At.UTC().Format(time.RFC3339))}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		_ = s.ledger.Release(ctx, key, op) // on failure the claim expires on its own
+	}, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Simulated reports whether the Service answers from the simulator (DR_SIMULATE): its callers
@@ -122,8 +185,10 @@ func Decode(r io.Reader) (Request, *Error) {
 }
 
 // Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
-// sent, or, with Wait, once the DR is stopped (within DR_WAIT). Under DR_SIMULATE both answers
-// say so.
+// sent, or, with Wait, once the DR is stopped (within DR_WAIT). A pause holds the DR in the
+// ledger until it answers: another operation on it, here or on another instance, meanwhile
+// gets 409 in_progress. Past the answer, the DR's status (stopping) keeps a second pause from
+// being sent. Under DR_SIMULATE both answers say so.
 func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 	resp, err := s.do(ctx, req)
 	resp.Simulated = s.simulated
@@ -151,6 +216,11 @@ func (s *Service) do(ctx context.Context, req Request) (Response, *Error) {
 		}
 		return answer(id, d.Status, ""), nil
 	}
+	release, herr := s.hold(ctx, id)
+	if herr != nil {
+		return Response{}, herr
+	}
+	defer release()
 	if req.Wait {
 		ctx, cancel := context.WithTimeout(ctx, s.wait)
 		defer cancel()

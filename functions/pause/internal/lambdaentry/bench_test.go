@@ -116,6 +116,7 @@ func benchBot(b *testing.B) *bot.Bot {
 		AllowedUsers:    func(id string) bool { return id == "U0REQUEST" },
 		AllowedChannels: func(string) bool { return true },
 		AllowedIDs:      func(string) bool { return true },
+		AllowedTeams:    func(string) bool { return true },
 		Confirm:         true,
 		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}, runningDR{})

@@ -3,6 +3,7 @@ package lambdaentry
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 const fuzzID = "e59d6b86-9072-46eb-a996-13f8b44994c1"
@@ -139,12 +141,15 @@ func FuzzHandle(f *testing.F) {
 	var seen [][]byte
 	var jobs []json.RawMessage
 	key := NewJobKey("fuzz-signing-secret")
+	jobLedger := ledger.NewMemory()
+	jobLedger.Now = func() time.Time { return fuzzNow }
 	h := &Handler{
 		HTTP:   fuzzEcho(&seen),
 		Invoke: invoke.New(invoke.Config{Wait: time.Second, AllowedIDs: func(id string) bool { return id == fuzzID }}, dr),
 		// Jobs of raw JSON, so every sealed event decodes and the job run is the job sealed.
 		Jobs: &Jobs[json.RawMessage]{
-			Key: key,
+			Key:    key,
+			Ledger: jobLedger,
 			Run: func(_ context.Context, job json.RawMessage) error {
 				jobs = append(jobs, job)
 				return nil
@@ -169,7 +174,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		checkHTTPAnswer(t, out, seen)
 
-		sealed, err := sealJob(key, event, fuzzNow)
+		sealed, err := sealJob(key, event, rand.Text(), fuzzNow)
 		if err != nil {
 			return // not JSON: nothing to seal
 		}

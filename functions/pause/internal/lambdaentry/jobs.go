@@ -2,21 +2,47 @@ package lambdaentry
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
-// Jobs owns the round trip of deferred work of type J: Defer seals a job and queues it as an
-// asynchronous invocation of this function, so the work outlives the invocation that answered
-// (Lambda freezes a function between invocations, and a goroutine left running would be lost);
-// when that invocation arrives, the Handler gives the payload back to RunSealed, which opens the
-// envelope, decodes the J and runs it. It is safe for concurrent use.
+// JobLedger is what Jobs needs from the ledger shared by every instance: the claim of a job id,
+// so that a job Lambda delivers twice runs once. *ledger.Memory and *ledger.DynamoDB satisfy it.
+type JobLedger interface {
+	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
+}
+
+var (
+	_ JobLedger = (*ledger.Memory)(nil)
+	_ JobLedger = (*ledger.DynamoDB)(nil)
+)
+
+// Jobs owns the round trip of deferred work of type J: Defer seals a job under a new job id and
+// queues it as an asynchronous invocation of this function, so the work outlives the invocation
+// that answered (Lambda freezes a function between invocations, and a goroutine left running
+// would be lost); when that invocation arrives, the Handler gives the payload back to RunSealed,
+// which opens the envelope, decodes the J, claims the job id in the ledger and runs it. Lambda
+// delivers an asynchronous event at least once: a second delivery, on any instance, finds the
+// id claimed and does nothing. It is safe for concurrent use.
 type Jobs[J any] struct {
 	// Run does the work. It may be set after the Jobs is handed out as a deferrer, since the
 	// runner usually needs the deferrer to be built, but before the first event arrives.
 	Run func(ctx context.Context, job J) error
+	// Abandon is called instead of Run when the ledger cannot say whether the job already ran,
+	// so it must not: it tells whoever waits for the job (the Slack channel) that nothing was
+	// done. Nil: the job is only refused, with an error.
+	Abandon func(ctx context.Context, job J, err error) error
+	// Ledger records the job ids that ran; required to run jobs.
+	Ledger JobLedger
+	Logger *slog.Logger // nil discards
 	// Key seals and opens the envelopes; the caller names the secret it derives from.
 	Key     JobKey
 	Invoker SelfInvoker
@@ -36,7 +62,7 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 	if err != nil {
 		return fmt.Errorf("defer job: encode: %w", err)
 	}
-	payload, err := sealJob(j.Key, raw, j.now())
+	payload, err := sealJob(j.Key, raw, rand.Text(), j.now())
 	if err != nil {
 		return fmt.Errorf("defer job: %w", err)
 	}
@@ -46,21 +72,55 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 	return nil
 }
 
-// RunSealed checks the envelope's mac and age, decodes the job it carries and runs it. A
-// refused envelope never reaches Run.
+// RunSealed checks the envelope's mac and age, decodes the job it carries, claims its id and
+// runs it. A refused envelope never reaches Run; a job whose id was already claimed, by this
+// instance or another, is logged and ends without error, so Lambda does not retry it.
 func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
-	raw, err := openJob(j.Key, payload, j.now())
+	env, err := openJob(j.Key, payload, j.now())
 	if err != nil {
 		return fmt.Errorf("refuse job: %w", err)
 	}
 	if j.Run == nil {
 		return errors.New("lambdaentry: no job runner")
 	}
+	if j.Ledger == nil {
+		return errors.New("lambdaentry: no job ledger: cannot tell a second delivery from the first")
+	}
+	if env.id == "" {
+		return errors.New("refuse job: no job id")
+	}
 	var job J
-	if err := json.Unmarshal(raw, &job); err != nil {
+	if err := json.Unmarshal(env.job, &job); err != nil {
 		return fmt.Errorf("decode job: %w", err)
 	}
+	holder := "job runner"
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		holder = "lambda request " + lc.AwsRequestID
+	}
+	// Kept as long as the envelope opens: past that a copy is refused as stale anyway.
+	until := env.issued.Add(MaxJobAge + maxClockSkew + time.Minute)
+	r, err := j.Ledger.Claim(ctx, "job#"+env.id, holder, until)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("job %s not run: %w", env.id, err)
+		if j.Abandon != nil {
+			return errors.Join(err, j.Abandon(ctx, job, err))
+		}
+		return err
+	case !r.OK:
+		j.logger().LogAttrs(ctx, slog.LevelInfo, "job delivered again: already run, nothing done",
+			slog.String("job_id", env.id), slog.String("first_run_by", r.Holder),
+			slog.Time("first_run_at", r.At))
+		return nil
+	}
 	return j.Run(ctx, job)
+}
+
+func (j *Jobs[J]) logger() *slog.Logger {
+	if j.Logger != nil {
+		return j.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (j *Jobs[J]) now() time.Time {

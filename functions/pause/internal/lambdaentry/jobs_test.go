@@ -17,13 +17,14 @@ import (
 
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 func TestJobEnvelope(t *testing.T) {
 	key := NewJobKey("signing-secret")
 	now := time.Unix(1_800_000_000, 0)
 	job := []byte(`{"kind": "pause", "disaster_recovery_id": "` + drsim.SeedRunning + `"}`)
-	sealed, err := sealJob(key, job, now)
+	sealed, err := sealJob(key, job, "JOBID0", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +42,7 @@ func TestJobEnvelope(t *testing.T) {
 		{"other deployment", NewJobKey("other-secret"), sealed, now, ErrBadJobMAC},
 		{"tampered job", key, bytes.Replace(sealed, []byte(`"kind":"pause"`), []byte(`"kind":"list"`), 1), now, ErrBadJobMAC},
 		{"tampered time", key, bytes.Replace(sealed, []byte("1800000000"), []byte("1800000900"), 1), now, ErrBadJobMAC},
+		{"tampered job id", key, bytes.Replace(sealed, []byte("JOBID0"), []byte("JOBID1"), 1), now, ErrBadJobMAC},
 		{"stale", key, sealed, now.Add(MaxJobAge + time.Second), ErrStaleJob},
 		{"from the future", key, sealed, now.Add(-2 * time.Minute), ErrStaleJob},
 		{"no key", nil, sealed, now, ErrNoJobKey},
@@ -51,12 +53,12 @@ func TestJobEnvelope(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("openJob: got %v; want %v", err, tt.wantErr)
 			}
-			if err == nil && !bytes.Contains(got, []byte(`"kind":"pause"`)) {
-				t.Errorf("job: got %s; want the compacted job", got)
+			if err == nil && (!bytes.Contains(got.job, []byte(`"kind":"pause"`)) || got.id != "JOBID0" || !got.issued.Equal(now)) {
+				t.Errorf("job: got %s, id %q, issued %v; want the compacted job, JOBID0, %v", got.job, got.id, got.issued, now)
 			}
 		})
 	}
-	if _, err := sealJob(nil, job, now); !errors.Is(err, ErrNoJobKey) {
+	if _, err := sealJob(nil, job, "JOBID0", now); !errors.Is(err, ErrNoJobKey) {
 		t.Errorf("sealJob without key: got %v; want ErrNoJobKey", err)
 	}
 }
@@ -84,6 +86,7 @@ func TestJobsRoundTrip(t *testing.T) {
 	jobs := &Jobs[testJob]{
 		Key:     NewJobKey("signing-secret"),
 		Invoker: testInvoker(fake.URL(), 0),
+		Ledger:  ledger.NewMemory(),
 		Run: func(_ context.Context, j testJob) error {
 			ran <- j
 			return nil
@@ -108,7 +111,7 @@ func TestJobsRoundTrip(t *testing.T) {
 	if j := <-ran; j.ID != drsim.SeedRunning || j.Kind != "pause" {
 		t.Errorf("job run: got %+v; want the deferred job", j)
 	}
-	other := &Handler{HTTP: echo(), Jobs: &Jobs[testJob]{Key: NewJobKey("another-deployment"), Run: jobs.Run}}
+	other := &Handler{HTTP: echo(), Jobs: &Jobs[testJob]{Key: NewJobKey("another-deployment"), Run: jobs.Run, Ledger: ledger.NewMemory()}}
 	if _, err := other.Handle(context.Background(), inv.Payload); !errors.Is(err, ErrBadJobMAC) {
 		t.Errorf("Handle(job) with another key: got %v; want ErrBadJobMAC", err)
 	}
@@ -124,7 +127,7 @@ func TestJobsRefuse(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	seal := func(job string) []byte {
 		t.Helper()
-		sealed, err := sealJob(key, []byte(job), now)
+		sealed, err := sealJob(key, []byte(job), "JOBID0", now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +140,10 @@ func TestJobsRefuse(t *testing.T) {
 		payload []byte
 		want    string // in the error
 	}{
-		{"wrong type", &Handler{Jobs: &Jobs[testJob]{Key: key, Run: run, Now: func() time.Time { return now }}},
+		{"wrong type", &Handler{Jobs: &Jobs[testJob]{Key: key, Run: run, Ledger: ledger.NewMemory(), Now: func() time.Time { return now }}},
 			seal(`{"kind":7}`), "decode job"},
+		{"no ledger", &Handler{Jobs: &Jobs[testJob]{Key: key, Run: run, Now: func() time.Time { return now }}},
+			seal(`{"kind":"pause"}`), "no job ledger"},
 		{"no runner", &Handler{Jobs: &Jobs[testJob]{Key: key, Now: func() time.Time { return now }}},
 			seal(`{"kind":"pause"}`), "no job runner"},
 		{"no jobs", &Handler{}, seal(`{"kind":"pause"}`), "no job runner"},
@@ -250,4 +255,54 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJobsRunOnce: Lambda may deliver a job twice, to two instances: the job id claimed in the
+// shared ledger lets the first delivery run and turns the second into a log line. Without the
+// ledger the job does not run, and Abandon tells whoever waits for it.
+func TestJobsRunOnce(t *testing.T) {
+	key := NewJobKey("signing-secret")
+	now := time.Unix(1_800_000_000, 0)
+	sealed, err := sealJob(key, []byte(`{"kind":"pause","disaster_recovery_id":"`+drsim.SeedRunning+`"}`), "JOBID0", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := ledger.NewMemory()
+	shared.Now = func() time.Time { return now }
+	var ran []testJob
+	var logs bytes.Buffer
+	instance := func() *Handler {
+		return &Handler{Jobs: &Jobs[testJob]{Key: key, Ledger: shared, Now: func() time.Time { return now },
+			Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+			Run:    func(_ context.Context, j testJob) error { ran = append(ran, j); return nil }}}
+	}
+	for i, h := range []*Handler{instance(), instance()} {
+		if _, err := h.Handle(context.Background(), sealed); err != nil {
+			t.Fatalf("delivery %d: %v", i+1, err)
+		}
+	}
+	if len(ran) != 1 {
+		t.Errorf("got %d runs for two deliveries; want 1", len(ran))
+	}
+	if !bytes.Contains(logs.Bytes(), []byte(`"msg":"job delivered again: already run, nothing done","job_id":"JOBID0"`)) {
+		t.Errorf("logs: got %s; want the second delivery logged", logs.Bytes())
+	}
+
+	var abandoned []testJob
+	down := &Handler{Jobs: &Jobs[testJob]{Key: key, Ledger: downLedger{}, Now: func() time.Time { return now },
+		Run:     func(context.Context, testJob) error { t.Error("ran without the ledger"); return nil },
+		Abandon: func(_ context.Context, j testJob, err error) error { abandoned = append(abandoned, j); return nil }}}
+	if _, err := down.Handle(context.Background(), sealed); !errors.Is(err, ledger.ErrUnavailable) {
+		t.Errorf("without the ledger: got %v; want ErrUnavailable", err)
+	}
+	if len(abandoned) != 1 || abandoned[0].ID != drsim.SeedRunning {
+		t.Errorf("abandoned: got %+v; want the job", abandoned)
+	}
+}
+
+// downLedger cannot be reached.
+type downLedger struct{}
+
+func (downLedger) Claim(context.Context, string, string, time.Time) (ledger.Result, error) {
+	return ledger.Result{}, &ledger.UnavailableError{Ledger: "DynamoDB table t", Err: errors.New("connection refused")}
 }

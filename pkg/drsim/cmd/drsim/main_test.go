@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dws-dr/drpause/pkg/logtest"
 	"github.com/dws-dr/drpause/pkg/aksk"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/logtest"
 )
 
 func TestRunServesSeededTasks(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/dws-dr/drpause/bot/slacktest"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger/ledgertest"
 )
 
 // harness runs the measurements against the binaries built for this run.
@@ -440,7 +441,9 @@ func invokeRIE(ctx context.Context, base string, event []byte) ([]byte, error) {
 
 // coldStart compares, over runs fresh emulators each, the bootstrap's init duration with the
 // hello world's, and the first invocation's total time: for the bootstrap, the recorded signed
-// `/dr pause` Function URL event, the first request after idle that Slack waits for.
+// `/dr pause` Function URL event, the first request after idle that Slack waits for. The
+// bootstrap runs twice per round: with the default memory ledger, and configured as the SAM
+// template deploys it, with DR_LEDGER=dynamodb on a table in dynalite.
 func (h *harness) coldStart(ctx context.Context, runs int) ([]row, error) {
 	sim := startSim()
 	defer sim.close()
@@ -448,35 +451,54 @@ func (h *harness) coldStart(ctx context.Context, runs int) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	endpoint, stopDynalite, err := ledgertest.Start()
+	if err != nil {
+		return nil, fmt.Errorf("dynalite for the ledger: %w (make bench installs it: make dynalite)", err)
+	}
+	defer stopDynalite()
+	const table = "drpause-bench-ledger"
+	if err := ledgertest.CreateTable(endpoint, table); err != nil {
+		return nil, err
+	}
 	env := lambdaEnv(sim.env()...)
-	var pause, hello []coldResult
+	ledgerEnv := append(slices.Clone(env), ledgertest.Env(endpoint, table)...)
+	var pause, hello, withLedger []coldResult
+	card := func(b []byte) error { return ok200(`"statusCode":200`, `dr_pause`)(http.StatusOK, b) }
 	for i := range runs {
 		event, err := slacktest.ResignEvent(raw, slacktest.LocalSecret, time.Now(), slacktest.Resign{})
 		if err != nil {
 			return nil, fmt.Errorf("re-sign event: %w", err)
 		}
-		// Alternate the order so a burst of noise does not always hit the same binary.
-		for j := range 2 {
-			if (i+j)%2 == 0 {
-				r, err := h.coldOnce(ctx, h.bin.pause, env, event, func(b []byte) error {
-					return ok200(`"statusCode":200`, `dr_pause`)(http.StatusOK, b)
-				})
+		// Rotate the order so a burst of noise does not always hit the same configuration.
+		for j := range 3 {
+			switch (i + j) % 3 {
+			case 0:
+				r, err := h.coldOnce(ctx, h.bin.pause, env, event, card)
 				if err != nil {
 					return nil, fmt.Errorf("bootstrap: %w", err)
 				}
 				pause = append(pause, r)
-			} else {
+			case 1:
 				r, err := h.coldOnce(ctx, h.bin.hello, env, []byte(`{}`), ok200(`"hello"`).body)
 				if err != nil {
 					return nil, fmt.Errorf("hello: %w", err)
 				}
 				hello = append(hello, r)
+			default:
+				r, err := h.coldOnce(ctx, h.bin.pause, ledgerEnv, event, card)
+				if err != nil {
+					return nil, fmt.Errorf("bootstrap with DR_LEDGER=dynamodb: %w", err)
+				}
+				withLedger = append(withLedger, r)
 			}
 		}
 	}
+	lInit := median(withLedger, func(r coldResult) time.Duration { return r.init })
+	lFirst := median(withLedger, func(r coldResult) time.Duration { return r.first })
 	pInit, hInit := median(pause, func(r coldResult) time.Duration { return r.init }), median(hello, func(r coldResult) time.Duration { return r.init })
 	pFirst, hFirst := median(pause, func(r coldResult) time.Duration { return r.first }), median(hello, func(r coldResult) time.Duration { return r.first })
-	h.log.Info("cold", "init", pInit, "hello_init", hInit, "first", pFirst, "hello_first", hFirst)
+	h.log.Info("cold", "init", pInit, "hello_init", hInit, "first", pFirst, "hello_first", hFirst,
+		"ledger_init", lInit, "ledger_first", lFirst)
 	pTrace, pPkgs, err := initTrace(ctx, h.bin.pause, runs)
 	if err != nil {
 		return nil, err
@@ -508,6 +530,20 @@ func (h *harness) coldStart(ctx context.Context, runs int) ([]row, error) {
 		Value:     ms(pFirst),
 		Reference: "hello world (`{}`): " + ms(hFirst),
 		Ratio:     fmt.Sprintf("%.2fx (no target; Slack waits 3 s)", float64(pFirst)/float64(hFirst)),
+		Verdict:   "—",
+		Repro:     repro("cold"),
+	}, {
+		Measure:   fmt.Sprintf("Cold start with the ledger configured as deployed (`DR_LEDGER=dynamodb`, table in dynalite): Init Duration, median of %d", runs),
+		Value:     ms(lInit),
+		Reference: "the same bootstrap with the memory ledger (first row): " + ms(pInit),
+		Ratio:     fmt.Sprintf("%.2fx (no target; the ledger is not read at start-up)", float64(lInit)/float64(pInit)),
+		Verdict:   "—",
+		Repro:     repro("cold"),
+	}, {
+		Measure:   fmt.Sprintf("Cold start with the ledger configured: first invocation's total time (the same `/dr pause` event; a card needs no ledger write), median of %d", runs),
+		Value:     ms(lFirst),
+		Reference: "with the memory ledger: " + ms(pFirst),
+		Ratio:     fmt.Sprintf("%.2fx (no target; Slack waits 3 s)", float64(lFirst)/float64(pFirst)),
 		Verdict:   "—",
 		Repro:     repro("cold"),
 	}}, nil

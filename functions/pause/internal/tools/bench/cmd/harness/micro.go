@@ -11,8 +11,10 @@ import (
 )
 
 // microPackages hold the Go micro-benchmarks: verify-parse-answer of a slash command and a
-// click, the AK/SK signer (pkg/aksk), Lambda event decoding and the alert decoders.
-var microPackages = []string{"./pkg/aksk", "./bot", "./bot/alerts", "./functions/pause/internal/lambdaentry"}
+// click, the AK/SK signer (pkg/aksk), Lambda event decoding, the alert decoders, and the
+// ledger's cost per click (pkg/ledger: one conditional write, in memory and as a signed
+// PutItem to dynalite, which `make bench` installs).
+var microPackages = []string{"./pkg/aksk", "./bot", "./bot/alerts", "./functions/pause/internal/lambdaentry", "./pkg/ledger"}
 
 // benchResult is one line of `go test -bench` output.
 type benchResult struct {

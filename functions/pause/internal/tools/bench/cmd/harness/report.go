@@ -120,7 +120,10 @@ var methodNotes = map[string]string{
 	"cold": "Cold start: a fresh emulator per run (aws-lambda-rie, pinned in go.mod), bootstrap and hello world alternating, the bootstrap configured for a real " +
 		"deployment (DR API at an endpoint, not the built-in simulator). Init Duration is the emulator's INIT REPORT, from the runtime's start to its first /next; " +
 		"the first invocation's time is measured by the harness from sending the event to its answer, init included. " +
-		"Under the emulator the process starts on the first invocation, as in Lambda.",
+		"Under the emulator the process starts on the first invocation, as in Lambda. " +
+		"The bootstrap also runs configured as the SAM template deploys it, `DR_LEDGER=dynamodb` with a table in dynalite (started by the harness); " +
+		"a click then adds one or two conditional writes to the table, whose cost is BenchmarkClaim in the micro-benchmarks (dynalite on loopback: " +
+		"the floor of a real table, which adds DynamoDB's own single-digit milliseconds in-region).",
 	"warm": "Warm path: one instance pauses the same DR (reset to running by the harness between pauses) one pause at a time; " +
 		"the simulator served by the harness counts the TCP connections it accepts. A pause without wait answers at the client's first status poll, " +
 		"2 s after the pause; that wait, not work, is why this measurement takes minutes, and it runs beside the others.",

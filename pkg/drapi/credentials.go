@@ -13,9 +13,13 @@ var ErrNoCredentials = errors.New("drapi: no credentials: an access key and a se
 // noCredentialsError is ErrNoCredentials saying which part is missing, and never a value.
 type noCredentialsError struct{ missing string }
 
-func (e *noCredentialsError) Error() string { return ErrNoCredentials.Error() + " (missing: " + e.missing + ")" }
+func (e *noCredentialsError) Error() string {
+	return ErrNoCredentials.Error() + " (missing: " + e.missing + ")"
+}
 
-func (e *noCredentialsError) Is(target error) bool { return target == ErrNoCredentials || target == ErrAuth }
+func (e *noCredentialsError) Is(target error) bool {
+	return target == ErrNoCredentials || target == ErrAuth
+}
 
 // credentialsKey is the context key of WithCredentials.
 type credentialsKey struct{}

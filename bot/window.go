@@ -102,6 +102,9 @@ func (b *Bot) pauseInWindow(ctx context.Context, job Job) drresult.Result {
 	}
 	res := drresult.Classify(drresult.Pause, out, err, stop)
 	event, outcome := res.AuditEvent()
+	if res.OK() {
+		err = nil // letting go of the follow is no failure
+	}
 	b.audit(ctx, decision{
 		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
 		id: job.ID, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,8 @@ type parts struct {
 // check per token) are built once here and handed to whoever applies them.
 func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, log *slog.Logger) (parts, error) {
 	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Simulated: cfg.Simulate}, dr)}
-	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
+	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log),
+		FunctionGraph: functionGraph(cfg)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
 		p.handler = server.NewServer(deps)
@@ -51,6 +53,23 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	}
 	p.handler = server.NewServer(deps)
 	return p, nil
+}
+
+// functionGraph says what the routes make of FunctionGraph's request headers: in HTTP mode they
+// mark the request (its work is done within the answer), and unless the simulator serves the DR
+// API, the agency's X-CFF-Security-* headers are that request's DR API credentials, required
+// when no AK/SK is set. Lambda mode only removes them.
+func functionGraph(cfg config.Config) server.FunctionGraph {
+	if cfg.Lambda() {
+		return server.FunctionGraph{}
+	}
+	return server.FunctionGraph{Recognise: true, Credentials: !cfg.Simulate, Required: cfg.AgencyOnly()}
+}
+
+// platform tells the bot what server.PlatformOf learned of a request.
+func platform(ctx context.Context) bot.Platform {
+	p := server.PlatformOf(ctx)
+	return bot.Platform{AnswerWindowOnly: p.FunctionGraph, Refusal: p.CredentialsProblem}
 }
 
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
@@ -132,6 +151,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		HTTPClient:      hc,
 		Logger:          log,
 		Deferrer:        deferrer,
+		Platform:        platform,
 	}, dr)
 	if err != nil {
 		return nil, err

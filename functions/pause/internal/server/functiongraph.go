@@ -86,8 +86,8 @@ func (fg FunctionGraph) readHeaders(next http.Handler) http.Handler {
 				p.CredentialsProblem = "FunctionGraph sent an incomplete set of agency credentials (no " +
 					strings.Join(missing, ", ") + "): check the function's agency and its Include Keys setting"
 			case !present && fg.Required:
-				p.CredentialsProblem = "no DR API credentials: the request carried no " + HeaderAccessKey +
-					" headers and HUAWEICLOUD_SDK_AK/SK are not set: give the FunctionGraph function an agency and turn Include Keys on"
+				p.CredentialsProblem = "no DR API credentials: the request carried no X-CFF-Security-* headers" +
+					" and HUAWEICLOUD_SDK_AK/SK are not set: give the FunctionGraph function an agency and turn Include Keys on"
 			}
 			if present {
 				// Even an incomplete set goes into the context: drapi then refuses every call

@@ -259,7 +259,9 @@ func TestRedact(t *testing.T) {
 
 type lister func(context.Context, drapi.ListFilter) ([]drapi.Summary, error)
 
-func (l lister) List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error) { return l(ctx, f) }
+func (l lister) List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error) {
+	return l(ctx, f)
+}
 
 // TestReportShape: the JSON is the interface file's.
 func TestReportShape(t *testing.T) {

@@ -12,10 +12,12 @@ import (
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/functions/pause/internal/access"
+	"github.com/dws-dr/drpause/functions/pause/internal/check"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -23,9 +25,10 @@ import (
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
 type parts struct {
 	handler http.Handler
-	invoke  *invoke.Service            // direct Lambda invocations
-	bot     *bot.Bot                   // nil without SLACK_SIGNING_SECRET
-	jobs    *lambdaentry.Jobs[bot.Job] // the bot's deferred work in Lambda mode; nil otherwise
+	invoke  *invoke.Service                        // direct Lambda invocations
+	bot     *bot.Bot                               // nil without SLACK_SIGNING_SECRET
+	jobs    *lambdaentry.Jobs[bot.Job]             // the bot's deferred work in Lambda mode; nil otherwise
+	check   func(ctx context.Context) check.Report // the self-check of a direct invocation
 }
 
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
@@ -70,6 +73,38 @@ func functionGraph(cfg config.Config) server.FunctionGraph {
 func platform(ctx context.Context) bot.Platform {
 	p := server.PlatformOf(ctx)
 	return bot.Platform{AnswerWindowOnly: p.FunctionGraph, Refusal: p.CredentialsProblem}
+}
+
+// checkConfig is what the self-check checks in this deployment: the DR client built from the
+// configuration, the Slack bot token and alert channel, where the secrets came from. Every
+// secret value is handed over for redaction, never for display.
+func checkConfig(cfg config.Config, dr *drapi.Client, hc *http.Client) check.Config {
+	c := check.Config{
+		Version:      version.String(),
+		DR:           dr,
+		Simulated:    cfg.Simulate,
+		SlackToken:   cfg.SlackBotToken.Reveal(),
+		SlackAPIURL:  cfg.SlackAPIURL,
+		AlertChannel: cfg.AlertChannel,
+		HTTPClient:   hc,
+		// Ledger: DR_LEDGER's ledger goes here, with its name, once pkg/ledger has a Ping.
+	}
+	if cfg.AccessKey != "" {
+		c.DRCredentials = "HUAWEICLOUD_SDK_AK/SK"
+	}
+	for _, w := range cfg.Warnings() {
+		c.Warnings = append(c.Warnings, w.Variable+": "+w.Message)
+	}
+	for _, s := range cfg.SecretSources() {
+		c.Secrets = append(c.Secrets, check.SecretSource{Variable: s.Variable, From: s.From})
+	}
+	for _, s := range []config.Secret{cfg.SecretKey, cfg.SecurityToken, cfg.SlackSigningSecret, cfg.SlackBotToken,
+		cfg.InvokeToken, cfg.AlertToken, cfg.GrafanaSecret, cfg.AWSSecretAccessKey, cfg.AWSSessionToken} {
+		if s != "" {
+			c.Redact = append(c.Redact, s.Reveal())
+		}
+	}
+	return c
 }
 
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.

@@ -87,7 +87,8 @@ func checkConfig(cfg config.Config, dr *drapi.Client, hc *http.Client) check.Con
 		SlackAPIURL:  cfg.SlackAPIURL,
 		AlertChannel: cfg.AlertChannel,
 		HTTPClient:   hc,
-		// Ledger: DR_LEDGER's ledger goes here, with its name, once pkg/ledger has a Ping.
+		// Ledger: wire the ledger DR_LEDGER selects here, with its name, when it is shared
+		// (dynamodb: *ledger.DynamoDB is a check.Pinger); memory has nothing to reach.
 	}
 	if cfg.AccessKey != "" {
 		c.DRCredentials = "HUAWEICLOUD_SDK_AK/SK"

@@ -56,7 +56,7 @@ type Lister interface {
 var _ Lister = (*drapi.Client)(nil)
 
 // Pinger is a shared store the deployment depends on, reachable or not: the ledger of
-// DR_LEDGER once it has a Ping.
+// DR_LEDGER=dynamodb (*ledger.DynamoDB).
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -93,7 +93,7 @@ type Config struct {
 	Secrets []SecretSource
 
 	// Ledger, when set, is pinged. LedgerName names it in the detail (e.g. "dynamodb table
-	// drpause-ledger"). The extension point for DR_LEDGER: nil leaves the check out.
+	// drpause-ledger"). Nil (no shared ledger) leaves the check out.
 	Ledger     Pinger
 	LedgerName string
 

@@ -12,6 +12,7 @@ import (
 	"github.com/dws-dr/drpause/functions/pause/internal/check"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 const (
@@ -104,6 +105,9 @@ func policyDenied(t *testing.T) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// The shared ledger is what the ledger check pings.
+var _ check.Pinger = (*ledger.DynamoDB)(nil)
 
 // fakeLedger is a Pinger whose answer is err.
 type fakeLedger struct{ err error }

@@ -71,6 +71,14 @@ run:
 	SLACK_SIGNING_SECRET=$(LOCAL_SIGNING_SECRET) DR_ALLOWED_USERS='*' \
 	LOG_LEVEL=$${LOG_LEVEL:-info} $(GO) run $(PKG)
 
+## check: the self-check of an HTTP deployment, run in the current environment (export the
+## deployment's variables first): builds the binary for this machine and runs it with -check,
+## which prints a JSON report and fails unless every check is OK. Pauses nothing.
+.PHONY: check
+check:
+	$(BUILD) -o $(BIN)/drpause $(PKG)
+	$(BIN)/drpause -check
+
 ## demo: the whole job, from /dr pause to stopped, against the simulator
 demo:
 	$(GO) run ./functions/pause/internal/tools/demo

@@ -55,6 +55,9 @@ type Config struct {
 	// Simulated (DR_SIMULATE): the DR client talks to the simulator, and every message to
 	// Slack says so.
 	Simulated bool
+	// Platform tells, per request, what the platform serving it allows (see Platform); nil: a
+	// plain server, where deferred work runs on after the answer.
+	Platform func(ctx context.Context) Platform
 }
 
 // Defaults of the Config fields that have one.

@@ -30,6 +30,11 @@ func (b *Bot) Commands() http.Handler {
 			http.Error(w, "malformed slash command", http.StatusBadRequest)
 			return
 		}
+		if why := b.platform(r.Context()).Refusal; why != "" {
+			b.audit(r.Context(), b.decisionFor(cmd, "refused", "", "no_dr_credentials", b.now()))
+			writeMessage(w, b.outgoing(noCredentialsMessage(why)))
+			return
+		}
 		writeMessage(w, b.outgoing(b.command(r.Context(), cmd)))
 	})
 }
@@ -156,14 +161,25 @@ func (b *Bot) listCommand(ctx context.Context, cmd slack.SlashCommand) slackMess
 
 // budgetedLookup answers a lookup at once when the DR API answers within the budget, and
 // otherwise says it is working on it and defers the lookup.
+//
+// Where nothing may run after the answer (Platform.AnswerWindowOnly) the lookup gets the whole
+// answer window instead, and a lookup slower than that is answered as such, not deferred.
 func (b *Bot) budgetedLookup(ctx context.Context, cmd slack.SlashCommand, kind JobKind, id string, start time.Time) slackMessage {
-	lctx, cancel := context.WithTimeout(ctx, b.cfg.LookupBudget)
+	budget, inWindow := b.cfg.LookupBudget, b.platform(ctx).AnswerWindowOnly
+	if inWindow {
+		budget = max(budget, windowLookupBudget)
+	}
+	lctx, cancel := context.WithTimeout(ctx, budget)
 	msg, err := b.lookup(lctx, kind, id, cmd.UserID, cmd.ChannelID)
 	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
 	cancel()
 	if !slow {
 		b.audit(ctx, b.decisionFor(cmd, string(kind), id, "answered", start))
 		return msg
+	}
+	if inWindow {
+		b.audit(ctx, b.decisionFor(cmd, string(kind), id, "too_slow", start))
+		return slowInWindowMessage(kind, id)
 	}
 	job := Job{Kind: kind, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
 		Requester: cmd.UserID, RequestedAt: start}
@@ -248,6 +264,13 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 	}
 	job := Job{Kind: JobPause, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
 		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start, Op: op.String(), OpUntil: held.Until}
+	if b.platform(ctx).AnswerWindowOnly {
+		// This answer is the only message Slack is sure to show: it carries the result.
+		b.audit(ctx, b.decisionFor(cmd, "approved", id, "confirm_off", start))
+		msg := windowFinalMessage(job, b.pauseInWindow(ctx, job))
+		msg.ReplaceOriginal = false // this is the original
+		return msg
+	}
 	if err := b.deferrer.Defer(ctx, job); err != nil {
 		b.release(ctx, ledger.OpKey(id), job.Op)
 		d := b.decisionFor(cmd, "failed", id, "defer_failed", start)

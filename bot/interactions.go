@@ -37,6 +37,14 @@ func (b *Bot) Interactions() http.Handler {
 			http.Error(w, "malformed interaction payload", http.StatusBadRequest)
 			return
 		}
+		if why := b.platform(r.Context()).Refusal; why != "" {
+			b.audit(r.Context(), decision{event: "refused", team: cb.Team.ID, channel: cb.Channel.ID, user: cb.User.ID,
+				outcome: "no_dr_credentials"})
+			// Ephemeral, the card untouched: it works again once the credentials do.
+			b.ack(r.Context(), cb.ResponseURL, noCredentialsMessage(why))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		b.click(r.Context(), &cb)
 		w.WriteHeader(http.StatusOK) // Slack ignores the body of a block_actions answer
 	})
@@ -201,6 +209,11 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	}
 	if b.ack(ctx, cb.ResponseURL, ack) {
 		job.ResponseURLUses = 1
+	}
+	if b.platform(ctx).AnswerWindowOnly {
+		done("approved", "in_window")
+		b.runPauseInWindow(ctx, job)
+		return
 	}
 	if err := b.deferrer.Defer(ctx, job); err != nil {
 		// Nothing was sent: give the DR and the card back, so the pause can be tried again.

@@ -62,7 +62,9 @@ func (b *Bot) ProposePause(ctx context.Context, p Proposal) error {
 
 // PauseNow pauses the DRs in p.IDs without a click (DR_ALERT_AUTO): it posts one message to
 // p.Channel, then defers one pause job per DR, each followed to the end like a Slack pause.
-// With one DR the job updates the message; with several each reports in its thread.
+// With one DR the job updates the message; with several each reports in its thread. Where
+// nothing may run after the answer (Platform.AnswerWindowOnly) each pause is sent and read
+// back before PauseNow returns.
 func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 	start := b.now()
 	if err := checkProposal(p); err != nil {
@@ -97,6 +99,12 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 			continue
 		}
 		job.Op, job.OpUntil = op.String(), held.Until
+		if b.platform(ctx).AnswerWindowOnly {
+			d.outcome, d.latency = "auto_in_window", b.now().Sub(start)
+			b.audit(ctx, d)
+			b.runPauseInWindow(ctx, job)
+			continue
+		}
 		if err := b.deferrer.Defer(ctx, job); err != nil {
 			b.release(ctx, ledger.OpKey(id), job.Op)
 			d.event, d.outcome, d.err = "failed", "defer_failed", err

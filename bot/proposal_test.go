@@ -252,7 +252,7 @@ func TestManifest(t *testing.T) {
 	contains(t, "manifest", string(data),
 		"command: /dr\n", "url: https://YOUR-FUNCTION-URL/slack/commands\n",
 		"request_url: https://YOUR-FUNCTION-URL/slack/interactions\n",
-		"- commands\n", "- chat:write\n", "is_enabled: true\n")
+		"- commands\n", "- chat:write\n", "- channels:read\n", "- groups:read\n", "is_enabled: true\n")
 }
 
 // recordingDeferrer keeps jobs instead of running them, as a Lambda deferrer hands them to

@@ -12,10 +12,15 @@ import (
 // finalMessage reports how a pause ended, as r says. wait is DR_WAIT, which the headline names
 // when it ran out.
 func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
+	return finalMessageAfter(job, r, "DR_WAIT ("+wait.String()+")")
+}
+
+// finalMessageAfter is finalMessage naming the bound that ran out, if one did, as waited.
+func finalMessageAfter(job Job, r drresult.Result, waited string) slackMessage {
 	if r.Kind == drresult.KindInterrupted {
 		return interruptedMessage(job, r)
 	}
-	headline := resultHeadline(job.ID, r, wait)
+	headline := resultHeadline(job.ID, r, waited)
 	pairs := []string{"DR id", codeSpan(job.ID)}
 	// The id the pause answer named is the DR id as a rule: shown only when it says otherwise.
 	if r.OpID != "" && r.OpID != job.ID {
@@ -42,8 +47,9 @@ func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
 	}
 }
 
-// resultHeadline says in one line how the pause of DR id ended.
-func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
+// resultHeadline says in one line how the pause of DR id ended; waited names the bound that
+// ran out, if one did ("DR_WAIT (10m0s)").
+func resultHeadline(id string, r drresult.Result, waited string) string {
 	status := escapeMrkdwn(string(orStatus(r.Status, "unknown")))
 	switch r.Kind {
 	case drresult.KindAlreadyDone:
@@ -62,17 +68,17 @@ func resultHeadline(id string, r drresult.Result, wait time.Duration) string {
 		return fmt.Sprintf(":white_check_mark: The pause of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
 			codeSpan(id), status, id)
 	case drresult.KindNotFinished:
-		return fmt.Sprintf(":warning: DR %s is still *%s* after DR_WAIT (%s): the pause was accepted but has not finished. Check later with `/dr status %s`.",
-			codeSpan(id), status, wait, id)
+		return fmt.Sprintf(":warning: DR %s is still *%s* after %s: the pause was accepted but has not finished. Check later with `/dr status %s`.",
+			codeSpan(id), status, waited, id)
 	case drresult.KindUnconfirmed:
-		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within DR_WAIT (%s): it may or may not have been accepted. Check with `/dr status %s` before trying again.",
-			codeSpan(id), wait, id)
+		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within %s: it may or may not have been accepted. Check with `/dr status %s` before trying again.",
+			codeSpan(id), waited, id)
 	case drresult.KindInProgressAtWait:
-		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after DR_WAIT (%s): no second pause sent. Check later with `/dr status %s`.",
-			codeSpan(id), status, wait, id)
+		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after %s: no second pause sent. Check later with `/dr status %s`.",
+			codeSpan(id), status, waited, id)
 	case drresult.KindNotSent:
-		return fmt.Sprintf(":warning: The DWS API did not answer within DR_WAIT (%s): no pause was sent to DR %s. Check with `/dr status %s` and try again.",
-			wait, codeSpan(id), id)
+		return fmt.Sprintf(":warning: The DWS API did not answer within %s: no pause was sent to DR %s. Check with `/dr status %s` and try again.",
+			waited, codeSpan(id), id)
 	default:
 		return fmt.Sprintf(":x: Pause of DR %s failed: %s", codeSpan(id), describeFailure(r))
 	}

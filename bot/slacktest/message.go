@@ -15,7 +15,7 @@ import (
 // Post is one request the bot sent to Slack, and how the double answered it.
 type Post struct {
 	Seq  int    // 1 for the first post the double received
-	Via  string // ViaResponseURL, or the Web API method: ViaPostMessage, ViaUpdate, …
+	Via  string // ViaResponseURL, or the Web API method: ViaPostMessage, ViaUpdate, MethodAuthTest, …
 	Path string // the request path: /commands/<name>, /actions/<name> or /api/<method>
 	Name string // the name of a response_url (ResponseURL, ActionURL)
 

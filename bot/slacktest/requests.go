@@ -19,6 +19,14 @@ const (
 	DefaultUser    = "U0LOCAL01"
 )
 
+// The names of the local workspace: the slash command's team_domain and channel_name, and what
+// auth.test and conversations.info answer.
+const (
+	DefaultTeamName    = "Local"
+	DefaultTeamDomain  = "example"
+	DefaultChannelName = "dr-ops"
+)
+
 // SlashCommand is a slash command as Slack sends it. Empty ids get the defaults above; Command
 // defaults to /dr.
 type SlashCommand struct {
@@ -33,9 +41,9 @@ func (c SlashCommand) Form() url.Values {
 	return url.Values{
 		"token":        {"deprecated-verification-token"},
 		"team_id":      {or(c.Team, DefaultTeam)},
-		"team_domain":  {"example"},
+		"team_domain":  {DefaultTeamDomain},
 		"channel_id":   {or(c.Channel, DefaultChannel)},
-		"channel_name": {"dr-ops"},
+		"channel_name": {DefaultChannelName},
 		"user_id":      {or(c.User, DefaultUser)},
 		"user_name":    {"someone"},
 		"command":      {or(c.Command, "/dr")},
@@ -97,11 +105,11 @@ func (c Click) Body() string {
 		Type:        "block_actions",
 		User:        obj{"id": or(c.User, DefaultUser), "username": "someone", "team_id": team},
 		APIAppID:    "A0LOCAL01",
-		Team:        obj{"id": team, "domain": "example"},
+		Team:        obj{"id": team, "domain": DefaultTeamDomain},
 		TriggerID:   "1234.5678.click",
 		ResponseURL: c.ResponseURL,
 		Container:   obj{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		Channel:     obj{"id": channel, "name": "dr-ops"},
+		Channel:     obj{"id": channel, "name": DefaultChannelName},
 		Message:     obj{"type": "message", "ts": ts, "text": c.Text, "blocks": blocks},
 		Actions: []obj{{
 			"action_id": c.ActionID, "block_id": c.BlockID, "type": "button", "value": c.Value,

@@ -31,6 +31,12 @@ type Config struct {
 	// CountOnly keeps no message, only how many came: a benchmark's double that neither grows
 	// nor spends time decoding. Rules need the messages and are not applied.
 	CountOnly bool
+	// Token is the bot token the workspace issued: a Web API call with another is refused with
+	// invalid_auth. Empty: any token is taken.
+	Token string
+	// Scopes are the bot token's scopes, for the methods that need one (see Channel); nil grants
+	// every scope.
+	Scopes []string
 }
 
 // DefaultWaitTimeout bounds every wait for a message: long enough for a loaded machine, short
@@ -55,6 +61,8 @@ type Server struct {
 	changed    chan struct{} // closed and replaced at every post
 	cursor     int           // posts Next and Until have returned
 	lastTS     int
+	revoked    bool               // RevokeToken
+	convs      map[string]Channel // the workspace's channels, by id
 }
 
 // method is one Web API method: it acts on the call's fields and returns Slack's answer.
@@ -73,15 +81,18 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg: cfg,
-		// A method added here (auth.test, conversations.info) is served and recorded like these.
+		// A method added here is served and recorded like these.
 		methods: map[string]method{
-			ViaPostMessage: (*Server).postMessage,
-			ViaUpdate:      (*Server).update,
+			ViaPostMessage:          (*Server).postMessage,
+			ViaUpdate:               (*Server).update,
+			MethodAuthTest:          (*Server).authTest,
+			MethodConversationsInfo: (*Server).conversationsInfo,
 		},
 		uses:     make(map[string]int),
 		original: make(map[string]*Shown),
 		channels: make(map[string]string),
 		changed:  make(chan struct{}),
+		convs:    map[string]Channel{DefaultChannel: {ID: DefaultChannel, Name: DefaultChannelName, Member: true}},
 	}
 	mux := http.NewServeMux()
 	// Slack's own response_urls: hooks.slack.com/commands/… for slash commands,
@@ -290,7 +301,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	answer := act(s, &p)
+	answer := s.authorize(token)
+	if answer == nil {
+		answer = act(s, &p)
+	}
 	p.Status = http.StatusOK
 	if e, _ := answer["error"].(string); answer["ok"] != true {
 		p.Error = e
@@ -302,6 +316,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 // postMessage is chat.postMessage: a new message the bot owns. s.mu is held.
 func (s *Server) postMessage(p *Post) map[string]any {
+	if a := s.needScope("chat:write"); a != nil {
+		return a
+	}
 	if p.Channel == "" {
 		return map[string]any{"ok": false, "error": "channel_not_found"}
 	}
@@ -313,6 +330,9 @@ func (s *Server) postMessage(p *Post) map[string]any {
 
 // update is chat.update: an edit of a message the bot posted itself. s.mu is held.
 func (s *Server) update(p *Post) map[string]any {
+	if a := s.needScope("chat:write"); a != nil {
+		return a
+	}
 	sh := s.find(p.Channel, p.TS)
 	switch {
 	case sh == nil:

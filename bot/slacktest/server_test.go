@@ -272,3 +272,64 @@ func TestForward(t *testing.T) {
 		t.Errorf("forwarded command: got %d; want the target's 404", a.Status)
 	}
 }
+
+// TestWorkspace: auth.test names the bot user, conversations.info tells whether the bot is in a
+// channel, and both refuse as Slack does: an unknown or revoked token, a missing scope, a channel
+// the bot cannot see.
+func TestWorkspace(t *testing.T) {
+	ctx := context.Background()
+	s := slacktest.Start(t, slacktest.Config{Token: "xoxb-test"})
+	s.AddChannel(slacktest.Channel{ID: "C2", Name: "outside"})
+	s.AddChannel(slacktest.Channel{ID: "G1", Name: "secret", Private: true})
+	c := client(s)
+
+	who, err := c.AuthTestContext(ctx)
+	if err != nil || who.UserID != slacktest.BotUserID || who.User != slacktest.BotName || who.TeamID != slacktest.DefaultTeam ||
+		who.Team != slacktest.DefaultTeamName || who.BotID != slacktest.BotID {
+		t.Errorf("auth.test: got %+v, %v; want the bot user of the local workspace", who, err)
+	}
+	for _, tt := range []struct {
+		channel, wantErr string
+		member           bool
+	}{
+		{channel: slacktest.DefaultChannel, member: true},
+		{channel: "C2"},
+		{channel: "G1", wantErr: "channel_not_found"}, // private, and the bot is not in it
+		{channel: "C404", wantErr: "channel_not_found"},
+	} {
+		info, err := c.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: tt.channel})
+		switch {
+		case tt.wantErr != "":
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("conversations.info %s: got %v; want %s", tt.channel, err, tt.wantErr)
+			}
+		case err != nil || info.ID != tt.channel || info.IsMember != tt.member:
+			t.Errorf("conversations.info %s: got %+v, %v; want is_member %t", tt.channel, info, err, tt.member)
+		}
+	}
+
+	if _, err := slack.New("xoxb-other", slack.OptionAPIURL(s.APIURL())).AuthTestContext(ctx); err == nil || err.Error() != "invalid_auth" {
+		t.Errorf("auth.test with another token: got %v; want invalid_auth", err)
+	}
+	scoped := slacktest.Start(t, slacktest.Config{Scopes: []string{"chat:write", "commands", "channels:read"}})
+	scoped.AddChannel(slacktest.Channel{ID: "G1", Name: "secret", Private: true, Member: true})
+	_, err = client(scoped).GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "G1"})
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) || se.Err != "missing_scope" || se.Needed != "groups:read" || se.Provided != "chat:write,commands,channels:read" {
+		t.Errorf("conversations.info of a private channel without groups:read: got %v; want missing_scope naming groups:read", err)
+	}
+	if _, err := client(scoped).GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: slacktest.DefaultChannel}); err != nil {
+		t.Errorf("conversations.info with channels:read: %v", err)
+	}
+
+	s.RevokeToken()
+	if _, err := c.AuthTestContext(ctx); err == nil || err.Error() != "token_revoked" {
+		t.Errorf("auth.test after RevokeToken: got %v; want token_revoked", err)
+	}
+	if _, _, err := c.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false)); err == nil || err.Error() != "token_revoked" {
+		t.Errorf("chat.postMessage after RevokeToken: got %v; want token_revoked", err)
+	}
+	if got := s.Count(slacktest.MethodAuthTest); got != 3 {
+		t.Errorf("auth.test calls: got %d; want 3", got)
+	}
+}

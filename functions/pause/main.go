@@ -8,15 +8,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dws-dr/drpause/functions/pause/internal/check"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/version"
 )
@@ -43,8 +46,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case len(args) == 2 && (args[1] == "-version" || args[1] == "--version"):
 		_, err := fmt.Fprintln(stdout, version.String())
 		return err
+	case len(args) == 2 && (args[1] == "-check" || args[1] == "--check"):
+		return runCheck(ctx, stdout)
 	case len(args) > 1:
-		return fmt.Errorf("unexpected arguments %q: the only flag is -version; configure with environment variables (see README)", args[1:])
+		return fmt.Errorf("unexpected arguments %q: the flags are -version and -check; configure with environment variables (see README)", args[1:])
 	}
 	cfg, err := config.Load()
 	if err != nil {
@@ -66,11 +71,54 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	p.check = func(ctx context.Context) check.Report { return check.Run(ctx, checkConfig(cfg, dr, p.ledger, hc)) }
 	if !cfg.Lambda() {
 		return serveHTTP(ctx, cfg, log, p)
 	}
 	serveLambda(cfg, log, p)
 	return nil // not reached: the runtime loop ends with the process
+}
+
+// runCheck runs the self-check in this process's environment, as the deployment would run,
+// and prints the report as JSON on stdout; it fails when a check did. A configuration that
+// does not load is a failed check too, so the report is always printed.
+func runCheck(ctx context.Context, stdout io.Writer) error {
+	rep := checkReport(ctx)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	var failed []string
+	for _, c := range rep.Checks {
+		if !c.OK {
+			failed = append(failed, c.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("check: %d of %d checks failed: %s", len(failed), len(rep.Checks), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// checkReport loads the configuration and builds what the check needs, quietly: stdout holds
+// the report alone.
+func checkReport(ctx context.Context) check.Report {
+	cfg, err := config.Load()
+	if err != nil {
+		return check.ConfigFailed(version.String(), err)
+	}
+	hc, drHC := newHTTPClients()
+	dr, _, closeSim, err := newDR(cfg, drHC, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return check.ConfigFailed(version.String(), err)
+	}
+	defer closeSim()
+	led, err := newLedger(cfg, hc)
+	if err != nil {
+		return check.ConfigFailed(version.String(), err)
+	}
+	return check.Run(ctx, checkConfig(cfg, dr, led, hc))
 }
 
 // newHTTPClients returns one client for every outbound call, so warm instances reuse

@@ -18,7 +18,8 @@ import (
 
 // serveLambda runs the Lambda runtime loop, which ends with the process.
 func serveLambda(cfg config.Config, log *slog.Logger, p parts) {
-	le := &lambdaentry.Handler{HTTP: p.handler, Invoke: p.invoke, Logger: log}
+	le := &lambdaentry.Handler{HTTP: p.handler, Invoke: p.invoke, Logger: log,
+		Check: func(ctx context.Context) any { return p.check(ctx) }}
 	if p.jobs != nil {
 		le.Jobs = p.jobs
 	}

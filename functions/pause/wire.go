@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,10 +13,12 @@ import (
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
 	"github.com/dws-dr/drpause/functions/pause/internal/access"
+	"github.com/dws-dr/drpause/functions/pause/internal/check"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/functions/pause/internal/version"
 	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
@@ -25,9 +28,11 @@ import (
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
 type parts struct {
 	handler http.Handler
-	invoke  *invoke.Service            // direct Lambda invocations
-	bot     *bot.Bot                   // nil without SLACK_SIGNING_SECRET
-	jobs    *lambdaentry.Jobs[bot.Job] // the bot's deferred work in Lambda mode; nil otherwise
+	invoke  *invoke.Service                        // direct Lambda invocations
+	bot     *bot.Bot                               // nil without SLACK_SIGNING_SECRET
+	jobs    *lambdaentry.Jobs[bot.Job]             // the bot's deferred work in Lambda mode; nil otherwise
+	check   func(ctx context.Context) check.Report // the self-check of a direct invocation
+	ledger  ledgerOf                               // the one ledger, which the self-check checks
 }
 
 // ledgerOf is every part's view of the one ledger: each consumer defines the part it uses.
@@ -68,8 +73,9 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	if cfg.Ledger == config.LedgerMemory && cfg.Lambda() {
 		log.Warn("DR_LEDGER=memory in Lambda: each instance keeps its own ledger, so single-use cards and one pause per DR hold only within one instance; set DR_LEDGER=dynamodb")
 	}
-	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
-	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
+	p := parts{ledger: led, invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
+	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log),
+		FunctionGraph: functionGraph(cfg)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
 		p.handler = server.NewServer(deps)
@@ -91,6 +97,59 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	}
 	p.handler = server.NewServer(deps)
 	return p, nil
+}
+
+// functionGraph says what the routes make of FunctionGraph's request headers: in HTTP mode they
+// mark the request (its work is done within the answer), and unless the simulator serves the DR
+// API, the agency's X-CFF-Security-* headers are that request's DR API credentials, required
+// when no AK/SK is set. Lambda mode only removes them.
+func functionGraph(cfg config.Config) server.FunctionGraph {
+	if cfg.Lambda() {
+		return server.FunctionGraph{}
+	}
+	return server.FunctionGraph{Recognise: true, Credentials: !cfg.Simulate, Required: cfg.AgencyOnly()}
+}
+
+// platform tells the bot what server.PlatformOf learned of a request.
+func platform(ctx context.Context) bot.Platform {
+	p := server.PlatformOf(ctx)
+	return bot.Platform{AnswerWindowOnly: p.FunctionGraph, Refusal: p.CredentialsProblem}
+}
+
+// checkConfig is what the self-check checks in this deployment: the DR client built from the
+// configuration, the Slack bot token and alert channel, the ledger the routes use, where the
+// secrets came from. Every secret value is handed over for redaction, never for display.
+func checkConfig(cfg config.Config, dr *drapi.Client, led ledgerOf, hc *http.Client) check.Config {
+	c := check.Config{
+		Version:      version.String(),
+		DR:           dr,
+		Simulated:    cfg.Simulate,
+		SlackToken:   cfg.SlackBotToken.Reveal(),
+		SlackAPIURL:  cfg.SlackAPIURL,
+		AlertChannel: cfg.AlertChannel,
+		HTTPClient:   hc,
+	}
+	if d, ok := led.(*ledger.DynamoDB); ok {
+		c.Ledger, c.LedgerName = d, d.String()
+	} else {
+		c.LedgerLocal = led.String() + ": one process, nothing to reach"
+	}
+	if cfg.AccessKey != "" {
+		c.DRCredentials = "HUAWEICLOUD_SDK_AK/SK"
+	}
+	for _, w := range cfg.Warnings() {
+		c.Warnings = append(c.Warnings, w.Variable+": "+w.Message)
+	}
+	for _, s := range cfg.SecretSources() {
+		c.Secrets = append(c.Secrets, check.SecretSource{Variable: s.Variable, From: s.From})
+	}
+	for _, s := range []config.Secret{cfg.SecretKey, cfg.SecurityToken, cfg.SlackSigningSecret, cfg.SlackBotToken,
+		cfg.InvokeToken, cfg.AlertToken, cfg.GrafanaSecret, cfg.AWSSecretAccessKey, cfg.AWSSessionToken} {
+		if s != "" {
+			c.Redact = append(c.Redact, s.Reveal())
+		}
+	}
+	return c
 }
 
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
@@ -177,6 +236,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		Logger:          log,
 		Deferrer:        deferrer,
 		Ledger:          led,
+		Platform:        platform,
 	}, dr)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,9 @@ type Config struct {
 	Region string
 	// Endpoint, e.g. "https://dws.cn-north-4.myhuaweicloud.com", overrides Region. It may carry
 	// a path prefix. Plain http:// is accepted only for loopback hosts (tests, simulators).
-	Endpoint    string
+	Endpoint string
+	// Credentials sign every call whose context carries none of its own (see WithCredentials).
+	// They may be left empty when every call brings its own; half a pair is refused.
 	Credentials Credentials
 	// HTTPClient, if nil, is a client of this package with keep-alive and timeouts that does not
 	// follow redirects. A caller's client is used as given; it should be shared, so warm functions
@@ -76,15 +78,17 @@ type Client struct {
 	wait           func(ctx context.Context, d time.Duration) error
 }
 
-// New checks cfg and returns a Client. It needs a project id, both keys, and a region or an
-// endpoint; it refuses endpoints a signed request should not go to (see Config.Endpoint).
+// New checks cfg and returns a Client. It needs a project id, and a region or an endpoint; it
+// refuses endpoints a signed request should not go to (see Config.Endpoint). Credentials hold
+// both keys or neither.
 func New(cfg Config) (*Client, error) {
 	if !validProjectID(cfg.ProjectID) {
 		return nil, errors.New("drapi: config: project id must be 1 to 64 letters, digits, '-' or '_'")
 	}
-	// Only say which part is missing: the values are secrets.
-	if cfg.Credentials.AccessKey == "" || cfg.Credentials.SecretKey == "" {
-		return nil, errors.New("drapi: config: access key and secret key are required")
+	// Only say which part is missing: the values are secrets. Neither is fine: every call then
+	// brings its own (WithCredentials).
+	if (cfg.Credentials.AccessKey == "") != (cfg.Credentials.SecretKey == "") {
+		return nil, errors.New("drapi: config: access key and secret key go together: give both or neither")
 	}
 	base, err := endpointURL(cfg.Endpoint, cfg.Region)
 	if err != nil {
@@ -230,6 +234,10 @@ func newTransport(tlsConfig *tls.Config) *http.Transport {
 // send makes one signed call and decodes a 2xx JSON answer into out. It returns the answer's
 // X-Request-Id, and an *Error for any other status.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, out any) (string, error) {
+	creds, err := c.credentials(ctx)
+	if err != nil {
+		return "", err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
 	defer cancel()
 
@@ -243,13 +251,13 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, ou
 	// Everything set before Sign is signed, as the SDK does.
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set(headerProjectID, c.projectID)
-	if c.creds.SecurityToken != "" {
-		req.Header.Set(headerSecurityToken, c.creds.SecurityToken)
+	if creds.SecurityToken != "" {
+		req.Header.Set(headerSecurityToken, creds.SecurityToken)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	aksk.Sign(req, nil, c.creds, c.now())
+	aksk.Sign(req, nil, creds, c.now())
 
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -23,7 +23,8 @@ import (
 
 // ambiguous reports whether a failed POST may have taken effect all the same.
 func ambiguous(err error) bool {
-	if errors.Is(err, ErrThrottled) {
+	// Nothing was sent without credentials.
+	if errors.Is(err, ErrThrottled) || errors.Is(err, ErrNoCredentials) {
 		return false
 	}
 	if e := (*Error)(nil); errors.As(err, &e) {

@@ -14,6 +14,9 @@ import (
 
 // transient reports whether err may go away by itself: throttling, a 5xx, or a transport failure.
 func transient(err error) bool {
+	if errors.Is(err, ErrNoCredentials) {
+		return false
+	}
 	if errors.Is(err, ErrThrottled) {
 		return true
 	}

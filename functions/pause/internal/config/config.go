@@ -132,6 +132,9 @@ type Config struct {
 	AlertWindow time.Duration `envconfig:"DR_ALERT_WINDOW" default:"10m"`
 
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+
+	// fromFiles names the secret variables read from NAME_FILE; see SecretSources.
+	fromFiles []string
 }
 
 // Load reads the process environment into a Config and validates it. The error names the
@@ -215,10 +218,9 @@ func (c *Config) validate() error {
 			return errors.New("DR_PROJECT_ID: required unless DR_SIMULATE=true")
 		case c.Region == "" && c.Endpoint == "":
 			return errors.New("DR_REGION: required unless DR_ENDPOINT is set or DR_SIMULATE=true")
-		case c.AccessKey == "":
-			return errors.New("HUAWEICLOUD_SDK_AK: required unless DR_SIMULATE=true")
-		case c.SecretKey == "":
-			return errors.New("HUAWEICLOUD_SDK_SK: required unless DR_SIMULATE=true")
+		}
+		if err := c.checkKeys(); err != nil {
+			return err
 		}
 	}
 	if err := c.checkShapes(); err != nil {
@@ -328,6 +330,37 @@ func validTable(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkKeys requires the AK/SK pair in Lambda mode. In HTTP mode both may be left out: a
+// FunctionGraph function with an agency receives temporary credentials with each request (see
+// AgencyOnly); half a pair is still a mistake.
+func (c *Config) checkKeys() error {
+	if c.AgencyOnly() {
+		return nil
+	}
+	if !c.Lambda() {
+		switch {
+		case c.AccessKey == "":
+			return errors.New("HUAWEICLOUD_SDK_AK: required with HUAWEICLOUD_SDK_SK: or leave both unset to take credentials from each request's FunctionGraph agency headers")
+		case c.SecretKey == "":
+			return errors.New("HUAWEICLOUD_SDK_SK: required with HUAWEICLOUD_SDK_AK: or leave both unset to take credentials from each request's FunctionGraph agency headers")
+		}
+	}
+	switch {
+	case c.AccessKey == "":
+		return errors.New("HUAWEICLOUD_SDK_AK: required unless DR_SIMULATE=true")
+	case c.SecretKey == "":
+		return errors.New("HUAWEICLOUD_SDK_SK: required unless DR_SIMULATE=true")
+	}
+	return nil
+}
+
+// AgencyOnly reports whether the DR API credentials can only come with each request: HTTP mode
+// against the real API with neither HUAWEICLOUD_SDK_AK nor HUAWEICLOUD_SDK_SK set, as on a
+// FunctionGraph function whose agency sends them in X-CFF-Security-* headers.
+func (c *Config) AgencyOnly() bool {
+	return !c.Lambda() && !c.Simulate && c.AccessKey == "" && c.SecretKey == ""
 }
 
 // checkEndpoint allows plain http only towards the local machine, so AK/SK-signed requests

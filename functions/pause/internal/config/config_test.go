@@ -119,6 +119,10 @@ func loadErrorCases() []loadErrorCase {
 		{"no region nor endpoint", map[string]string{"DR_PROJECT_ID": projectID, "HUAWEICLOUD_SDK_AK": "a", "HUAWEICLOUD_SDK_SK": sk}, "DR_REGION"},
 		{"no ak", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_SK": sk}, "HUAWEICLOUD_SDK_AK"},
 		{"no sk", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_AK": "a"}, "HUAWEICLOUD_SDK_SK"},
+		{"no keys in lambda", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4",
+			"DR_MODE": "lambda", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, "HUAWEICLOUD_SDK_AK"},
+		{"no sk in lambda", map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "HUAWEICLOUD_SDK_AK": "a",
+			"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, "HUAWEICLOUD_SDK_SK"},
 		{"bad duration", real("DR_WAIT", "10 canary minutes"), "DR_WAIT"},
 		{"zero wait", real("DR_WAIT", "0s"), "DR_WAIT"},
 		{"zero shutdown grace", real("DR_SHUTDOWN_GRACE", "0s"), "DR_SHUTDOWN_GRACE"},
@@ -229,6 +233,7 @@ func TestTroubleshootingListsEveryStartupLine(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"DR_SIMULATE": "true"},
 		{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": "*", "DR_REGION": "xx-newplace-7"},
+		{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "DR_ALLOWED_USERS": "U1"},
 	} {
 		setEnv(t, env)
 		c, err := Load()
@@ -342,6 +347,56 @@ func TestLoadWarnings(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("warnings about %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadAgencyOnly: HTTP mode against the real API starts without AK/SK, warning that every
+// DR call needs a FunctionGraph agency's request headers; Lambda mode and half a pair do not.
+func TestLoadAgencyOnly(t *testing.T) {
+	base := func(extra ...string) map[string]string {
+		m := map[string]string{"DR_PROJECT_ID": projectID, "DR_REGION": "cn-north-4", "DR_ALLOWED_USERS": "U1"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantErr    string // the variable the error names; empty: Load succeeds
+		wantAgency bool
+	}{
+		{name: "http mode by default", env: base(), wantAgency: true},
+		{name: "http mode asked for", env: base("DR_MODE", "http", "AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), wantAgency: true},
+		{name: "keys set", env: base("HUAWEICLOUD_SDK_AK", "a", "HUAWEICLOUD_SDK_SK", sk)},
+		{name: "simulator", env: map[string]string{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": "U1"}},
+		{name: "lambda", env: base("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), wantErr: "HUAWEICLOUD_SDK_AK"},
+		{name: "half a pair", env: base("HUAWEICLOUD_SDK_SK", sk), wantErr: "HUAWEICLOUD_SDK_AK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			c, err := Load()
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), "config: "+tt.wantErr+": required") {
+					t.Fatalf("Load: got %v; want an error saying %s is required", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.AgencyOnly() != tt.wantAgency {
+				t.Errorf("AgencyOnly: got %t; want %t", c.AgencyOnly(), tt.wantAgency)
+			}
+			warned := false
+			for _, w := range c.Warnings() {
+				warned = warned || w.Variable == "HUAWEICLOUD_SDK_AK" && strings.Contains(w.Message, "X-CFF-Security-*")
+			}
+			if warned != tt.wantAgency {
+				t.Errorf("warning about the agency headers: got %t; want %t (%+v)", warned, tt.wantAgency, c.Warnings())
 			}
 		})
 	}

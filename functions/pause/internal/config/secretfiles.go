@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,7 @@ const maxSecretFile = 64 << 10
 type secretField struct {
 	name string
 	set  func(string)
+	get  func() string
 }
 
 // secretFields lists every secret variable of the interface file. Each may be given as
@@ -24,14 +26,14 @@ type secretField struct {
 // mounts them at /var/openfaas/secrets/<name>.
 func (c *Config) secretFields() []secretField {
 	return []secretField{
-		{"HUAWEICLOUD_SDK_AK", func(v string) { c.AccessKey = v }},
-		{"HUAWEICLOUD_SDK_SK", func(v string) { c.SecretKey = Secret(v) }},
-		{"HUAWEICLOUD_SDK_SECURITY_TOKEN", func(v string) { c.SecurityToken = Secret(v) }},
-		{"SLACK_SIGNING_SECRET", func(v string) { c.SlackSigningSecret = Secret(v) }},
-		{"SLACK_BOT_TOKEN", func(v string) { c.SlackBotToken = Secret(v) }},
-		{"DR_INVOKE_TOKEN", func(v string) { c.InvokeToken = Secret(v) }},
-		{"DR_ALERT_TOKEN", func(v string) { c.AlertToken = Secret(v) }},
-		{"DR_GRAFANA_SECRET", func(v string) { c.GrafanaSecret = Secret(v) }},
+		{"HUAWEICLOUD_SDK_AK", func(v string) { c.AccessKey = v }, func() string { return c.AccessKey }},
+		{"HUAWEICLOUD_SDK_SK", func(v string) { c.SecretKey = Secret(v) }, func() string { return c.SecretKey.Reveal() }},
+		{"HUAWEICLOUD_SDK_SECURITY_TOKEN", func(v string) { c.SecurityToken = Secret(v) }, func() string { return c.SecurityToken.Reveal() }},
+		{"SLACK_SIGNING_SECRET", func(v string) { c.SlackSigningSecret = Secret(v) }, func() string { return c.SlackSigningSecret.Reveal() }},
+		{"SLACK_BOT_TOKEN", func(v string) { c.SlackBotToken = Secret(v) }, func() string { return c.SlackBotToken.Reveal() }},
+		{"DR_INVOKE_TOKEN", func(v string) { c.InvokeToken = Secret(v) }, func() string { return c.InvokeToken.Reveal() }},
+		{"DR_ALERT_TOKEN", func(v string) { c.AlertToken = Secret(v) }, func() string { return c.AlertToken.Reveal() }},
+		{"DR_GRAFANA_SECRET", func(v string) { c.GrafanaSecret = Secret(v) }, func() string { return c.GrafanaSecret.Reveal() }},
 	}
 }
 
@@ -56,8 +58,38 @@ func (c *Config) readSecretFiles() error {
 			return fmt.Errorf("%s_FILE: %w", f.name, err)
 		}
 		f.set(v)
+		c.fromFiles = append(c.fromFiles, f.name)
 	}
 	return nil
+}
+
+// Where a secret's value came from, as SecretSources reports it.
+const (
+	FromEnvironment = "environment"
+	FromFile        = "file"
+)
+
+// SecretSource names where the value of one secret variable came from.
+type SecretSource struct {
+	Variable string // e.g. SLACK_BOT_TOKEN
+	From     string // FromEnvironment or FromFile (NAME_FILE)
+}
+
+// SecretSources lists the secret variables that hold a value, in the interface file's order,
+// and where each came from, for the self-check. It holds names only, never a value.
+func (c *Config) SecretSources() []SecretSource {
+	var out []SecretSource
+	for _, f := range c.secretFields() {
+		if f.get() == "" {
+			continue
+		}
+		from := FromEnvironment
+		if slices.Contains(c.fromFiles, f.name) {
+			from = FromFile
+		}
+		out = append(out, SecretSource{Variable: f.name, From: from})
+	}
+	return out
 }
 
 // readSecretFile returns the file's content without one trailing newline ("\n" or "\r\n"),

@@ -163,3 +163,19 @@ func TestEmptySecretVariablesAreUnset(t *testing.T) {
 			c.InvokeToken.Reveal() == fileCanary, c.AlertToken != "")
 	}
 }
+
+// TestSecretSources: the self-check learns where each secret came from, by name only.
+func TestSecretSources(t *testing.T) {
+	env := withoutKey(fileBase, "SLACK_BOT_TOKEN")
+	env["SLACK_BOT_TOKEN_FILE"] = writeSecret(t, fileCanary+"\n")
+	setEnv(t, env)
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	got := c.SecretSources()
+	want := []SecretSource{{"SLACK_SIGNING_SECRET", FromEnvironment}, {"SLACK_BOT_TOKEN", FromFile}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("SecretSources: got %+v; want %+v", got, want)
+	}
+}

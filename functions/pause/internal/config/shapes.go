@@ -58,6 +58,9 @@ func (c *Config) Warnings() []Warning {
 	if c.Region != "" && !slices.Contains(knownRegions, c.Region) {
 		ws = append(ws, Warning{"DR_REGION", "not a DWS region this version knows: check the spelling (a region newer than this version is fine)"})
 	}
+	if c.AgencyOnly() {
+		ws = append(ws, Warning{"HUAWEICLOUD_SDK_AK", "not set, nor HUAWEICLOUD_SDK_SK: every DR API call needs the temporary credentials of a FunctionGraph agency in the request's X-CFF-Security-* headers; requests without them are refused"})
+	}
 	switch {
 	case len(c.AllowedUsers) == 0:
 		ws = append(ws, Warning{"DR_ALLOWED_USERS", "empty: nobody may pause, or approve an alert's card, from Slack"})

@@ -20,7 +20,9 @@ type Handler struct {
 	HTTP   http.Handler    // the product: every route of HTTP mode
 	Invoke *invoke.Service // direct invocations; nil refuses them
 	Jobs   JobRunner       // deferred work this function sent itself; nil refuses it
-	Logger *slog.Logger    // nil discards
+	// Check answers {"action": "check"}, the self-check (package check); nil refuses it.
+	Check  func(ctx context.Context) any
+	Logger *slog.Logger // nil discards
 }
 
 // probe holds the fields that tell the event kinds apart.
@@ -30,6 +32,7 @@ type probe struct {
 	Resource       string          `json:"resource"`
 	Job            json.RawMessage `json:"drpause_job"`
 	ID             json.RawMessage `json:"disaster_recovery_id"`
+	Action         string          `json:"action"`
 	RequestContext struct {
 		HTTP json.RawMessage `json:"http"`
 		ELB  json.RawMessage `json:"elb"`
@@ -67,10 +70,32 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 			return nil, errors.New("lambdaentry: no job runner")
 		}
 		return nil, h.Jobs.RunSealed(ctx, event)
+	case p.Action == actionCheck && len(p.ID) == 0:
+		return h.check(ctx, event), nil
 	case len(p.ID) > 0:
 		return h.direct(ctx, event), nil
 	}
 	return nil, ErrUnknownEvent
+}
+
+// actionCheck is the action of a direct invocation asking for the self-check.
+const actionCheck = "check"
+
+// check answers {"action": "check"} with the self-check's report. Any other field is refused,
+// so that a request meant as something else is never taken for a check.
+func (h *Handler) check(ctx context.Context, event json.RawMessage) any {
+	var req struct {
+		Action string `json:"action"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return invoke.ErrorBody{Error: &invoke.Error{Code: "invalid_request", Message: `want {"action": "check"} alone: ` + err.Error()}}
+	}
+	if h.Check == nil {
+		return invoke.ErrorBody{Error: &invoke.Error{Code: "disabled", Message: "the self-check is not available"}}
+	}
+	return h.Check(ctx)
 }
 
 // direct answers like POST /invoke without a token: whoever could invoke the function was

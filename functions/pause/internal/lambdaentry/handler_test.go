@@ -170,6 +170,40 @@ func TestDirectInvocation(t *testing.T) {
 	}
 }
 
+// TestCheckInvocation: {"action": "check"} alone answers the self-check; with anything else it
+// is refused, and a check never runs for a request that names a DR.
+func TestCheckInvocation(t *testing.T) {
+	checks := 0
+	h := &Handler{HTTP: echo(), Invoke: newService(t), Logger: slog.New(slog.DiscardHandler),
+		Check: func(context.Context) any { checks++; return map[string]string{"version": "v-test"} }}
+	tests := []struct {
+		name, event, want string
+		wantChecks        int
+	}{
+		{"check", `{"action":"check"}`, `{"version":"v-test"}`, 1},
+		{"check with another field", `{"action":"check","wait":true}`, `"code":"invalid_request"`, 0},
+		{"check naming a DR", `{"action":"check","disaster_recovery_id":"` + drsim.SeedRunning + `"}`, `"code":"unknown_action"`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checks = 0
+			out, err := h.Handle(context.Background(), json.RawMessage(tt.event))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			b, _ := json.Marshal(out)
+			if !strings.Contains(string(b), tt.want) || checks != tt.wantChecks {
+				t.Errorf("answer: got %s after %d checks; want %s after %d", b, checks, tt.want, tt.wantChecks)
+			}
+		})
+	}
+	h.Check = nil
+	b := handle(t, h, map[string]string{"action": "check"})
+	if !strings.Contains(string(b), `"code":"disabled"`) {
+		t.Errorf("without Check: got %s; want disabled", b)
+	}
+}
+
 // newService returns a Service calling a fresh simulator.
 func newService(t *testing.T) *invoke.Service {
 	t.Helper()

@@ -22,6 +22,9 @@ type Deps struct {
 	Grafana      http.Handler // POST /alerts/grafana
 	SMN          http.Handler // POST /alerts/smn
 	Invoke       http.Handler // POST /invoke
+	// FunctionGraph says what to make of FunctionGraph's request headers; the zero value
+	// only removes its credential headers.
+	FunctionGraph FunctionGraph
 }
 
 // NewServer returns the handler serving every route.
@@ -32,16 +35,22 @@ func NewServer(d Deps) http.Handler {
 			mux.Handle(pattern, h)
 		}
 	}
-	handle("POST /slack/commands", d.Commands)          // Slack v0 signature (SLACK_SIGNING_SECRET)
-	handle("POST /slack/interactions", d.Interactions)  // Slack v0 signature, then the button's MAC
-	handle("POST /alerts/alertmanager", d.Alertmanager) // Bearer DR_ALERT_TOKEN
-	handle("POST /alerts/grafana", d.Grafana)           // HMAC over timestamp:body (DR_GRAFANA_SECRET)
-	handle("POST /alerts/smn", d.SMN)                   // SMN message signature, topic in DR_SMN_TOPICS
-	handle("POST /invoke", d.Invoke)                    // Bearer DR_INVOKE_TOKEN
-	mux.Handle("GET /healthz", healthz())               // none: says "ok" and the version
+	// Without usable DR API credentials for a request (FunctionGraph, see PlatformOf) alerts
+	// answer 503, nothing done, so the sender retries; /invoke 400; the bot answers in Slack.
+	alert := func(h http.Handler) http.Handler {
+		return refuseWithoutCredentials(d.Logger, http.StatusServiceUnavailable, h)
+	}
+	invoke := refuseWithoutCredentials(d.Logger, http.StatusBadRequest, d.Invoke)
+	handle("POST /slack/commands", d.Commands)                 // Slack v0 signature (SLACK_SIGNING_SECRET)
+	handle("POST /slack/interactions", d.Interactions)         // Slack v0 signature, then the button's MAC
+	handle("POST /alerts/alertmanager", alert(d.Alertmanager)) // Bearer DR_ALERT_TOKEN
+	handle("POST /alerts/grafana", alert(d.Grafana))           // HMAC over timestamp:body (DR_GRAFANA_SECRET)
+	handle("POST /alerts/smn", alert(d.SMN))                   // SMN message signature, topic in DR_SMN_TOPICS
+	handle("POST /invoke", invoke)                             // Bearer DR_INVOKE_TOKEN
+	mux.Handle("GET /healthz", healthz())                      // none: says "ok" and the version
 	// Lambda Web Adapter probes GET / for readiness.
 	mux.Handle("GET /{$}", healthz()) // none
-	return logPanics(d.Logger, mux)
+	return logPanics(d.Logger, d.FunctionGraph.readHeaders(mux))
 }
 
 // healthz answers {"status":"ok","version":"..."}: platforms need only the 200, and the

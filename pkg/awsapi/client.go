@@ -139,6 +139,11 @@ func (c *Client) Endpoint(s Service) string {
 // Region returns the region the client signs for.
 func (c *Client) Region() string { return c.region }
 
+// DynamoDB sends one DynamoDB operation (PutItem, GetItem, …): Do for the DynamoDB service.
+func (c *Client) DynamoDB(ctx context.Context, op string, in, out any) error {
+	return c.Do(ctx, DynamoDB, op, in, out)
+}
+
 // Do calls operation op of a JSON-protocol service (DynamoDB, SecretsManager) with in encoded as
 // JSON, and decodes the answer into out unless out is nil. An error answer is *Error.
 func (c *Client) Do(ctx context.Context, s Service, op string, in, out any) error {

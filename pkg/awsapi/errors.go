@@ -64,6 +64,11 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
+// ConditionFailed reports whether DynamoDB refused a write because its condition did not hold.
+// A caller that must not import this package (pkg/ledger, whose consumers stay free of AWS
+// code) tells that refusal from an outage through this method.
+func (e *Error) ConditionFailed() bool { return e.Is(ErrConditionFailed) }
+
 // readError turns a non-success answer into *Error. The code comes from the X-Amzn-ErrorType
 // header, else the body's "code", else its "__type"; the message from "message" or "Message";
 // both sanitised as the SDK does (aws-sdk-go-v2 aws/protocol/restjson/decoder_util.go,

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/dws-dr/drpause/pkg/awsapi"
 )
 
 // DynamoDB is a ledger in one DynamoDB table shared by every instance: partition key "pk"
@@ -22,12 +20,26 @@ type DynamoDB struct {
 	// Now is the clock; nil means time.Now. Set it before the first call.
 	Now func() time.Time
 
-	c     *awsapi.Client
+	c     DynamoDBClient
 	table string
 }
 
+// DynamoDBClient is what the DynamoDB ledger needs of a DynamoDB client: one JSON-protocol
+// operation, and errors whose ConditionFailed method tells a refused condition from an outage.
+// *awsapi.Client is one. The ledger names no AWS package itself, so that the packages that use
+// a ledger (the bot, the alert routes) stay free of AWS code.
+type DynamoDBClient interface {
+	DynamoDB(ctx context.Context, op string, in, out any) error
+}
+
+// conditionFailed reports whether err is DynamoDB refusing a write's condition.
+func conditionFailed(err error) bool {
+	var e interface{ ConditionFailed() bool }
+	return errors.As(err, &e) && e.ConditionFailed()
+}
+
 // NewDynamoDB returns the ledger kept in table, reached through c.
-func NewDynamoDB(c *awsapi.Client, table string) *DynamoDB {
+func NewDynamoDB(c DynamoDBClient, table string) *DynamoDB {
 	return &DynamoDB{c: c, table: table}
 }
 
@@ -151,11 +163,11 @@ func (d *DynamoDB) write(ctx context.Context, key, holder string, state State, u
 			in.ExpressionAttributeValues[":held"] = str(string(Held))
 			in.ExpressionAttributeValues[":holder"] = str(holder)
 		}
-		err := d.c.Do(ctx, awsapi.DynamoDB, "PutItem", in, nil)
+		err := d.c.DynamoDB(ctx, "PutItem", in, nil)
 		if err == nil {
 			return Result{OK: true, Record: r}, nil
 		}
-		if !errors.Is(err, awsapi.ErrConditionFailed) {
+		if !conditionFailed(err) {
 			return Result{}, d.unavailable(err)
 		}
 		// ReturnValuesOnConditionCheckFailure would save this read, but the local test server
@@ -179,14 +191,14 @@ func (d *DynamoDB) Release(ctx context.Context, key, holder string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	err := d.c.Do(ctx, awsapi.DynamoDB, "DeleteItem", putItem{
+	err := d.c.DynamoDB(ctx, "DeleteItem", putItem{
 		TableName:                 d.table,
 		Key:                       item{attrPK: str(claimPrefix + key)},
 		ConditionExpression:       "#state = :held AND #holder = :holder",
 		ExpressionAttributeNames:  map[string]string{"#state": attrState, "#holder": attrHolder},
 		ExpressionAttributeValues: item{":held": str(string(Held)), ":holder": str(holder)},
 	}, nil)
-	if err != nil && !errors.Is(err, awsapi.ErrConditionFailed) {
+	if err != nil && !conditionFailed(err) {
 		return d.unavailable(err)
 	}
 	return nil
@@ -209,7 +221,7 @@ func (d *DynamoDB) Get(ctx context.Context, key string) (Record, bool, error) {
 // before it. A record's Key is left for the caller to fill in.
 func (d *DynamoDB) getItem(ctx context.Context, pk string) (Record, bool, error) {
 	var out struct{ Item item }
-	err := d.c.Do(ctx, awsapi.DynamoDB, "GetItem", struct {
+	err := d.c.DynamoDB(ctx, "GetItem", struct {
 		TableName      string
 		Key            item
 		ConsistentRead bool
@@ -251,7 +263,7 @@ func (d *DynamoDB) Reserve(ctx context.Context, budget string, ids []string, max
 	for range 16 {
 		now := d.now()
 		var out struct{ Item item }
-		err := d.c.Do(ctx, awsapi.DynamoDB, "GetItem", struct {
+		err := d.c.DynamoDB(ctx, "GetItem", struct {
 			TableName      string
 			Key            item
 			ConsistentRead bool
@@ -288,11 +300,11 @@ func (d *DynamoDB) Reserve(ctx context.Context, budget string, ids []string, max
 			in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
 			in.ExpressionAttributeValues = item{":v": num(out.Item[attrVersion].int())}
 		}
-		err = d.c.Do(ctx, awsapi.DynamoDB, "PutItem", in, nil)
+		err = d.c.DynamoDB(ctx, "PutItem", in, nil)
 		if err == nil {
 			return b, nil
 		}
-		if !errors.Is(err, awsapi.ErrConditionFailed) {
+		if !conditionFailed(err) {
 			return Budget{}, d.unavailable(err)
 		}
 	}

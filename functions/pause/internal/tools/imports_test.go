@@ -42,3 +42,36 @@ func TestBinaryNeverImportsTools(t *testing.T) {
 		}
 	}
 }
+
+// TestLayersStayApart holds the layering the README promises: the DR API client and the ledger
+// know no chat, and the Slack side knows no FaaS and no AWS (the ledger reaches DynamoDB through
+// a client main hands it).
+func TestLayersStayApart(t *testing.T) {
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{pkg: "github.com/dws-dr/drpause/bot/...", forbidden: []string{"github.com/aws/", "github.com/dws-dr/drpause/pkg/awsapi", "github.com/dws-dr/drpause/functions/"}},
+		{pkg: "github.com/dws-dr/drpause/pkg/drapi", forbidden: []string{"github.com/slack-go/", "github.com/aws/"}},
+		{pkg: "github.com/dws-dr/drpause/pkg/ledger", forbidden: []string{"github.com/aws/", "github.com/dws-dr/drpause/pkg/awsapi", "github.com/slack-go/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", tt.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tt.pkg, err, out)
+			}
+			deps := strings.Fields(string(out))
+			if !slices.Contains(deps, "context") {
+				t.Fatalf("go list -deps %s: got %d packages; want its dependencies", tt.pkg, len(deps))
+			}
+			for _, p := range deps {
+				for _, f := range tt.forbidden {
+					if strings.HasPrefix(p, f) {
+						t.Errorf("%s depends on %s; want nothing under %s", tt.pkg, p, f)
+					}
+				}
+			}
+		})
+	}
+}

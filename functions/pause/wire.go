@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
@@ -15,6 +15,7 @@ import (
 	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/lambdaentry"
 	"github.com/dws-dr/drpause/functions/pause/internal/server"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
@@ -39,7 +40,7 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	}
 	var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
 	if cfg.Lambda() {
-		p.jobs = selfInvokingJobs(cfg)
+		p.jobs = selfInvokingJobs(cfg, log)
 		deferrer = p.jobs
 	}
 	var err error
@@ -56,18 +57,37 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
 // Only the bot defers work, and it exists only with SLACK_SIGNING_SECRET, so that secret keys
 // the envelopes: a job can come only from a function holding it.
-func selfInvokingJobs(cfg config.Config) *lambdaentry.Jobs[bot.Job] {
-	return &lambdaentry.Jobs[bot.Job]{
-		Key: lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
-		Invoker: lambdaentry.SelfInvoker{
-			FunctionName: cfg.LambdaFunctionName,
-			Region:       cfg.AWSRegion,
-			Credentials: credentials.NewStaticCredentialsProvider(
-				cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey.Reveal(), cfg.AWSSessionToken.Reveal()),
-			Endpoint: cfg.LambdaEndpoint,
-		},
+func selfInvokingJobs(cfg config.Config, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
+	jobs := &lambdaentry.Jobs[bot.Job]{
+		Key:     lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
+		Invoker: lambdaentry.SelfInvoker{FunctionName: cfg.LambdaFunctionName},
 	}
+	// Lambda always sets the region and the execution role's keys; without them (a local run of
+	// the runtime loop) the function still starts, and each deferral fails naming the variable.
+	api, err := newAWS()
+	if err != nil {
+		log.Warn("deferred work cannot reach the Lambda API", slog.String("error", err.Error()))
+		jobs.Invoker.API = unreachable{err}
+	} else {
+		jobs.Invoker.API = api
+	}
+	return jobs
 }
+
+// newAWS builds the client of the AWS APIs the function calls (Lambda, Secrets Manager) from
+// the environment as Lambda sets it, endpoint overrides (AWS_ENDPOINT_URL_<SERVICE>) included.
+func newAWS() (*awsapi.Client, error) {
+	ac, err := awsapi.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return awsapi.New(ac)
+}
+
+// unreachable is the Lambda API when no client could be built: every call fails with why.
+type unreachable struct{ err error }
+
+func (u unreachable) InvokeEvent(context.Context, string, []byte) error { return u.err }
 
 // newDR returns the DR API client: the real API, or with DR_SIMULATE a simulator served on a
 // loopback port of this process (closed by the returned func) and polled more often.

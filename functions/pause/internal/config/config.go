@@ -60,14 +60,9 @@ const (
 type Config struct {
 	Mode             Mode   `envconfig:"DR_MODE"`
 	LambdaRuntimeAPI string `envconfig:"AWS_LAMBDA_RUNTIME_API"`
-	// LambdaFunctionName is the function deferred work is sent to: this one.
-	LambdaFunctionName string `envconfig:"AWS_LAMBDA_FUNCTION_NAME"`
-	// The Lambda API for deferred work, as Lambda's environment gives it.
-	AWSRegion          string        `envconfig:"AWS_REGION"`
-	AWSAccessKeyID     string        `envconfig:"AWS_ACCESS_KEY_ID"`
-	AWSSecretAccessKey Secret        `envconfig:"AWS_SECRET_ACCESS_KEY"`
-	AWSSessionToken    Secret        `envconfig:"AWS_SESSION_TOKEN"`
-	LambdaEndpoint     string        `envconfig:"AWS_ENDPOINT_URL_LAMBDA"`
+	// LambdaFunctionName is the function deferred work is sent to: this one. The region, keys
+	// and endpoints of the AWS APIs are read by awsapi.FromEnv, as the SDK would read them.
+	LambdaFunctionName string        `envconfig:"AWS_LAMBDA_FUNCTION_NAME"`
 	Port               string        `envconfig:"PORT"`
 	CustomHandlerPort  string        `envconfig:"FUNCTIONS_CUSTOMHANDLER_PORT"`
 	ListenHost         string        `envconfig:"DR_LISTEN_HOST"`

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 )
 
@@ -66,16 +65,23 @@ type testJob struct {
 	ID   string `json:"disaster_recovery_id"`
 }
 
-// testInvoker is a SelfInvoker calling the Lambda API at endpoint, with dummy credentials so the
-// requests are signed as in the cloud.
-func testInvoker(endpoint string, timeout time.Duration) SelfInvoker {
-	return SelfInvoker{
-		FunctionName: "stack-pause", Region: "eu-west-1", Endpoint: endpoint, Timeout: timeout,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", "session-token"),
+// testInvoker is a SelfInvoker calling the Lambda API at endpoint through hc (nil: awsapi's
+// default), with dummy credentials so the requests are signed as in the cloud.
+func testInvoker(t *testing.T, endpoint string, hc *http.Client, timeout time.Duration) SelfInvoker {
+	t.Helper()
+	api, err := awsapi.New(awsapi.Config{
+		Region:      "eu-west-1",
+		Credentials: awsapi.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret", SessionToken: "session-token"},
+		Endpoints:   map[awsapi.Service]string{awsapi.Lambda: endpoint},
+		HTTPClient:  hc,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return SelfInvoker{FunctionName: "stack-pause", API: api, Timeout: timeout}
 }
 
-// TestJobsRoundTrip defers a job through the real AWS SDK to a fake Lambda API, then delivers
+// TestJobsRoundTrip defers a job through the real Lambda client to a fake Lambda API, then delivers
 // what arrived to the Handler, as Lambda would: the same Jobs opens it and runs the typed job.
 func TestJobsRoundTrip(t *testing.T) {
 	fake := fakelambda.Start()
@@ -83,7 +89,7 @@ func TestJobsRoundTrip(t *testing.T) {
 	ran := make(chan testJob, 1)
 	jobs := &Jobs[testJob]{
 		Key:     NewJobKey("signing-secret"),
-		Invoker: testInvoker(fake.URL(), 0),
+		Invoker: testInvoker(t, fake.URL(), nil, 0),
 		Run: func(_ context.Context, j testJob) error {
 			ran <- j
 			return nil
@@ -195,7 +201,7 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			// Timeout is generous: the SDK's default retries, with their backoff, fit in it.
+			// Timeout is generous: a client that retried, with backoff, would fit its retries in it.
 			name:    "Lambda API error",
 			timeout: 10 * time.Second,
 			answer: func(w http.ResponseWriter, r *http.Request) {
@@ -221,8 +227,7 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 			}))
 			t.Cleanup(api.Close)
 			rec := &deadlineRecorder{}
-			inv := testInvoker(api.URL, tt.timeout)
-			inv.HTTPClient = &http.Client{Transport: rec}
+			inv := testInvoker(t, api.URL, &http.Client{Transport: rec}, tt.timeout)
 			// Backstop, so an unbounded call fails the test instead of hanging it. It cancels
 			// rather than expires, so a DeadlineExceeded can only come from Timeout.
 			ctx, cancel := context.WithCancel(context.Background())

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // DR is what the bot needs from the DR API; *drapi.Client satisfies it.
@@ -30,7 +31,11 @@ var _ DR = (*drapi.Client)(nil)
 // Allow-lists deny by default: a nil Allow allows nobody. Parsing the lists, and applying the
 // documented defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*"), is the caller's job.
 type Config struct {
-	SigningSecret   string              // SLACK_SIGNING_SECRET
+	SigningSecret string // SLACK_SIGNING_SECRET
+	// SigningSecrets, when set, is used instead of SigningSecret: a signing secret that may be
+	// rotated while the bot runs. A request whose signature fails asks it for a re-read, and a
+	// card made with its previous value still works.
+	SigningSecrets  rotating.Secret
 	BotToken        string              // SLACK_BOT_TOKEN; empty: response_url only
 	SlackAPIURL     string              // SLACK_API_URL, default "https://slack.com/api/"
 	AllowedUsers    Allow               // DR_ALLOWED_USERS
@@ -63,8 +68,8 @@ const (
 // It is safe for concurrent use.
 type Bot struct {
 	cfg      Config
-	secret   secret
-	buttons  buttonKey
+	secret   rotating.Secret // the signing secret
+	buttons  buttonKeys
 	dr       DR
 	api      *slack.Client // nil without a bot token
 	http     *http.Client
@@ -80,7 +85,10 @@ type Bot struct {
 
 // New checks cfg and returns a Bot calling dr.
 func New(cfg Config, dr DR) (*Bot, error) {
-	if cfg.SigningSecret == "" {
+	if cfg.SigningSecrets == nil {
+		cfg.SigningSecrets = rotating.Fixed(cfg.SigningSecret)
+	}
+	if cfg.SigningSecrets.Current() == "" {
 		return nil, errors.New("bot: signing secret is required")
 	}
 	if dr == nil {
@@ -120,8 +128,8 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg:      cfg,
-		secret:   secret(cfg.SigningSecret),
-		buttons:  newButtonKey(cfg.SigningSecret),
+		secret:   cfg.SigningSecrets,
+		buttons:  buttonKeys{cfg.SigningSecrets},
 		dr:       dr,
 		http:     cfg.HTTPClient,
 		log:      cfg.Logger,
@@ -160,10 +168,3 @@ func (b *Bot) outgoing(m slackMessage) slackMessage {
 	}
 	return m
 }
-
-// secret keeps a credential out of logs even when a struct holding it is logged.
-type secret string
-
-func (secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
-
-func (secret) String() string { return "[redacted]" }

@@ -46,12 +46,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case len(args) > 1:
 		return fmt.Errorf("unexpected arguments %q: the only flag is -version; configure with environment variables (see README)", args[1:])
 	}
-	cfg, err := config.Load()
+	sec := newSecretSet()
+	cfg, err := config.LoadWith(sec.reader(ctx))
 	if err != nil {
 		return err
 	}
 	level, _ := cfg.Level() // checked by Load
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	sec.started(log)
 	for _, w := range cfg.Warnings() {
 		log.Warn("config: "+w.Variable+": "+w.Message, slog.String("variable", w.Variable))
 	}
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	p, err := wire(cfg, dr, follow, hc, log)
+	p, err := wire(cfg, dr, follow, hc, sec, log)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
@@ -30,9 +31,10 @@ type parts struct {
 
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
 // check per token) are built once here and handed to whoever applies them.
-func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, log *slog.Logger) (parts, error) {
+func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, sec *secretSet, log *slog.Logger) (parts, error) {
 	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Simulated: cfg.Simulate}, dr)}
-	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
+	invokeBearer := access.RotatingBearer(sec.secret("DR_INVOKE_TOKEN", cfg.InvokeToken))
+	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, invokeBearer, log)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
 		p.handler = server.NewServer(deps)
@@ -40,11 +42,11 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	}
 	var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
 	if cfg.Lambda() {
-		p.jobs = selfInvokingJobs(cfg, log)
+		p.jobs = selfInvokingJobs(cfg, sec, log)
 		deferrer = p.jobs
 	}
 	var err error
-	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, log); err != nil {
+	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, hc, sec, log); err != nil {
 		return parts{}, err
 	}
 	if p.jobs != nil {
@@ -57,14 +59,14 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 // selfInvokingJobs carries the bot's deferred work to an asynchronous invocation of this function.
 // Only the bot defers work, and it exists only with SLACK_SIGNING_SECRET, so that secret keys
 // the envelopes: a job can come only from a function holding it.
-func selfInvokingJobs(cfg config.Config, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
+func selfInvokingJobs(cfg config.Config, sec *secretSet, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
 	jobs := &lambdaentry.Jobs[bot.Job]{
-		Key:     lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
+		Secret:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
 		Invoker: lambdaentry.SelfInvoker{FunctionName: cfg.LambdaFunctionName},
 	}
 	// Lambda always sets the region and the execution role's keys; without them (a local run of
 	// the runtime loop) the function still starts, and each deferral fails naming the variable.
-	api, err := newAWS()
+	api, err := sec.aws()
 	if err != nil {
 		log.Warn("deferred work cannot reach the Lambda API", slog.String("error", err.Error()))
 		jobs.Invoker.API = unreachable{err}
@@ -136,9 +138,9 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
 func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+	deferrer bot.Deferrer, hc *http.Client, sec *secretSet, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
-		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
+		SigningSecrets:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
 		BotToken:        cfg.SlackBotToken.Reveal(),
 		SlackAPIURL:     cfg.SlackAPIURL,
 		AllowedUsers:    cfg.Users.Allows,
@@ -160,17 +162,21 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 	if err != nil {
 		return nil, fmt.Errorf("config: DR_SMN_MAP: %w", err)
 	}
+	var grafana rotating.Secret // nil: the route is off
+	if cfg.GrafanaSecret != "" {
+		grafana = sec.secret("DR_GRAFANA_SECRET", cfg.GrafanaSecret)
+	}
 	ah, err := alerts.New(alerts.Config{
-		AlertBearer:   access.Bearer(cfg.AlertToken.Reveal()),
-		GrafanaSecret: cfg.GrafanaSecret.Reveal(),
-		SMNTopics:     cfg.SMNTopics,
-		SMNMap:        smnMap,
-		Channel:       cfg.AlertChannel,
-		Auto:          cfg.AlertAuto,
-		MaxIDs:        cfg.AlertMaxIDs,
-		AllowedIDs:    cfg.IDs.Allows,
-		HTTPClient:    hc,
-		Logger:        log,
+		AlertBearer:    access.RotatingBearer(sec.secret("DR_ALERT_TOKEN", cfg.AlertToken)),
+		GrafanaSecrets: grafana,
+		SMNTopics:      cfg.SMNTopics,
+		SMNMap:         smnMap,
+		Channel:        cfg.AlertChannel,
+		Auto:           cfg.AlertAuto,
+		MaxIDs:         cfg.AlertMaxIDs,
+		AllowedIDs:     cfg.IDs.Allows,
+		HTTPClient:     hc,
+		Logger:         log,
 	}, b)
 	if err != nil {
 		return nil, err

@@ -106,12 +106,19 @@ type Config struct {
 	AlertMaxIDs   int      `envconfig:"DR_ALERT_MAX_IDS" default:"2"`
 
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+
+	// SecretsARN names the AWS Secrets Manager secret the secret variables may come from
+	// instead (see LoadWith).
+	SecretsARN string `envconfig:"DR_SECRETS_ARN"`
 }
 
 // Load reads the process environment into a Config and validates it. The error names the
 // variable at fault and carries no value read from the environment: a secret pasted into the
-// wrong variable would otherwise be printed.
-func Load() (Config, error) {
+// wrong variable would otherwise be printed. With DR_SECRETS_ARN set it fails: use LoadWith.
+func Load() (Config, error) { return LoadWith(nil) }
+
+// LoadWith is Load, with the secret variables DR_SECRETS_ARN holds read through read.
+func LoadWith(read SecretReader) (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		var pe *envconfig.ParseError
@@ -122,6 +129,9 @@ func Load() (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	if err := c.readSecretFiles(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := c.readSecretsARN(read); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c.AllowedUsers = clean(c.AllowedUsers)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // Jobs owns the round trip of deferred work of type J: Defer seals a job and queues it as an
@@ -18,7 +20,13 @@ type Jobs[J any] struct {
 	// runner usually needs the deferrer to be built, but before the first event arrives.
 	Run func(ctx context.Context, job J) error
 	// Key seals and opens the envelopes; the caller names the secret it derives from.
-	Key     JobKey
+	Key JobKey
+	// Secret, when set, is used instead of Key: the secret the key derives from, which may be
+	// rotated while the function runs. Envelopes are sealed with the key of the value in force
+	// and open with it or the previous value's, so jobs queued before a rotation, or by an
+	// instance that re-read the secret at another time, still run; one that opens with neither
+	// asks the secret for a re-read.
+	Secret  rotating.Secret
 	Invoker SelfInvoker
 	Now     func() time.Time // nil means time.Now
 }
@@ -36,7 +44,11 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 	if err != nil {
 		return fmt.Errorf("defer job: encode: %w", err)
 	}
-	payload, err := sealJob(j.Key, raw, j.now())
+	key := j.Key
+	if j.Secret != nil {
+		key = NewJobKey(j.Secret.Current())
+	}
+	payload, err := sealJob(key, raw, j.now())
 	if err != nil {
 		return fmt.Errorf("defer job: %w", err)
 	}
@@ -49,7 +61,7 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 // RunSealed checks the envelope's mac and age, decodes the job it carries and runs it. A
 // refused envelope never reaches Run.
 func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
-	raw, err := openJob(j.Key, payload, j.now())
+	raw, err := j.open(ctx, payload)
 	if err != nil {
 		return fmt.Errorf("refuse job: %w", err)
 	}
@@ -61,6 +73,20 @@ func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
 		return fmt.Errorf("decode job: %w", err)
 	}
 	return j.Run(ctx, job)
+}
+
+// open opens an envelope with Key, or with the keys of Secret's values.
+func (j *Jobs[J]) open(ctx context.Context, payload []byte) (json.RawMessage, error) {
+	if j.Secret == nil {
+		return openJob(j.Key, payload, j.now())
+	}
+	var raw json.RawMessage
+	err := ErrNoJobKey // when the secret has no value
+	rotating.VerifyRecent(ctx, j.Secret, func(secret string) bool {
+		raw, err = openJob(NewJobKey(secret), payload, j.now())
+		return !errors.Is(err, ErrBadJobMAC)
+	})
+	return raw, err
 }
 
 func (j *Jobs[J]) now() time.Time {

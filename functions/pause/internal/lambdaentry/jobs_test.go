@@ -256,3 +256,85 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 		})
 	}
 }
+
+// rotatingSecret is a signing secret whose Recheck finds next, once.
+type rotatingSecret struct {
+	cur, prev, next string
+	rechecks        int
+}
+
+func (s *rotatingSecret) Current() string  { return s.cur }
+func (s *rotatingSecret) Previous() string { return s.prev }
+func (s *rotatingSecret) Recheck(_ context.Context, failed string) bool {
+	s.rechecks++
+	if s.next == "" || failed != s.cur {
+		return false
+	}
+	s.prev, s.cur, s.next = s.cur, s.next, ""
+	return true
+}
+
+// invokerFunc is an EventInvoker made of a function.
+type invokerFunc func(ctx context.Context, function string, payload []byte) error
+
+func (f invokerFunc) InvokeEvent(ctx context.Context, function string, payload []byte) error {
+	return f(ctx, function, payload)
+}
+
+// TestJobsAfterRotation: jobs are sealed with the key of the secret in force; one sealed before
+// a rotation still runs while the secret offers the old value as previous, and one sealed by an
+// instance that read the new value first runs after a re-read.
+func TestJobsAfterRotation(t *testing.T) {
+	const oldSecret, newSecret = "old-signing-secret", "new-signing-secret"
+	now := time.Unix(1_800_000_000, 0)
+	job := testJob{Kind: "pause", ID: drsim.SeedRunning}
+	sealedWith := func(secret string) []byte {
+		t.Helper()
+		var payload []byte
+		jobs := &Jobs[testJob]{Secret: &rotatingSecret{cur: secret}, Now: func() time.Time { return now },
+			Invoker: SelfInvoker{FunctionName: "f", API: invokerFunc(func(_ context.Context, _ string, p []byte) error {
+				payload = p
+				return nil
+			})}}
+		if err := jobs.Defer(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		return payload
+	}
+	tests := []struct {
+		name         string
+		secret       *rotatingSecret
+		payload      []byte
+		wantErr      error
+		wantRechecks int
+	}{
+		{name: "in force", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith(newSecret)},
+		{name: "sealed before the rotation", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith(oldSecret)},
+		{name: "sealed by an instance that read later", secret: &rotatingSecret{cur: oldSecret, next: newSecret},
+			payload: sealedWith(newSecret), wantRechecks: 1},
+		{name: "previous no longer accepted", secret: &rotatingSecret{cur: newSecret}, payload: sealedWith(oldSecret),
+			wantErr: ErrBadJobMAC, wantRechecks: 1},
+		{name: "another deployment", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith("other"),
+			wantErr: ErrBadJobMAC, wantRechecks: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ran := 0
+			jobs := &Jobs[testJob]{Secret: tt.secret, Now: func() time.Time { return now },
+				Run: func(_ context.Context, got testJob) error {
+					if got != job {
+						t.Errorf("job: got %+v; want %+v", got, job)
+					}
+					ran++
+					return nil
+				}}
+			err := jobs.RunSealed(context.Background(), tt.payload)
+			if !errors.Is(err, tt.wantErr) || tt.secret.rechecks != tt.wantRechecks {
+				t.Fatalf("RunSealed: got %v after %d re-reads; want %v after %d", err, tt.secret.rechecks, tt.wantErr, tt.wantRechecks)
+			}
+			if want := map[bool]int{true: 1, false: 0}[tt.wantErr == nil]; ran != want {
+				t.Errorf("runs: got %d; want %d", ran, want)
+			}
+		})
+	}
+}

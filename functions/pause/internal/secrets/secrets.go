@@ -302,14 +302,14 @@ func (s *Source) get(ctx context.Context, stage string) (version, error) {
 		CreatedDate  float64 // epoch seconds, as the JSON protocol writes timestamps
 	}
 	if err := s.api.Do(ctx, awsapi.SecretsManager, "GetSecretValue", in, &out); err != nil {
-		return version{}, err
+		return version{}, fmt.Errorf("cannot read the secret: %w", err)
 	}
 	if out.SecretString == nil {
-		return version{}, fmt.Errorf("secret %s: no string value: want a JSON object of the secret variables", stage)
+		return version{}, fmt.Errorf("unusable secret (%s): no string value: want a JSON object of the secret variables", stage)
 	}
 	values, err := s.parse(*out.SecretString)
 	if err != nil {
-		return version{}, fmt.Errorf("secret %s: %w", stage, err)
+		return version{}, fmt.Errorf("unusable secret (%s): %w", stage, err)
 	}
 	sec, frac := math.Modf(out.CreatedDate)
 	return version{values: values, id: out.VersionID, created: time.Unix(int64(sec), int64(frac*1e9))}, nil

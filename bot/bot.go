@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -31,11 +32,7 @@ var _ DR = (*drapi.Client)(nil)
 // Allow-lists deny by default: a nil Allow allows nobody. Parsing the lists, and applying the
 // documented defaults of DR_ALLOWED_CHANNELS and DR_ALLOWED_IDS ("*"), is the caller's job.
 type Config struct {
-	SigningSecret string // SLACK_SIGNING_SECRET
-	// SigningSecrets, when set, is used instead of SigningSecret: a signing secret that may be
-	// rotated while the bot runs. A request whose signature fails asks it for a re-read, and a
-	// card made with its previous value still works.
-	SigningSecrets  rotating.Secret
+	SigningSecret   string              // SLACK_SIGNING_SECRET
 	BotToken        string              // SLACK_BOT_TOKEN; empty: response_url only
 	SlackAPIURL     string              // SLACK_API_URL, default "https://slack.com/api/"
 	AllowedUsers    Allow               // DR_ALLOWED_USERS
@@ -54,6 +51,14 @@ type Config struct {
 	// Simulated (DR_SIMULATE): the DR client talks to the simulator, and every message to
 	// Slack says so.
 	Simulated bool
+
+	// SigningSecrets, when set, is used instead of SigningSecret: a signing secret that may be
+	// rotated while the bot runs. A request whose signature fails asks it for a re-read, and a
+	// card made with its previous value still works.
+	SigningSecrets rotating.Secret
+	// BotTokens, when set, is used instead of BotToken: a bot token that may be rotated while
+	// the bot runs; each Web API call uses the value in force.
+	BotTokens rotating.Secret
 }
 
 // Defaults of the Config fields that have one.
@@ -71,7 +76,8 @@ type Bot struct {
 	secret   rotating.Secret // the signing secret
 	buttons  buttonKeys
 	dr       DR
-	api      *slack.Client // nil without a bot token
+	botToken rotating.Secret
+	api      atomic.Pointer[apiClient] // the Web API client of the last token used; see slackAPI
 	http     *http.Client
 	log      *slog.Logger
 	now      func() time.Time
@@ -138,8 +144,9 @@ func New(cfg Config, dr DR) (*Bot, error) {
 		inflight: newInflight(),
 		sleep:    sleep,
 	}
-	if cfg.BotToken != "" {
-		b.api = slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(cfg.HTTPClient))
+	b.botToken = cfg.BotTokens
+	if b.botToken == nil {
+		b.botToken = rotating.Fixed(cfg.BotToken)
 	}
 	if b.deferrer == nil {
 		b.local = newLocalDeferrer(b)
@@ -157,6 +164,27 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	return b.local.shutdown(ctx)
+}
+
+// apiClient is a Web API client and the token it was made with.
+type apiClient struct {
+	token  string
+	client *slack.Client
+}
+
+// slackAPI returns the Web API client of the bot token in force, or nil without a token. A
+// client is made again only when the token changed.
+func (b *Bot) slackAPI() *slack.Client {
+	token := b.botToken.Current()
+	if token == "" {
+		return nil
+	}
+	if c := b.api.Load(); c != nil && c.token == token {
+		return c.client
+	}
+	c := &apiClient{token: token, client: slack.New(token, slack.OptionAPIURL(b.cfg.SlackAPIURL), slack.OptionHTTPClient(b.cfg.HTTPClient))}
+	b.api.Store(c)
+	return c.client
 }
 
 // outgoing is m as this deployment sends it to Slack: marked simulated under DR_SIMULATE. Every

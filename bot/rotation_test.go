@@ -3,7 +3,12 @@ package bot
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,5 +92,49 @@ func TestButtonsAfterRotation(t *testing.T) {
 	}
 	if _, err := keys.open(buttonKeys{rotating.Fixed("another-deployment")}.seal(v)); !errors.Is(err, errBadButton) {
 		t.Errorf("card of another secret: got %v; want errBadButton", err)
+	}
+}
+
+// TestBotTokenAfterRotation: each Web API call uses the bot token in force, so a rotated token
+// is used from the next call on without a restart.
+func TestBotTokenAfterRotation(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		used []string
+	)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token == "" {
+			token = r.PostForm.Get("token")
+		}
+		mu.Lock()
+		used = append(used, token)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
+	}))
+	defer api.Close()
+	token := &rotatingSecret{cur: "xoxb-old-token"}
+	b, err := New(Config{SigningSecret: testSecret, BotTokens: token, SlackAPIURL: api.URL + "/"}, &fakeDR{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := slackMessage{Text: "hello"}
+	if _, err := b.postMessage(context.Background(), chanID, "", msg); err != nil {
+		t.Fatal(err)
+	}
+	token.cur = "xoxb-new-token"
+	if err := b.updateMessage(context.Background(), chanID, "1.2", msg); err != nil {
+		t.Fatal(err)
+	}
+	token.cur = ""
+	if _, err := b.postMessage(context.Background(), chanID, "", msg); !errors.Is(err, errNoToken) {
+		t.Errorf("postMessage without a token: got %v; want errNoToken", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"xoxb-old-token", "xoxb-new-token"}; !slices.Equal(used, want) {
+		t.Errorf("tokens used: got %q; want %q", used, want)
 	}
 }

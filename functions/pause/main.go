@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	p, err := wire(cfg, dr, follow, hc, sec, log)
+	p, err := wire(cfg, sec.dr(cfg, dr, drHC), follow, hc, sec, log)
 	if err != nil {
 		return err
 	}

@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 
+	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
+	"github.com/dws-dr/drpause/functions/pause/internal/invoke"
 	"github.com/dws-dr/drpause/functions/pause/internal/secrets"
 	"github.com/dws-dr/drpause/pkg/awsapi"
+	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
@@ -63,4 +68,71 @@ func (s *secretSet) secret(name string, fixed config.Secret) rotating.Secret {
 		}
 	}
 	return rotating.Fixed(fixed.Reveal())
+}
+
+// dr returns the DR API client of the routes: dr itself, unless the DR_SECRETS_ARN secret holds
+// the Huawei Cloud credentials; then a client that follows them, so a rotated AK/SK is used
+// without a redeploy once the secret is re-read (every 15 minutes: nothing verifies them on
+// arrival).
+func (s *secretSet) dr(cfg config.Config, dr *drapi.Client, hc *http.Client) bot.DR {
+	if s.source == nil || cfg.Simulate {
+		return dr
+	}
+	r := &rotatingDR{
+		ak:     s.secret("HUAWEICLOUD_SDK_AK", config.Secret(cfg.AccessKey)),
+		sk:     s.secret("HUAWEICLOUD_SDK_SK", cfg.SecretKey),
+		token:  s.secret("HUAWEICLOUD_SDK_SECURITY_TOKEN", cfg.SecurityToken),
+		config: drConfig(cfg, hc),
+	}
+	r.cur.Store(&drClientOf{creds: r.config.Credentials, client: dr})
+	return r
+}
+
+// rotatingDR calls the DR API with the credentials in force, making a client again when they
+// changed. It is safe for concurrent use.
+type rotatingDR struct {
+	ak, sk, token rotating.Secret
+	config        drapi.Config
+	cur           atomic.Pointer[drClientOf]
+}
+
+var (
+	_ bot.DR    = (*rotatingDR)(nil)
+	_ invoke.DR = (*rotatingDR)(nil)
+)
+
+// drClientOf is a client and the credentials it signs with.
+type drClientOf struct {
+	creds  drapi.Credentials
+	client *drapi.Client
+}
+
+func (r *rotatingDR) client() *drapi.Client {
+	creds := drapi.Credentials{AccessKey: r.ak.Current(), SecretKey: r.sk.Current(), SecurityToken: r.token.Current()}
+	cur := r.cur.Load()
+	if cur.creds == creds {
+		return cur.client
+	}
+	cfg := r.config
+	cfg.Credentials = creds
+	c, err := drapi.New(cfg)
+	if err != nil {
+		// A key removed from the secret: keep signing with the last pair, which the API will
+		// refuse by name if it is no longer valid.
+		return cur.client
+	}
+	r.cur.Store(&drClientOf{creds: creds, client: c})
+	return c
+}
+
+func (r *rotatingDR) Get(ctx context.Context, id string) (*drapi.Detail, error) {
+	return r.client().Get(ctx, id)
+}
+
+func (r *rotatingDR) List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error) {
+	return r.client().List(ctx, f)
+}
+
+func (r *rotatingDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	return r.client().PauseAndFollow(ctx, id, opt)
 }

@@ -28,9 +28,12 @@ const (
 )
 
 // secretValues is the DR_SECRETS_ARN secret with the given signing secret and invoke token.
-func secretValues(signing, invoke string) string {
+func secretValues(signing, invoke string) string { return secretValuesSK(signing, invoke, canarySK) }
+
+// secretValuesSK is secretValues with the given Huawei Cloud SK.
+func secretValuesSK(signing, invoke, sk string) string {
 	b, _ := json.Marshal(map[string]string{
-		"HUAWEICLOUD_SDK_AK": canaryAK, "HUAWEICLOUD_SDK_SK": canarySK, "HUAWEICLOUD_SDK_SECURITY_TOKEN": canarySTS,
+		"HUAWEICLOUD_SDK_AK": canaryAK, "HUAWEICLOUD_SDK_SK": sk, "HUAWEICLOUD_SDK_SECURITY_TOKEN": canarySTS,
 		"SLACK_SIGNING_SECRET": signing, "SLACK_BOT_TOKEN": canaryBotToken, "DR_INVOKE_TOKEN": invoke,
 	})
 	return string(b)
@@ -38,7 +41,7 @@ func secretValues(signing, invoke string) string {
 
 // secretValuesOf are the values of the secret, before and after the rotation.
 var secretValuesOf = []string{canarySigning, canaryRotatedSigning, canaryInvoke, canaryRotatedInvoke,
-	canaryAK, canarySK, canarySTS, canaryBotToken}
+	canaryAK, canarySK, canaryWrongSK, canarySTS, canaryBotToken}
 
 // checkNoSecretValue fails if a value of the secret, or the AWS secret key, appears in s.
 func checkNoSecretValue(t *testing.T, where, s string) {
@@ -215,24 +218,26 @@ func checkBootstrapEnvironment(t *testing.T) {
 	}
 }
 
-// TestSecretsARNInHTTPMode: the same secret in HTTP mode, where POST /invoke takes a rotated
-// bearer token on its first try, and the replaced one no more.
+// TestSecretsARNInHTTPMode: the same secret in HTTP mode. The secret first holds an SK the DR API
+// refuses; one rotation brings the right SK and a new /invoke token: the new token works on its
+// first try, and the re-read it triggers brings the DR client the new SK too.
 func TestSecretsARNInHTTPMode(t *testing.T) {
 	slack := slackdouble.Start()
 	defer slack.Close()
 	sim := startSim(t, drapi.Credentials{AccessKey: canaryAK, SecretKey: canarySK, SecurityToken: canarySTS})
-	sm := fakesecrets.Start(secretARN, secretValues(canarySigning, canaryInvoke))
+	sm := fakesecrets.Start(secretARN, secretValuesSK(canarySigning, canaryInvoke, canaryWrongSK))
 	defer sm.Close()
 	srv := startHTTP(t, secretsARNEnv(sm, slack.APIURL(), sim.URL()))
 	dryRun := []byte(`{"disaster_recovery_id":"` + drsim.SeedRunning + `","dry_run":true}`)
 	bearer := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
-	if status, b := postNoSecret(t, srv.url+"/invoke", dryRun, bearer(canaryInvoke)); status != http.StatusOK {
-		t.Fatalf("/invoke with the secret's token: got %d %s; want 200", status, b)
+	if status, b := postNoSecret(t, srv.url+"/invoke", dryRun, bearer(canaryInvoke)); status != http.StatusBadGateway ||
+		!strings.Contains(b, "APIGW.0301") {
+		t.Fatalf("/invoke with the secret's token and an SK the API refuses: got %d %s; want 502 APIGW.0301", status, b)
 	}
-	sm.Put(secretValues(canarySigning, canaryRotatedInvoke))
+	sm.Put(secretValuesSK(canarySigning, canaryRotatedInvoke, canarySK))
 	if status, b := postNoSecret(t, srv.url+"/invoke", dryRun, bearer(canaryRotatedInvoke)); status != http.StatusOK {
-		t.Fatalf("/invoke with the rotated token: got %d %s; want 200", status, b)
+		t.Fatalf("/invoke with the rotated token, after the SK was put right: got %d %s; want 200", status, b)
 	}
 	if status, _ := postNoSecret(t, srv.url+"/invoke", dryRun, bearer(canaryInvoke)); status != http.StatusUnauthorized {
 		t.Errorf("/invoke with the replaced token: got %d; want 401", status)

@@ -31,7 +31,7 @@ type parts struct {
 
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
 // check per token) are built once here and handed to whoever applies them.
-func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, sec *secretSet, log *slog.Logger) (parts, error) {
+func wire(cfg config.Config, dr bot.DR, follow drapi.FollowOptions, hc *http.Client, sec *secretSet, log *slog.Logger) (parts, error) {
 	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Simulated: cfg.Simulate}, dr)}
 	invokeBearer := access.RotatingBearer(sec.secret("DR_INVOKE_TOKEN", cfg.InvokeToken))
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, invokeBearer, log)}
@@ -94,18 +94,7 @@ func (u unreachable) InvokeEvent(context.Context, string, []byte) error { return
 // newDR returns the DR API client: the real API, or with DR_SIMULATE a simulator served on a
 // loopback port of this process (closed by the returned func) and polled more often.
 func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client, drapi.FollowOptions, func(), error) {
-	dcfg := drapi.Config{
-		ProjectID: cfg.ProjectID,
-		Region:    cfg.Region,
-		Endpoint:  cfg.Endpoint,
-		Credentials: drapi.Credentials{
-			AccessKey:     cfg.AccessKey,
-			SecretKey:     cfg.SecretKey.Reveal(),
-			SecurityToken: cfg.SecurityToken.Reveal(),
-		},
-		HTTPClient: hc,
-		UserAgent:  drapi.DefaultUserAgent,
-	}
+	dcfg := drConfig(cfg, hc)
 	var follow drapi.FollowOptions
 	closeSim := func() {}
 	if cfg.Simulate {
@@ -135,13 +124,29 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 	return dr, follow, closeSim, nil
 }
 
+// drConfig is the configuration of the real DR API's client.
+func drConfig(cfg config.Config, hc *http.Client) drapi.Config {
+	return drapi.Config{
+		ProjectID: cfg.ProjectID,
+		Region:    cfg.Region,
+		Endpoint:  cfg.Endpoint,
+		Credentials: drapi.Credentials{
+			AccessKey:     cfg.AccessKey,
+			SecretKey:     cfg.SecretKey.Reveal(),
+			SecurityToken: cfg.SecurityToken.Reveal(),
+		},
+		HTTPClient: hc,
+		UserAgent:  drapi.DefaultUserAgent,
+	}
+}
+
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
-func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
+func addSlack(deps *server.Deps, cfg config.Config, dr bot.DR, follow drapi.FollowOptions,
 	deferrer bot.Deferrer, hc *http.Client, sec *secretSet, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		SigningSecrets:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
-		BotToken:        cfg.SlackBotToken.Reveal(),
+		BotTokens:       sec.secret("SLACK_BOT_TOKEN", cfg.SlackBotToken),
 		SlackAPIURL:     cfg.SlackAPIURL,
 		AllowedUsers:    cfg.Users.Allows,
 		AllowedChannels: cfg.Channels.Allows,

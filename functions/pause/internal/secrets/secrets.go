@@ -9,7 +9,8 @@
 // read. Keys derived from a value (a card's button MAC, a job envelope's key) also accept the
 // value of the secret's previous version, AWSPREVIOUS in Secrets Manager, for an hour after the
 // current version was created, so cards and jobs made before a rotation, or by an instance that
-// re-read the secret at another time, still open.
+// re-read the secret at another time, still open. Outside that hour only the current version is
+// read.
 package secrets
 
 import (
@@ -218,20 +219,17 @@ type version struct {
 	created time.Time
 }
 
-// read fetches the current and the previous version at once and stores what they hold. On
-// failure the values in force stay, and the next scheduled re-read is put off by recheck. The
-// caller holds s.mu.
+// read fetches the current version and stores what it holds, with the previous version's values
+// when they are still accepted. On failure the values in force stay, and the next scheduled
+// re-read is put off by recheck. The caller holds s.mu.
+//
+// The previous version is read only within grace of the current one's creation, the hour after
+// a rotation: later it would be refused anyway, so a cold start long after the last rotation
+// makes one call to Secrets Manager, not two.
 func (s *Source) read(ctx context.Context, reason string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var (
-		prev    version
-		prevErr error
-		wg      sync.WaitGroup
-	)
-	wg.Go(func() { prev, prevErr = s.get(ctx, "AWSPREVIOUS") })
 	cur, err := s.get(ctx, "AWSCURRENT")
-	wg.Wait()
 	now := s.now()
 	old := s.cur.Load()
 	log := s.log.Load()
@@ -246,20 +244,26 @@ func (s *Source) read(ctx context.Context, reason string) error {
 		return err
 	}
 	next := &snapshot{values: cur.values, version: cur.id, due: now.Add(s.maxAge)}
-	var notFound *awsapi.Error
 	switch {
-	case prevErr == nil:
-		next.previous, next.prevUntil = prev.values, cur.created.Add(s.grace)
-	case errors.As(prevErr, &notFound) && notFound.Code == "ResourceNotFoundException":
-		// A secret with a single version has no AWSPREVIOUS.
-	case old != nil && old.version != cur.id:
-		// What this instance held before stands in for the previous version.
-		next.previous, next.prevUntil = old.values, now.Add(s.grace)
-		log.Warn("secrets: cannot read the previous version", slog.String("error", prevErr.Error()))
-	case old != nil:
-		next.previous, next.prevUntil = old.previous, old.prevUntil
+	case old != nil && old.version == cur.id:
+		next.previous, next.prevUntil = old.previous, old.prevUntil // nothing changed
+	case !now.Before(cur.created.Add(s.grace)):
+		// Rotated more than grace ago: the previous values are no longer accepted.
 	default:
-		log.Warn("secrets: cannot read the previous version", slog.String("error", prevErr.Error()))
+		prev, err := s.get(ctx, "AWSPREVIOUS")
+		var notFound *awsapi.Error
+		switch {
+		case err == nil:
+			next.previous, next.prevUntil = prev.values, cur.created.Add(s.grace)
+		case errors.As(err, &notFound) && notFound.Code == "ResourceNotFoundException":
+			// A secret with a single version has no AWSPREVIOUS.
+		case old != nil:
+			// What this instance held before stands in for the previous version.
+			next.previous, next.prevUntil = old.values, now.Add(s.grace)
+			log.Warn("secrets: cannot read the previous version", slog.String("error", err.Error()))
+		default:
+			log.Warn("secrets: cannot read the previous version", slog.String("error", err.Error()))
+		}
 	}
 	s.cur.Store(next)
 	if old == nil {

@@ -113,7 +113,7 @@ func (f *fixture) reads() int {
 
 func checkNoCanary(t *testing.T, where, s string) {
 	t.Helper()
-	for _, c := range []string{oldSigning, newSigning, token} {
+	for _, c := range []string{oldSigning, newSigning, token, "sig-CANARY-newest-9f8e7d6c"} {
 		if strings.Contains(s, c) {
 			t.Errorf("%s hold a secret value:\n%s", where, s)
 		}
@@ -292,5 +292,34 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond) // a poll with a deadline: nothing to wait on
+	}
+}
+
+// TestPreviousReadOnlyWhenAccepted: the previous version is read only within the grace period
+// after the current one was created, so a cold start long after the last rotation makes one call.
+func TestPreviousReadOnlyWhenAccepted(t *testing.T) {
+	f := setup(t, secretJSON(oldSigning))
+	f.fake.Put(secretJSON(newSigning))
+	f.fake.Backdate(secrets.DefaultGrace + time.Minute)
+	src := f.open(t)
+	if calls := f.fake.Calls(); len(calls) != 1 || calls[0].VersionStage != "AWSCURRENT" {
+		t.Errorf("calls at start, rotated long ago: got %+v; want AWSCURRENT only", calls)
+	}
+	sig := src.Secret("SLACK_SIGNING_SECRET")
+	if sig.Current() != newSigning || sig.Previous() != "" {
+		t.Error("rotated long ago: want the current value and no previous")
+	}
+
+	const newest = "sig-CANARY-newest-9f8e7d6c"
+	f.fake.Put(secretJSON(newest))
+	if !sig.Recheck(context.Background(), newSigning) {
+		t.Fatal("Recheck after a rotation: got false; want true")
+	}
+	calls := f.fake.Calls()
+	if got := calls[len(calls)-1].VersionStage; len(calls) != 3 || got != "AWSPREVIOUS" {
+		t.Errorf("calls after a fresh rotation: got %+v; want AWSCURRENT then AWSPREVIOUS", calls)
+	}
+	if sig.Current() != newest || sig.Previous() != newSigning {
+		t.Error("after a fresh rotation: want the newest value, and the one it replaced as previous")
 	}
 }

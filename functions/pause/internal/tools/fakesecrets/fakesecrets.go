@@ -76,6 +76,14 @@ func (s *Server) Put(value string) {
 	s.current = s.newVersion(value)
 }
 
+// Backdate moves the creation of the current version d into the past, as for a secret last
+// rotated long before.
+func (s *Server) Backdate(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.current.created = s.current.created.Add(-d)
+}
+
 // Fail makes every call answer with the error code (e.g. "InternalServiceError"), or, with "",
 // answer normally again.
 func (s *Server) Fail(code string) {

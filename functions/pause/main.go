@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q: the only flag is -version; configure with environment variables (see README)", args[1:])
 	}
 	sec := newSecretSet()
-	cfg, err := config.LoadWith(sec.reader(ctx))
+	cfg, err := config.LoadWith(sec.reader(ctx, os.Getenv))
 	if err != nil {
 		return err
 	}

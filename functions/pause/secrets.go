@@ -32,20 +32,41 @@ func newSecretSet() *secretSet {
 }
 
 // reader is the config.SecretReader of DR_SECRETS_ARN: it reads the secret once, at start, and
-// keeps the source for the routes.
-func (s *secretSet) reader(ctx context.Context) config.SecretReader {
-	return func(arn string) (map[string]string, error) {
-		api, err := s.aws()
-		if err != nil {
-			return nil, fmt.Errorf("cannot reach Secrets Manager: %w", err)
-		}
-		src, err := secrets.Open(ctx, secrets.Options{ARN: arn, API: api, Names: config.SecretNames()})
-		if err != nil {
-			return nil, err
-		}
-		s.source = src
-		return src.Values(), nil
+// keeps the source for the routes. The read starts at once, before configuration is parsed, so
+// that its round trip to Secrets Manager, most of a cold start's own work, overlaps the parsing.
+func (s *secretSet) reader(ctx context.Context, getenv func(string) string) config.SecretReader {
+	type opened struct {
+		src *secrets.Source
+		err error
 	}
+	early, arn := make(chan opened, 1), getenv("DR_SECRETS_ARN")
+	if arn != "" {
+		go func() {
+			src, err := s.open(ctx, arn)
+			early <- opened{src, err}
+		}()
+	}
+	return func(asked string) (map[string]string, error) {
+		var o opened
+		if asked == arn {
+			o = <-early
+		} else {
+			o.src, o.err = s.open(ctx, asked)
+		}
+		if o.err != nil {
+			return nil, o.err
+		}
+		s.source = o.src
+		return o.src.Values(), nil
+	}
+}
+
+func (s *secretSet) open(ctx context.Context, arn string) (*secrets.Source, error) {
+	api, err := s.aws()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Secrets Manager: %w", err)
+	}
+	return secrets.Open(ctx, secrets.Options{ARN: arn, API: api, Names: config.SecretNames()})
 }
 
 // started hands the logger to the source, for its re-reads, and says which variables the secret

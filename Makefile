@@ -122,9 +122,21 @@ lint:
 		echo "lint: cfn-lint not found: install cfn-lint 1.51.0 (pip install cfn-lint==1.51.0)" >&2; exit 1; }
 	cfn-lint template.yaml
 
-## events: re-sign the Slack and Grafana events in events/ with the current time
+## events: every event of events/ into bin/events, the Slack and Grafana ones signed with the
+## current time, for `sam local invoke -e bin/events/<name>.json` (the tracked files stay as recorded)
 events:
-	$(GO) run ./functions/pause/internal/tools/signevents -secret $(LOCAL_SIGNING_SECRET) events/*.json
+	$(GO) run ./functions/pause/internal/tools/signevents -secret $(LOCAL_SIGNING_SECRET) -out $(BIN)/events events/*.json
+
+## local-invoke: what `sam local invoke -e $(EVENT) --env-vars env.json` does, without the SAM CLI:
+## sign EVENT into bin/events and run it through the pinned Runtime Interface Emulator with
+## env.json's settings; Slack and the self-invocation are caught on loopback and printed
+EVENT ?= events/slash-command.json
+.PHONY: local-invoke
+local-invoke:
+	$(BUILD) -o $(BIN)/local/bootstrap $(PKG)
+	$(GO) build -o $(BIN)/local/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+	$(GO) run ./functions/pause/internal/tools/localinvoke -env env.json -bootstrap $(BIN)/local/bootstrap \
+		-rie $(BIN)/local/aws-lambda-rie -out $(BIN)/events $(EVENT)
 
 ## deploy: sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 deploy:

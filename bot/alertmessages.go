@@ -11,7 +11,7 @@ import (
 
 // alertCardMessage is one approval card for an alert's proposal, with a pair of buttons per DR.
 // Its buttons carry cardID: each DR's Pause acts once, and Cancel voids the whole card.
-func alertCardMessage(p Proposal, cardID string, at time.Time, key buttonKey) slackMessage {
+func alertCardMessage(p Proposal, cardID string, at time.Time, key sealer) slackMessage {
 	text := fmt.Sprintf("The %s proposes pausing %d DR %s", askedBy("", p.Source, p.Title), len(p.IDs), plural(len(p.IDs), "task", "tasks"))
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Pause DR replication? (alert)", 150)),

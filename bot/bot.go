@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // DR is what the bot needs from the DR API; *drapi.Client satisfies it.
@@ -58,6 +60,14 @@ type Config struct {
 	// Platform tells, per request, what the platform serving it allows (see Platform); nil: a
 	// plain server, where deferred work runs on after the answer.
 	Platform func(ctx context.Context) Platform
+
+	// SigningSecrets, when set, is used instead of SigningSecret: a signing secret that may be
+	// rotated while the bot runs. A request whose signature fails asks it for a re-read, and a
+	// card made with its previous value still works.
+	SigningSecrets rotating.Secret
+	// BotTokens, when set, is used instead of BotToken: a bot token that may be rotated while
+	// the bot runs; each Web API call uses the value in force.
+	BotTokens rotating.Secret
 }
 
 // Defaults of the Config fields that have one.
@@ -72,10 +82,11 @@ const (
 // It is safe for concurrent use.
 type Bot struct {
 	cfg      Config
-	secret   secret
-	buttons  buttonKey
+	secret   rotating.Secret // the signing secret
+	buttons  buttonKeys
 	dr       DR
-	api      *slack.Client // nil without a bot token
+	botToken rotating.Secret
+	api      atomic.Pointer[apiClient] // the Web API client of the last token used; see slackAPI
 	http     *http.Client
 	log      *slog.Logger
 	now      func() time.Time
@@ -89,7 +100,10 @@ type Bot struct {
 
 // New checks cfg and returns a Bot calling dr.
 func New(cfg Config, dr DR) (*Bot, error) {
-	if cfg.SigningSecret == "" {
+	if cfg.SigningSecrets == nil {
+		cfg.SigningSecrets = rotating.Fixed(cfg.SigningSecret)
+	}
+	if cfg.SigningSecrets.Current() == "" {
 		return nil, errors.New("bot: signing secret is required")
 	}
 	if dr == nil {
@@ -132,8 +146,8 @@ func New(cfg Config, dr DR) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg:      cfg,
-		secret:   secret(cfg.SigningSecret),
-		buttons:  newButtonKey(cfg.SigningSecret),
+		secret:   cfg.SigningSecrets,
+		buttons:  buttonKeys{cfg.SigningSecrets},
 		dr:       dr,
 		http:     cfg.HTTPClient,
 		log:      cfg.Logger,
@@ -142,8 +156,9 @@ func New(cfg Config, dr DR) (*Bot, error) {
 		ledger:   cfg.Ledger,
 		sleep:    sleep,
 	}
-	if cfg.BotToken != "" {
-		b.api = slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(cfg.HTTPClient))
+	b.botToken = cfg.BotTokens
+	if b.botToken == nil {
+		b.botToken = rotating.Fixed(cfg.BotToken)
 	}
 	if b.deferrer == nil {
 		b.local = newLocalDeferrer(b)
@@ -163,6 +178,27 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	return b.local.shutdown(ctx)
 }
 
+// apiClient is a Web API client and the token it was made with.
+type apiClient struct {
+	token  string
+	client *slack.Client
+}
+
+// slackAPI returns the Web API client of the bot token in force, or nil without a token. A
+// client is made again only when the token changed.
+func (b *Bot) slackAPI() *slack.Client {
+	token := b.botToken.Current()
+	if token == "" {
+		return nil
+	}
+	if c := b.api.Load(); c != nil && c.token == token {
+		return c.client
+	}
+	c := &apiClient{token: token, client: slack.New(token, slack.OptionAPIURL(b.cfg.SlackAPIURL), slack.OptionHTTPClient(b.cfg.HTTPClient))}
+	b.api.Store(c)
+	return c.client
+}
+
 // outgoing is m as this deployment sends it to Slack: marked simulated under DR_SIMULATE. Every
 // way out (the slash command's answer, response_url, chat.postMessage, chat.update) goes
 // through it.
@@ -172,10 +208,3 @@ func (b *Bot) outgoing(m slackMessage) slackMessage {
 	}
 	return m
 }
-
-// secret keeps a credential out of logs even when a struct holding it is logged.
-type secret string
-
-func (secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
-
-func (secret) String() string { return "[redacted]" }

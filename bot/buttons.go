@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // Action ids of the card buttons; part of the public interface.
@@ -62,7 +63,7 @@ const buttonKeyLabel = "drpause button v2"
 
 // buttonKey MACs the button values the bot makes. It is derived from the signing secret, so
 // every instance of the bot shares it without a new setting, and rotating the secret voids the
-// cards made before.
+// cards made before, once the previous value is no longer accepted (see buttonKeys).
 type buttonKey []byte
 
 func newButtonKey(signingSecret string) buttonKey {
@@ -122,9 +123,31 @@ func (k buttonKey) open(s string) (buttonValue, error) {
 	return v, nil
 }
 
+// sealer makes button values: a buttonKey, or the bot's buttonKeys.
+type sealer interface {
+	seal(v buttonValue) string
+}
+
+// buttonKeys are the keys derived from a signing secret that may be rotated: values are sealed
+// with the key of the secret in force, and open with it or, for the card lifetime after a
+// rotation, with the previous one, so cards posted before the rotation still work. A value that
+// opens with neither is not re-read for: the click's signature, checked first with the same
+// secret, already was.
+type buttonKeys struct{ secret rotating.Secret }
+
+func (k buttonKeys) seal(v buttonValue) string { return newButtonKey(k.secret.Current()).seal(v) }
+
+func (k buttonKeys) open(s string) (buttonValue, error) {
+	v, err := newButtonKey(k.secret.Current()).open(s)
+	if prev := k.secret.Previous(); errors.Is(err, errBadButton) && prev != "" {
+		return newButtonKey(prev).open(s)
+	}
+	return v, err
+}
+
 // pauseButtons is the actions block of a card; its block id names the DR, so a card with
 // several DRs can replace the block of the one clicked.
-func pauseButtons(v buttonValue, name string, key buttonKey) *slack.ActionBlock {
+func pauseButtons(v buttonValue, name string, key sealer) *slack.ActionBlock {
 	confirm := slack.NewConfirmationBlockObject(
 		plain("Pause DR replication?", 100),
 		plain(fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), maxConfirmText),

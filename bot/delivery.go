@@ -153,7 +153,8 @@ func retryDelay(err error, attempt int) (time.Duration, bool) {
 // postMessage posts m to channel with chat.postMessage, in the thread of threadTS when it is
 // not empty, and returns the new message's ts.
 func (b *Bot) postMessage(ctx context.Context, channel, threadTS string, m slackMessage) (string, error) {
-	if b.api == nil {
+	api := b.slackAPI()
+	if api == nil {
 		return "", errNoToken
 	}
 	m = b.outgoing(m)
@@ -161,7 +162,7 @@ func (b *Bot) postMessage(ctx context.Context, channel, threadTS string, m slack
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
-	_, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
+	_, ts, err := api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
 	}
@@ -170,11 +171,12 @@ func (b *Bot) postMessage(ctx context.Context, channel, threadTS string, m slack
 
 // updateMessage replaces the message channel/ts with m through chat.update.
 func (b *Bot) updateMessage(ctx context.Context, channel, ts string, m slackMessage) error {
-	if b.api == nil {
+	api := b.slackAPI()
+	if api == nil {
 		return errNoToken
 	}
 	m = b.outgoing(m)
-	_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts,
+	_, _, _, err := api.UpdateMessageContext(ctx, channel, ts,
 		slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
 	if err != nil {
 		return fmt.Errorf("chat.update of %s in %s: %w", ts, channel, err)
@@ -196,7 +198,7 @@ type reporter struct {
 var errNoProgressBudget = errors.New("bot: no response_url use to spare for progress")
 
 func (r *reporter) viaAPI() bool {
-	return r.b.api != nil && r.job.Channel != "" && r.job.MessageTS != "" && (r.job.BotMessage || r.job.Thread)
+	return r.b.botToken.Current() != "" && r.job.Channel != "" && r.job.MessageTS != "" && (r.job.BotMessage || r.job.Thread)
 }
 
 // update reports progress. Progress is best effort: it is skipped in a shared thread and when

@@ -22,7 +22,7 @@ type card struct {
 	FourEyes    bool
 }
 
-func cardMessage(c card, key buttonKey) slackMessage {
+func cardMessage(c card, key sealer) slackMessage {
 	name, status := "unknown", orUnknown(c.Lookup)
 	if c.Detail != nil {
 		name, status = orUnknown(c.Detail.Name), orUnknown(string(c.Detail.Status))

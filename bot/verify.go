@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -38,7 +39,7 @@ func (b *Bot) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		http.Error(w, "cannot read request body", http.StatusBadRequest)
 		return nil, false
 	}
-	if err := b.verify(r.Header, body); err != nil {
+	if err := b.verify(r.Context(), r.Header, body); err != nil {
 		if isSSLCheck(body) {
 			w.WriteHeader(http.StatusOK)
 			return nil, false
@@ -59,15 +60,30 @@ func (b *Bot) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return body, true
 }
 
-func (b *Bot) verify(h http.Header, body []byte) error {
-	v, err := slack.NewSecretsVerifier(h, string(b.secret))
+// verify checks the request's signature with the signing secret in force. When the signature
+// itself is wrong (rather than missing, malformed or expired), the secret may have been rotated
+// since it was read: the check is made once more after a re-read, if that brought a new value.
+func (b *Bot) verify(ctx context.Context, h http.Header, body []byte) error {
+	secret := b.secret.Current()
+	mismatch, err := verifyWith(secret, h, body)
+	if (mismatch || secret == "") && b.secret.Recheck(ctx, secret) {
+		_, err = verifyWith(b.secret.Current(), h, body)
+	}
+	return err
+}
+
+// verifyWith checks the signature with secret. mismatch reports a well-formed request in time,
+// signed with another secret.
+func verifyWith(secret string, h http.Header, body []byte) (mismatch bool, err error) {
+	v, err := slack.NewSecretsVerifier(h, secret)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := v.Write(body); err != nil {
-		return err
+		return false, err
 	}
-	return v.Ensure()
+	err = v.Ensure()
+	return err != nil, err
 }
 
 // isSSLCheck reports whether body is Slack's ssl_check probe. The substring test keeps the form

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // Actions is what an alert decision needs from the Slack side; *bot.Bot satisfies it. Each call
@@ -47,6 +48,9 @@ type Config struct {
 	Ledger Ledger
 	// AllowedIDs (DR_ALLOWED_IDS) reports whether alerts may name a DR id; nil allows none.
 	AllowedIDs func(id string) bool
+	// GrafanaSecrets, when set, is used instead of GrafanaSecret: a secret that may be rotated
+	// while the handler runs; a wrong signature asks it for a re-read.
+	GrafanaSecrets rotating.Secret
 	// HTTPClient fetches SMN signing certificates and confirms subscriptions; nil means a client
 	// with a short timeout that, like Go's default transport, honours HTTPS_PROXY and trusts the
 	// system roots. Redirects are never followed, whatever the client says, since they would
@@ -101,7 +105,10 @@ func New(cfg Config, act Actions) (*Handler, error) {
 	if cfg.Window < 0 {
 		return nil, fmt.Errorf("alerts: window %s: want a positive duration", cfg.Window)
 	}
-	enabled := cfg.AlertBearer != nil || cfg.GrafanaSecret != "" || len(cfg.SMNTopics) > 0
+	if cfg.GrafanaSecrets == nil && cfg.GrafanaSecret != "" {
+		cfg.GrafanaSecrets = rotating.Fixed(cfg.GrafanaSecret)
+	}
+	enabled := cfg.AlertBearer != nil || cfg.GrafanaSecrets != nil || len(cfg.SMNTopics) > 0
 	if enabled && cfg.Channel == "" {
 		return nil, errors.New("alerts: an alert route is enabled but the alert channel is empty")
 	}

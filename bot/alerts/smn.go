@@ -54,12 +54,21 @@ const (
 // https://sa-brazil-1-console.huaweicloud.com/smn/subscription/confirm?...; the SDK's SMN
 // endpoints add smn.cn-north-2.myhuaweicloud.cn and smn.<region>.myhuaweicloud.eu (UNVERIFIED: no
 // captured message from those hosts).
+//
+// The patterns are compiled on first use: a counted repetition such as {1,64} compiles into as
+// many copies, and compiling these at start took about a millisecond of every cold start, for a
+// route most deployments leave off.
 var (
-	smnRegion   = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)*-[0-9]+$`)
-	smnCertPath = regexp.MustCompile(`^/smn/SMN_([a-z0-9-]+)_[0-9a-f]{1,64}\.pem$`)
+	smnRegion   = lazyRegexp(`^[a-z]{2}(-[a-z0-9]+)*-[0-9]+$`)
+	smnCertPath = lazyRegexp(`^/smn/SMN_([a-z0-9-]+)_[0-9a-f]{1,64}\.pem$`)
 	smnCertTLDs = []string{"com", "cn", "eu"}
-	hexID       = regexp.MustCompile(`^[0-9a-fA-F]{1,64}$`)
+	hexID       = lazyRegexp(`^[0-9a-fA-F]{1,64}$`)
 )
+
+// lazyRegexp returns a func that compiles expr on its first call.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 const (
 	consoleHost    = "console.huaweicloud.com"
@@ -69,7 +78,7 @@ const (
 // topicRegion returns the region of an SMN topic URN, urn:smn:<region>:<project id>:<name>.
 func topicRegion(urn string) (string, bool) {
 	parts := strings.Split(urn, ":")
-	if len(parts) != 5 || parts[0] != "urn" || parts[1] != "smn" || !smnRegion.MatchString(parts[2]) ||
+	if len(parts) != 5 || parts[0] != "urn" || parts[1] != "smn" || !smnRegion().MatchString(parts[2]) ||
 		parts[3] == "" || parts[4] == "" {
 		return "", false
 	}
@@ -98,7 +107,7 @@ func certURLOK(raw, region string) bool {
 	for _, tld := range smnCertTLDs {
 		hostOK = hostOK || u.Host == "smn."+region+".myhuaweicloud."+tld
 	}
-	m := smnCertPath.FindStringSubmatch(u.Path)
+	m := smnCertPath().FindStringSubmatch(u.Path)
 	return hostOK && m != nil && m[1] == region
 }
 
@@ -294,7 +303,7 @@ func (m smnMessage) stringToSign() (string, error) {
 	default:
 		return "", errors.New("unknown message type")
 	}
-	if !hexID.MatchString(m.MessageID) {
+	if !hexID().MatchString(m.MessageID) {
 		return "", errors.New("message_id: want hex")
 	}
 	var s strings.Builder

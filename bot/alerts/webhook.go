@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dws-dr/drpause/bot"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // webhookMessage is the envelope Alertmanager (version "4") and Grafana (version "1") both send.
@@ -75,7 +76,7 @@ func (h *Handler) Alertmanager() http.Handler {
 func (h *Handler) Grafana() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = sourceGrafana
-		if !h.admit(w, r, source, h.cfg.GrafanaSecret != "", "grafana secret") {
+		if !h.admit(w, r, source, h.cfg.GrafanaSecrets != nil, "grafana secret") {
 			return
 		}
 		sig, err := hex.DecodeString(r.Header.Get(headerGrafanaSignature))
@@ -98,7 +99,9 @@ func (h *Handler) Grafana() http.Handler {
 			h.reject(w, r, source, status, err.Error())
 			return
 		}
-		if !hmac.Equal(sig, grafanaMAC(h.cfg.GrafanaSecret, ts, body)) {
+		if !rotating.Verify(r.Context(), h.cfg.GrafanaSecrets, func(secret string) bool {
+			return hmac.Equal(sig, grafanaMAC(secret, ts, body))
+		}) {
 			h.reject(w, r, source, http.StatusUnauthorized, "wrong signature")
 			return
 		}

@@ -51,12 +51,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case len(args) > 1:
 		return fmt.Errorf("unexpected arguments %q: the flags are -version and -check; configure with environment variables (see README)", args[1:])
 	}
-	cfg, err := config.Load()
+	sec := newSecretSet()
+	cfg, err := config.LoadWith(sec.reader(ctx, os.Getenv))
 	if err != nil {
 		return err
 	}
 	level, _ := cfg.Level() // checked by Load
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	sec.started(log)
 	for _, w := range cfg.Warnings() {
 		log.Warn("config: "+w.Variable+": "+w.Message, slog.String("variable", w.Variable))
 	}
@@ -67,11 +69,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	p, err := wire(cfg, dr, follow, hc, log)
+	routesDR := sec.dr(cfg, dr, drHC)
+	p, err := wire(cfg, routesDR, follow, hc, sec, log)
 	if err != nil {
 		return err
 	}
-	p.check = func(ctx context.Context) check.Report { return check.Run(ctx, checkConfig(cfg, dr, p.ledger, hc)) }
+	p.check = func(ctx context.Context) check.Report {
+		return check.Run(ctx, checkConfig(cfg, routesDR, p.ledger, hc, sec))
+	}
 	if !cfg.Lambda() {
 		return serveHTTP(ctx, cfg, log, p)
 	}
@@ -104,7 +109,8 @@ func runCheck(ctx context.Context, stdout io.Writer) error {
 // checkReport loads the configuration and builds what the check needs, quietly: stdout holds
 // the report alone.
 func checkReport(ctx context.Context) check.Report {
-	cfg, err := config.Load()
+	sec := newSecretSet()
+	cfg, err := config.LoadWith(sec.reader(ctx, os.Getenv))
 	if err != nil {
 		return check.ConfigFailed(version.String(), err)
 	}
@@ -118,7 +124,7 @@ func checkReport(ctx context.Context) check.Report {
 	if err != nil {
 		return check.ConfigFailed(version.String(), err)
 	}
-	return check.Run(ctx, checkConfig(cfg, dr, led, hc))
+	return check.Run(ctx, checkConfig(cfg, sec.dr(cfg, dr, drHC), led, hc, sec))
 }
 
 // newHTTPClients returns one client for every outbound call, so warm instances reuse

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/bot/alerts"
@@ -23,6 +22,7 @@ import (
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // parts is what wire builds: the product as one http.Handler, and what the modes add around it.
@@ -63,8 +63,9 @@ func newLedger(cfg config.Config, hc *http.Client) (ledgerOf, error) {
 }
 
 // wire builds every route. The rules each route applies (the allow-lists Load parsed, a bearer
-// check per token) and the ledger are built once here and handed to whoever applies them.
-func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *http.Client, log *slog.Logger) (parts, error) {
+// check per token), the ledger and the secrets are built once here and handed to whoever
+// applies them.
+func wire(cfg config.Config, dr bot.DR, follow drapi.FollowOptions, hc *http.Client, sec *secretSet, log *slog.Logger) (parts, error) {
 	led, err := newLedger(cfg, hc)
 	if err != nil {
 		return parts{}, err
@@ -74,7 +75,8 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 		log.Warn("DR_LEDGER=memory in Lambda: each instance keeps its own ledger, so single-use cards and one pause per DR hold only within one instance; set DR_LEDGER=dynamodb")
 	}
 	p := parts{ledger: led, invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
-	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log),
+	invokeBearer := access.RotatingBearer(sec.secret("DR_INVOKE_TOKEN", cfg.InvokeToken))
+	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, invokeBearer, log),
 		FunctionGraph: functionGraph(cfg)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
@@ -86,10 +88,10 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	}
 	var deferrer bot.Deferrer // nil: the bot runs deferred work in this process
 	if cfg.Lambda() {
-		p.jobs = selfInvokingJobs(cfg, led, log)
+		p.jobs = selfInvokingJobs(cfg, led, sec, log)
 		deferrer = p.jobs
 	}
-	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, led, hc, log); err != nil {
+	if p.bot, err = addSlack(&deps, cfg, dr, follow, deferrer, led, hc, sec, log); err != nil {
 		return parts{}, err
 	}
 	if p.jobs != nil {
@@ -116,15 +118,15 @@ func platform(ctx context.Context) bot.Platform {
 	return bot.Platform{AnswerWindowOnly: p.FunctionGraph, Refusal: p.CredentialsProblem}
 }
 
-// checkConfig is what the self-check checks in this deployment: the DR client built from the
-// configuration, the Slack bot token and alert channel, the ledger the routes use, where the
+// checkConfig is what the self-check checks in this deployment: the DR client the routes use
+// (following rotated credentials), the Slack bot token and alert channel, the ledger the routes use, where the
 // secrets came from. Every secret value is handed over for redaction, never for display.
-func checkConfig(cfg config.Config, dr *drapi.Client, led ledgerOf, hc *http.Client) check.Config {
+func checkConfig(cfg config.Config, dr check.Lister, led ledgerOf, hc *http.Client, sec *secretSet) check.Config {
 	c := check.Config{
 		Version:      version.String(),
 		DR:           dr,
 		Simulated:    cfg.Simulate,
-		SlackToken:   cfg.SlackBotToken.Reveal(),
+		SlackToken:   sec.secret("SLACK_BOT_TOKEN", cfg.SlackBotToken).Current(),
 		SlackAPIURL:  cfg.SlackAPIURL,
 		AlertChannel: cfg.AlertChannel,
 		HTTPClient:   hc,
@@ -144,9 +146,20 @@ func checkConfig(cfg config.Config, dr *drapi.Client, led ledgerOf, hc *http.Cli
 		c.Secrets = append(c.Secrets, check.SecretSource{Variable: s.Variable, From: s.From})
 	}
 	for _, s := range []config.Secret{cfg.SecretKey, cfg.SecurityToken, cfg.SlackSigningSecret, cfg.SlackBotToken,
-		cfg.InvokeToken, cfg.AlertToken, cfg.GrafanaSecret, cfg.AWSSecretAccessKey, cfg.AWSSessionToken} {
+		cfg.InvokeToken, cfg.AlertToken, cfg.GrafanaSecret,
+		config.Secret(cfg.AWS.Credentials.SecretAccessKey), config.Secret(cfg.AWS.Credentials.SessionToken),
+		config.Secret(os.Getenv("AWS_SECRET_ACCESS_KEY")), config.Secret(os.Getenv("AWS_SESSION_TOKEN"))} {
 		if s != "" {
 			c.Redact = append(c.Redact, s.Reveal())
+		}
+	}
+	// The values in force after a rotation, and the ones they replaced, are secret too.
+	for _, name := range config.SecretNames() {
+		r := sec.secret(name, "")
+		for _, v := range []string{r.Current(), r.Previous()} {
+			if v != "" {
+				c.Redact = append(c.Redact, v)
+			}
 		}
 	}
 	return c
@@ -156,36 +169,44 @@ func checkConfig(cfg config.Config, dr *drapi.Client, led ledgerOf, hc *http.Cli
 // Only the bot defers work, and it exists only with SLACK_SIGNING_SECRET, so that secret keys
 // the envelopes: a job can come only from a function holding it. The ledger records each job
 // id, so a job Lambda delivers twice runs once.
-func selfInvokingJobs(cfg config.Config, led lambdaentry.JobLedger, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
-	return &lambdaentry.Jobs[bot.Job]{
-		Ledger: led,
-		Logger: log,
-		Key:    lambdaentry.NewJobKey(cfg.SlackSigningSecret.Reveal()),
-		Invoker: lambdaentry.SelfInvoker{
-			FunctionName: cfg.LambdaFunctionName,
-			Region:       cfg.AWSRegion,
-			Credentials: credentials.NewStaticCredentialsProvider(
-				cfg.AWSAccessKeyID, cfg.AWSSecretAccessKey.Reveal(), cfg.AWSSessionToken.Reveal()),
-			Endpoint: cfg.LambdaEndpoint,
-		},
+func selfInvokingJobs(cfg config.Config, led lambdaentry.JobLedger, sec *secretSet, log *slog.Logger) *lambdaentry.Jobs[bot.Job] {
+	jobs := &lambdaentry.Jobs[bot.Job]{
+		Ledger:  led,
+		Logger:  log,
+		Secret:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
+		Invoker: lambdaentry.SelfInvoker{FunctionName: cfg.LambdaFunctionName},
 	}
+	// Lambda always sets the region and the execution role's keys; without them (a local run of
+	// the runtime loop) the function still starts, and each deferral fails naming the variable.
+	api, err := sec.aws()
+	if err != nil {
+		log.Warn("deferred work cannot reach the Lambda API", slog.String("error", err.Error()))
+		jobs.Invoker.API = unreachable{err}
+	} else {
+		jobs.Invoker.API = api
+	}
+	return jobs
 }
+
+// newAWS builds the client of the AWS APIs the function calls (Lambda, Secrets Manager) from
+// the environment as Lambda sets it, endpoint overrides (AWS_ENDPOINT_URL_<SERVICE>) included.
+func newAWS() (*awsapi.Client, error) {
+	ac, err := awsapi.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return awsapi.New(ac)
+}
+
+// unreachable is the Lambda API when no client could be built: every call fails with why.
+type unreachable struct{ err error }
+
+func (u unreachable) InvokeEvent(context.Context, string, []byte) error { return u.err }
 
 // newDR returns the DR API client: the real API, or with DR_SIMULATE a simulator served on a
 // loopback port of this process (closed by the returned func) and polled more often.
 func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client, drapi.FollowOptions, func(), error) {
-	dcfg := drapi.Config{
-		ProjectID: cfg.ProjectID,
-		Region:    cfg.Region,
-		Endpoint:  cfg.Endpoint,
-		Credentials: drapi.Credentials{
-			AccessKey:     cfg.AccessKey,
-			SecretKey:     cfg.SecretKey.Reveal(),
-			SecurityToken: cfg.SecurityToken.Reveal(),
-		},
-		HTTPClient: hc,
-		UserAgent:  drapi.DefaultUserAgent,
-	}
+	dcfg := drConfig(cfg, hc)
 	var follow drapi.FollowOptions
 	closeSim := func() {}
 	if cfg.Simulate {
@@ -215,13 +236,29 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 	return dr, follow, closeSim, nil
 }
 
+// drConfig is the configuration of the real DR API's client.
+func drConfig(cfg config.Config, hc *http.Client) drapi.Config {
+	return drapi.Config{
+		ProjectID: cfg.ProjectID,
+		Region:    cfg.Region,
+		Endpoint:  cfg.Endpoint,
+		Credentials: drapi.Credentials{
+			AccessKey:     cfg.AccessKey,
+			SecretKey:     cfg.SecretKey.Reveal(),
+			SecurityToken: cfg.SecurityToken.Reveal(),
+		},
+		HTTPClient: hc,
+		UserAgent:  drapi.DefaultUserAgent,
+	}
+}
+
 // addSlack builds the bot and the alert handlers, whose cards come back to the bot, and adds
 // their routes to deps.
-func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions,
-	deferrer bot.Deferrer, led ledgerOf, hc *http.Client, log *slog.Logger) (*bot.Bot, error) {
+func addSlack(deps *server.Deps, cfg config.Config, dr bot.DR, follow drapi.FollowOptions,
+	deferrer bot.Deferrer, led ledgerOf, hc *http.Client, sec *secretSet, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
-		SigningSecret:   cfg.SlackSigningSecret.Reveal(),
-		BotToken:        cfg.SlackBotToken.Reveal(),
+		SigningSecrets:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
+		BotTokens:       sec.secret("SLACK_BOT_TOKEN", cfg.SlackBotToken),
 		SlackAPIURL:     cfg.SlackAPIURL,
 		AllowedUsers:    cfg.Users.Allows,
 		AllowedChannels: cfg.Channels.Allows,
@@ -245,19 +282,23 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 	if err != nil {
 		return nil, fmt.Errorf("config: DR_SMN_MAP: %w", err)
 	}
+	var grafana rotating.Secret // nil: the route is off
+	if cfg.GrafanaSecret != "" {
+		grafana = sec.secret("DR_GRAFANA_SECRET", cfg.GrafanaSecret)
+	}
 	ah, err := alerts.New(alerts.Config{
-		AlertBearer:   access.Bearer(cfg.AlertToken.Reveal()),
-		GrafanaSecret: cfg.GrafanaSecret.Reveal(),
-		SMNTopics:     cfg.SMNTopics,
-		SMNMap:        smnMap,
-		Channel:       cfg.AlertChannel,
-		Auto:          cfg.AlertAuto,
-		MaxIDs:        cfg.AlertMaxIDs,
-		Window:        cfg.AlertWindow,
-		Ledger:        led,
-		AllowedIDs:    cfg.IDs.Allows,
-		HTTPClient:    hc,
-		Logger:        log,
+		AlertBearer:    access.RotatingBearer(sec.secret("DR_ALERT_TOKEN", cfg.AlertToken)),
+		GrafanaSecrets: grafana,
+		SMNTopics:      cfg.SMNTopics,
+		SMNMap:         smnMap,
+		Channel:        cfg.AlertChannel,
+		Auto:           cfg.AlertAuto,
+		MaxIDs:         cfg.AlertMaxIDs,
+		Window:         cfg.AlertWindow,
+		Ledger:         led,
+		AllowedIDs:     cfg.IDs.Allows,
+		HTTPClient:     hc,
+		Logger:         log,
 	}, b)
 	if err != nil {
 		return nil, err

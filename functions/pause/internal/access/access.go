@@ -5,12 +5,14 @@
 package access
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"strings"
 
 	"github.com/dws-dr/drpause/pkg/drapi"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // List is an allow-list of ids, or of every id when it was given "*". The zero value and a nil
@@ -91,20 +93,31 @@ func parse(items []string, valid func(string) bool, want string) (*List, error) 
 }
 
 // Bearer returns the check of an Authorization header against token, or nil when token is
-// empty, which the routes take as "disabled". The token is compared as given: configuration
-// trims it once. Both sides are hashed before the constant-time compare, so neither the
-// token's bytes nor its length can be learnt from timing.
+// empty, which the routes take as "disabled". Both sides are hashed before the constant-time
+// compare, so neither the token's bytes nor its length can be learnt from timing.
 func Bearer(token string) func(authorization string) bool {
-	if token == "" {
+	return RotatingBearer(rotating.Fixed(token))
+}
+
+// RotatingBearer is Bearer for a token that may be rotated while the program runs (one read from
+// DR_SECRETS_ARN): a wrong token asks the secret for a re-read, so a caller already using a new
+// token is let in on its first try. It is nil when the secret has no value at start. Surrounding
+// whitespace is trimmed from both sides, as configuration trims the tokens it reads, so a token
+// pasted with a trailing newline means the same on every route.
+func RotatingBearer(s rotating.Secret) func(authorization string) bool {
+	if s.Current() == "" {
 		return nil
 	}
-	want := sha256.Sum256([]byte(token))
 	return func(authorization string) bool {
 		scheme, got, ok := strings.Cut(authorization, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return false
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
-		return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+		// The request's context does not matter here: a re-read is bounded on its own.
+		return rotating.Verify(context.Background(), s, func(token string) bool {
+			want := sha256.Sum256([]byte(strings.TrimSpace(token)))
+			return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -130,5 +131,42 @@ func TestBearer(t *testing.T) {
 	}
 	if access.Bearer("") != nil {
 		t.Error("Bearer(\"\"): got a check; want nil, the disabled route")
+	}
+}
+
+// rotatingToken is a bearer token whose Recheck finds next, once.
+type rotatingToken struct {
+	cur, next string
+	rechecks  int
+}
+
+func (s *rotatingToken) Current() string  { return s.cur }
+func (s *rotatingToken) Previous() string { return "" }
+func (s *rotatingToken) Recheck(_ context.Context, failed string) bool {
+	s.rechecks++
+	if s.next == "" || failed != s.cur {
+		return false
+	}
+	s.cur, s.next = s.next, ""
+	return true
+}
+
+// TestRotatingBearer: a caller already using a rotated token is let in on its first try, after
+// one re-read; the old token is refused from then on; a header that is no bearer token at all
+// never causes a re-read.
+func TestRotatingBearer(t *testing.T) {
+	token := &rotatingToken{cur: "old-token", next: "new-token\n"}
+	check := access.RotatingBearer(token)
+	if check("Basic new-token") || check("") || token.rechecks != 0 {
+		t.Fatalf("no bearer token: got accepted or %d re-reads; want refused without one", token.rechecks)
+	}
+	if !check("Bearer new-token") || token.rechecks != 1 {
+		t.Errorf("rotated token: want accepted after 1 re-read (got %d)", token.rechecks)
+	}
+	if check("Bearer old-token") {
+		t.Error("old token after the rotation: accepted; want refused")
+	}
+	if access.RotatingBearer(&rotatingToken{}) != nil {
+		t.Error("RotatingBearer of a secret without a value: got a check; want nil, the disabled route")
 	}
 }

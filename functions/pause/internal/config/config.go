@@ -68,14 +68,9 @@ const (
 type Config struct {
 	Mode             Mode   `envconfig:"DR_MODE"`
 	LambdaRuntimeAPI string `envconfig:"AWS_LAMBDA_RUNTIME_API"`
-	// LambdaFunctionName is the function deferred work is sent to: this one.
-	LambdaFunctionName string `envconfig:"AWS_LAMBDA_FUNCTION_NAME"`
-	// The Lambda API for deferred work, as Lambda's environment gives it.
-	AWSRegion          string        `envconfig:"AWS_REGION"`
-	AWSAccessKeyID     string        `envconfig:"AWS_ACCESS_KEY_ID"`
-	AWSSecretAccessKey Secret        `envconfig:"AWS_SECRET_ACCESS_KEY"`
-	AWSSessionToken    Secret        `envconfig:"AWS_SESSION_TOKEN"`
-	LambdaEndpoint     string        `envconfig:"AWS_ENDPOINT_URL_LAMBDA"`
+	// LambdaFunctionName is the function deferred work is sent to: this one. The region, keys
+	// and endpoints of the AWS APIs are read by awsapi.FromEnv, as the SDK would read them.
+	LambdaFunctionName string        `envconfig:"AWS_LAMBDA_FUNCTION_NAME"`
 	Port               string        `envconfig:"PORT"`
 	CustomHandlerPort  string        `envconfig:"FUNCTIONS_CUSTOMHANDLER_PORT"`
 	ListenHost         string        `envconfig:"DR_LISTEN_HOST"`
@@ -133,14 +128,23 @@ type Config struct {
 
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
 
+	// SecretsARN names the AWS Secrets Manager secret the secret variables may come from
+	// instead (see LoadWith).
+	SecretsARN string `envconfig:"DR_SECRETS_ARN"`
+
 	// fromFiles names the secret variables read from NAME_FILE; see SecretSources.
 	fromFiles []string
+	// fromARN names the secret variables read from the DR_SECRETS_ARN secret.
+	fromARN []string
 }
 
 // Load reads the process environment into a Config and validates it. The error names the
 // variable at fault and carries no value read from the environment: a secret pasted into the
-// wrong variable would otherwise be printed.
-func Load() (Config, error) {
+// wrong variable would otherwise be printed. With DR_SECRETS_ARN set it fails: use LoadWith.
+func Load() (Config, error) { return LoadWith(nil) }
+
+// LoadWith is Load, with the secret variables DR_SECRETS_ARN holds read through read.
+func LoadWith(read SecretReader) (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		var pe *envconfig.ParseError
@@ -151,6 +155,9 @@ func Load() (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	if err := c.readSecretFiles(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := c.readSecretsARN(read); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c.AllowedUsers = clean(c.AllowedUsers)

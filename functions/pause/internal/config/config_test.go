@@ -230,6 +230,12 @@ func TestTroubleshootingListsEveryStartupLine(t *testing.T) {
 			lines = append(lines, err.Error())
 		}
 	}
+	for _, tt := range secretsARNErrorCases(t) {
+		setEnv(t, tt.env)
+		if _, err := LoadWith(tt.read); err != nil {
+			lines = append(lines, err.Error())
+		}
+	}
 	for _, env := range []map[string]string{
 		{"DR_SIMULATE": "true"},
 		{"DR_SIMULATE": "true", "DR_ALLOWED_USERS": "*", "DR_REGION": "xx-newplace-7"},

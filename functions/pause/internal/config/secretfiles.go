@@ -67,6 +67,8 @@ func (c *Config) readSecretFiles() error {
 const (
 	FromEnvironment = "environment"
 	FromFile        = "file"
+	// FromSecretsManager: the DR_SECRETS_ARN secret, re-read after a rotation.
+	FromSecretsManager = "Secrets Manager (DR_SECRETS_ARN)"
 )
 
 // SecretSource names where the value of one secret variable came from.
@@ -84,8 +86,11 @@ func (c *Config) SecretSources() []SecretSource {
 			continue
 		}
 		from := FromEnvironment
-		if slices.Contains(c.fromFiles, f.name) {
+		switch {
+		case slices.Contains(c.fromFiles, f.name):
 			from = FromFile
+		case slices.Contains(c.fromARN, f.name):
+			from = FromSecretsManager
 		}
 		out = append(out, SecretSource{Variable: f.name, From: from})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/dws-dr/drpause/pkg/ledger"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
 // JobLedger is what Jobs needs from the ledger shared by every instance: the claim of a job id,
@@ -44,7 +45,13 @@ type Jobs[J any] struct {
 	Ledger JobLedger
 	Logger *slog.Logger // nil discards
 	// Key seals and opens the envelopes; the caller names the secret it derives from.
-	Key     JobKey
+	Key JobKey
+	// Secret, when set, is used instead of Key: the secret the key derives from, which may be
+	// rotated while the function runs. Envelopes are sealed with the key of the value in force
+	// and open with it or the previous value's, so jobs queued before a rotation, or by an
+	// instance that re-read the secret at another time, still run; one that opens with neither
+	// asks the secret for a re-read.
+	Secret  rotating.Secret
 	Invoker SelfInvoker
 	Now     func() time.Time // nil means time.Now
 }
@@ -62,7 +69,11 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 	if err != nil {
 		return fmt.Errorf("defer job: encode: %w", err)
 	}
-	payload, err := sealJob(j.Key, raw, rand.Text(), j.now())
+	key := j.Key
+	if j.Secret != nil {
+		key = NewJobKey(j.Secret.Current())
+	}
+	payload, err := sealJob(key, raw, rand.Text(), j.now())
 	if err != nil {
 		return fmt.Errorf("defer job: %w", err)
 	}
@@ -76,7 +87,7 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 // runs it. A refused envelope never reaches Run; a job whose id was already claimed, by this
 // instance or another, is logged and ends without error, so Lambda does not retry it.
 func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
-	env, err := openJob(j.Key, payload, j.now())
+	env, err := j.open(ctx, payload)
 	if err != nil {
 		return fmt.Errorf("refuse job: %w", err)
 	}
@@ -121,6 +132,20 @@ func (j *Jobs[J]) logger() *slog.Logger {
 		return j.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// open opens an envelope with Key, or with the keys of Secret's values.
+func (j *Jobs[J]) open(ctx context.Context, payload []byte) (opened, error) {
+	if j.Secret == nil {
+		return openJob(j.Key, payload, j.now())
+	}
+	var env opened
+	err := ErrNoJobKey // when the secret has no value
+	rotating.VerifyRecent(ctx, j.Secret, func(secret string) bool {
+		env, err = openJob(NewJobKey(secret), payload, j.now())
+		return !errors.Is(err, ErrBadJobMAC)
+	})
+	return env, err
 }
 
 func (j *Jobs[J]) now() time.Time {

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/dws-dr/drpause/functions/pause/internal/tools/fakelambda"
+	"github.com/dws-dr/drpause/pkg/awsapi"
 	"github.com/dws-dr/drpause/pkg/drsim"
 	"github.com/dws-dr/drpause/pkg/ledger"
 )
@@ -68,16 +67,23 @@ type testJob struct {
 	ID   string `json:"disaster_recovery_id"`
 }
 
-// testInvoker is a SelfInvoker calling the Lambda API at endpoint, with dummy credentials so the
-// requests are signed as in the cloud.
-func testInvoker(endpoint string, timeout time.Duration) SelfInvoker {
-	return SelfInvoker{
-		FunctionName: "stack-pause", Region: "eu-west-1", Endpoint: endpoint, Timeout: timeout,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret", "session-token"),
+// testInvoker is a SelfInvoker calling the Lambda API at endpoint through hc (nil: awsapi's
+// default), with dummy credentials so the requests are signed as in the cloud.
+func testInvoker(t *testing.T, endpoint string, hc *http.Client, timeout time.Duration) SelfInvoker {
+	t.Helper()
+	api, err := awsapi.New(awsapi.Config{
+		Region:      "eu-west-1",
+		Credentials: awsapi.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret", SessionToken: "session-token"},
+		Endpoints:   map[awsapi.Service]string{awsapi.Lambda: endpoint},
+		HTTPClient:  hc,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return SelfInvoker{FunctionName: "stack-pause", API: api, Timeout: timeout}
 }
 
-// TestJobsRoundTrip defers a job through the real AWS SDK to a fake Lambda API, then delivers
+// TestJobsRoundTrip defers a job through the real Lambda client to a fake Lambda API, then delivers
 // what arrived to the Handler, as Lambda would: the same Jobs opens it and runs the typed job.
 func TestJobsRoundTrip(t *testing.T) {
 	fake := fakelambda.Start()
@@ -85,7 +91,7 @@ func TestJobsRoundTrip(t *testing.T) {
 	ran := make(chan testJob, 1)
 	jobs := &Jobs[testJob]{
 		Key:     NewJobKey("signing-secret"),
-		Invoker: testInvoker(fake.URL(), 0),
+		Invoker: testInvoker(t, fake.URL(), nil, 0),
 		Ledger:  ledger.NewMemory(),
 		Run: func(_ context.Context, j testJob) error {
 			ran <- j
@@ -200,7 +206,7 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			// Timeout is generous: the SDK's default retries, with their backoff, fit in it.
+			// Timeout is generous: a client that retried, with backoff, would fit its retries in it.
 			name:    "Lambda API error",
 			timeout: 10 * time.Second,
 			answer: func(w http.ResponseWriter, r *http.Request) {
@@ -226,8 +232,7 @@ func TestSelfInvokerFailsFast(t *testing.T) {
 			}))
 			t.Cleanup(api.Close)
 			rec := &deadlineRecorder{}
-			inv := testInvoker(api.URL, tt.timeout)
-			inv.HTTPClient = &http.Client{Transport: rec}
+			inv := testInvoker(t, api.URL, &http.Client{Transport: rec}, tt.timeout)
 			// Backstop, so an unbounded call fails the test instead of hanging it. It cancels
 			// rather than expires, so a DeadlineExceeded can only come from Timeout.
 			ctx, cancel := context.WithCancel(context.Background())
@@ -305,4 +310,86 @@ type downLedger struct{}
 
 func (downLedger) Claim(context.Context, string, string, time.Time) (ledger.Result, error) {
 	return ledger.Result{}, &ledger.UnavailableError{Ledger: "DynamoDB table t", Err: errors.New("connection refused")}
+}
+
+// rotatingSecret is a signing secret whose Recheck finds next, once.
+type rotatingSecret struct {
+	cur, prev, next string
+	rechecks        int
+}
+
+func (s *rotatingSecret) Current() string  { return s.cur }
+func (s *rotatingSecret) Previous() string { return s.prev }
+func (s *rotatingSecret) Recheck(_ context.Context, failed string) bool {
+	s.rechecks++
+	if s.next == "" || failed != s.cur {
+		return false
+	}
+	s.prev, s.cur, s.next = s.cur, s.next, ""
+	return true
+}
+
+// invokerFunc is an EventInvoker made of a function.
+type invokerFunc func(ctx context.Context, function string, payload []byte) error
+
+func (f invokerFunc) InvokeEvent(ctx context.Context, function string, payload []byte) error {
+	return f(ctx, function, payload)
+}
+
+// TestJobsAfterRotation: jobs are sealed with the key of the secret in force; one sealed before
+// a rotation still runs while the secret offers the old value as previous, and one sealed by an
+// instance that read the new value first runs after a re-read.
+func TestJobsAfterRotation(t *testing.T) {
+	const oldSecret, newSecret = "old-signing-secret", "new-signing-secret"
+	now := time.Unix(1_800_000_000, 0)
+	job := testJob{Kind: "pause", ID: drsim.SeedRunning}
+	sealedWith := func(secret string) []byte {
+		t.Helper()
+		var payload []byte
+		jobs := &Jobs[testJob]{Secret: &rotatingSecret{cur: secret}, Now: func() time.Time { return now },
+			Invoker: SelfInvoker{FunctionName: "f", API: invokerFunc(func(_ context.Context, _ string, p []byte) error {
+				payload = p
+				return nil
+			})}}
+		if err := jobs.Defer(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		return payload
+	}
+	tests := []struct {
+		name         string
+		secret       *rotatingSecret
+		payload      []byte
+		wantErr      error
+		wantRechecks int
+	}{
+		{name: "in force", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith(newSecret)},
+		{name: "sealed before the rotation", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith(oldSecret)},
+		{name: "sealed by an instance that read later", secret: &rotatingSecret{cur: oldSecret, next: newSecret},
+			payload: sealedWith(newSecret), wantRechecks: 1},
+		{name: "previous no longer accepted", secret: &rotatingSecret{cur: newSecret}, payload: sealedWith(oldSecret),
+			wantErr: ErrBadJobMAC, wantRechecks: 1},
+		{name: "another deployment", secret: &rotatingSecret{cur: newSecret, prev: oldSecret}, payload: sealedWith("other"),
+			wantErr: ErrBadJobMAC, wantRechecks: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ran := 0
+			jobs := &Jobs[testJob]{Secret: tt.secret, Ledger: ledger.NewMemory(), Now: func() time.Time { return now },
+				Run: func(_ context.Context, got testJob) error {
+					if got != job {
+						t.Errorf("job: got %+v; want %+v", got, job)
+					}
+					ran++
+					return nil
+				}}
+			err := jobs.RunSealed(context.Background(), tt.payload)
+			if !errors.Is(err, tt.wantErr) || tt.secret.rechecks != tt.wantRechecks {
+				t.Fatalf("RunSealed: got %v after %d re-reads; want %v after %d", err, tt.secret.rechecks, tt.wantErr, tt.wantRechecks)
+			}
+			if want := map[bool]int{true: 1, false: 0}[tt.wantErr == nil]; ran != want {
+				t.Errorf("runs: got %d; want %d", ran, want)
+			}
+		})
+	}
 }

@@ -118,7 +118,7 @@ var methodNotes = map[string]string{
 		"The load generator and the simulator share the same 2 cores with the server, so absolute rates are lower than on a dedicated machine; " +
 		"the ratios are what the targets judge.",
 	"cold": "Cold start: a fresh emulator per run (aws-lambda-rie, pinned in go.mod), bootstrap and hello world alternating, the bootstrap configured for a real " +
-		"deployment (DR API at an endpoint, not the built-in simulator). Init Duration is the emulator's INIT REPORT, from the runtime's start to its first /next; " +
+		"deployment (DR API at an endpoint, not the built-in simulator; every secret in DR_SECRETS_ARN, read at start from a local fake Secrets Manager whose current version is a day old). Init Duration is the emulator's INIT REPORT, from the runtime's start to its first /next; " +
 		"the first invocation's time is measured by the harness from sending the event to its answer, init included. " +
 		"Under the emulator the process starts on the first invocation, as in Lambda. " +
 		"The bootstrap also runs configured as the SAM template deploys it, `DR_LEDGER=dynamodb` with a table in dynalite (started by the harness); " +

@@ -68,7 +68,8 @@ func wire(cfg config.Config, dr *drapi.Client, follow drapi.FollowOptions, hc *h
 	if cfg.Ledger == config.LedgerMemory && cfg.Lambda() {
 		log.Warn("DR_LEDGER=memory in Lambda: each instance keeps its own ledger, so single-use cards and one pause per DR hold only within one instance; set DR_LEDGER=dynamodb")
 	}
-	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
+	p := parts{invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate,
+		Resume: cfg.Resume, Paused: bot.PauseRecorder(led, log)}, dr)}
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, access.Bearer(cfg.InvokeToken.Reveal()), log)}
 	if cfg.SlackSigningSecret == "" {
 		log.Warn("Slack and alert routes are off: SLACK_SIGNING_SECRET is not set")
@@ -134,7 +135,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 		if stopping == 0 {
 			stopping = drsim.Immediate
 		}
-		sim, err := drsim.Start(drsim.Options{StoppingFor: stopping})
+		sim, err := drsim.Start(drsim.Options{StoppingFor: stopping, StartingFor: stopping})
 		if err != nil {
 			return nil, follow, nil, fmt.Errorf("start simulator: %w", err)
 		}
@@ -170,6 +171,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr *drapi.Client, follow dra
 		AllowedTeams:    cfg.Teams.Allows,
 		Confirm:         cfg.Confirm,
 		FourEyes:        cfg.FourEyes,
+		Resume:          cfg.Resume,
 		Simulated:       cfg.Simulate,
 		Wait:            cfg.Wait,
 		Follow:          follow,

@@ -230,6 +230,9 @@ func (f fakeDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { ret
 func (f fakeDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 	return drapi.Outcome{ID: id}, f.err
 }
+func (f fakeDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	return drapi.Outcome{ID: id}, f.err
+}
 
 func TestInvokeErrorMapping(t *testing.T) {
 	tests := []struct {
@@ -388,6 +391,10 @@ func (f slowDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { ret
 func (f slowDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 	<-ctx.Done()
 	return drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, Attempts: 1}, f.err
+}
+func (f slowDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	<-ctx.Done()
+	return drapi.Outcome{ID: id, Initial: drapi.StatusStopped, Status: drapi.StatusStopped, Attempts: 1}, f.err
 }
 
 // TestInvokeWaitReached: when DR_WAIT runs out, an answer below 500 says what happened, as it

@@ -159,8 +159,8 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
-// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled and
-// anything else as unknown, before the DR API is called at all.
+// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled (DR_RESUME
+// is off by default) and anything else as unknown, before the DR API is called at all.
 func TestInvokeActions(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -97,7 +97,9 @@ func TestInvokeResume(t *testing.T) {
 				sim.Inject(drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultError, Status: 400, Code: "DWS.4242", Msg: "no"})
 			}},
 		{name: "busy", id: drsim.SeedStopped, wantStatus: 409, wantCode: "DWS.0011", wantStarts: 1,
-			steer: func(t *testing.T, sim *drsim.Sim) { sim.Inject(drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultBusy}) }},
+			steer: func(t *testing.T, sim *drsim.Sim) {
+				sim.Inject(drsim.Fault{Route: drsim.RouteStart, Kind: drsim.FaultBusy})
+			}},
 		{name: "start_failed at the end", transition: drsim.Immediate, id: drsim.SeedStopped, wait: true, wantStatus: 409, wantCode: "status_not_allowed", wantStarts: 1,
 			steer: func(t *testing.T, sim *drsim.Sim) {
 				if err := sim.SetOutcome(drsim.SeedStopped, drapi.StatusStartFailed); err != nil {

@@ -48,8 +48,11 @@ type buttonValue struct {
 	// Op is the operation the card asks for: empty for a pause, so values made before resume
 	// existed keep their MAC and meaning; "resume" for a resume card. The click's action_id must
 	// agree with it: Slack does not authenticate the action_id, only the value is the bot's.
-	Op  string `json:"op,omitempty"`
-	MAC string `json:"mac,omitempty"` // see buttonKey
+	Op string `json:"op,omitempty"`
+	// Paused is, on a resume card, when the last pause it showed was recorded (Unix
+	// milliseconds; 0: none known). A click finding another pause recorded since is refused.
+	Paused int64  `json:"paused,omitempty"`
+	MAC    string `json:"mac,omitempty"` // see buttonKey
 }
 
 func (v buttonValue) encode() string {

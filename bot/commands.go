@@ -215,13 +215,9 @@ func (b *Bot) opCommand(ctx context.Context, cmd slack.SlashCommand, op operatio
 	lctx, cancel := context.WithTimeout(ctx, b.cfg.LookupBudget)
 	detail, err := b.dr.Get(lctx, id)
 	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
+	cancel()
 	c := card{Op: op, Card: newCardID(), Channel: cmd.ChannelID, Team: cmd.TeamID,
 		ID: id, Requester: cmd.UserID, RequestedAt: start, FourEyes: b.cfg.FourEyes}
-	if op.Name == resumeOp.Name && err == nil {
-		// Who paused it, and when, from what is left of the same budget.
-		c.LastPause = b.lastPauseOf(lctx, id)
-	}
-	cancel()
 	switch {
 	case slow:
 		c.Lookup = "unknown (DR API slow)"
@@ -245,6 +241,12 @@ func (b *Bot) opCommand(ctx context.Context, cmd slack.SlashCommand, op operatio
 	// A resume always asks for a card: it is never urgent, and the card is where the approver
 	// is told what resuming does and asked whether the primary is healthy.
 	if b.cfg.Confirm || op.Name == resumeOp.Name {
+		if op.Name == resumeOp.Name {
+			// Who paused it and when: the card shows it, and its click checks it is still the last.
+			lctx, cancel := context.WithTimeout(ctx, lastPauseBudget)
+			c.LastPause = b.lastPauseOf(lctx, id)
+			cancel()
+		}
 		b.audit(ctx, b.decisionFor(cmd, "requested", id, "card", start))
 		return cardMessage(c, b.buttons)
 	}

@@ -202,10 +202,10 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	if op.Name == resumeOp.Name {
-		// Held, the DR cannot be paused meanwhile: a pause recorded after the card was made is
-		// one its approver never saw, perhaps made because the primary is damaged.
+		// Held, the DR cannot be paused meanwhile: a pause recorded other than the one the card
+		// showed is one its approver never saw, perhaps made because the primary is damaged.
 		p := b.lastPauseOf(ctx, v.ID)
-		if p.Err != nil || p.Known && p.At.After(requestedAt) {
+		if p.Err != nil || p.Known && p.At.UnixMilli() != v.Paused {
 			b.release(ctx, ledger.OpKey(v.ID), claim.String())
 			b.release(ctx, cardKey(v), holder)
 			if p.Err != nil {

@@ -107,6 +107,10 @@ func ledgerName(err error) string {
 	return "ledger"
 }
 
+// lastPauseBudget bounds the read of a DR's last pause for a resume card, on top of the lookup
+// budget: the card still comes within Slack's 3 s.
+const lastPauseBudget = 500 * time.Millisecond
+
 // lastPauseKept is how long the last pause of a DR is remembered: long enough to outlast the
 // incident that caused it, and its review.
 const lastPauseKept = 30 * 24 * time.Hour

@@ -53,11 +53,11 @@ func opHeldText(op operation, id string, r ledger.Record) string {
 		codeSpan(id), doing.Done, describeHolder(held.By), formatTime(r.At), sent)
 }
 
-// pausedSinceCardMessage answers a Resume click on a card made before the DR's last pause: that
-// pause may have been made for a reason the card never showed, such as a damaged primary.
+// pausedSinceCardMessage answers a Resume click on a card that did not show the DR's last pause:
+// that pause may have been made for a reason its approver never saw, such as a damaged primary.
 func pausedSinceCardMessage(id string, p lastPause) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("DR %s was paused again by %s at %s, after this card was made: nothing sent. "+
-		"If the primary is healthy, run `/dr resume %s` for a card that shows this pause.",
+	return textMessage(ephemeral, fmt.Sprintf("DR %s was paused by %s at %s, a pause this card does not show: nothing sent. "+
+		"If the primary is healthy, run `/dr resume %s` for a card that shows it.",
 		codeSpan(id), describeHolder(p.By), formatTime(p.At), id))
 }
 

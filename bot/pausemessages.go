@@ -54,6 +54,9 @@ func cardMessage(c card, key buttonKey) slackMessage {
 	var healthy []slack.Block
 	if op.Name == resumeOp.Name {
 		v.Op = op.Name
+		if c.LastPause.Known {
+			v.Paused = c.LastPause.At.UnixMilli()
+		}
 		header, says = "Resume DR replication?", resumeWarning
 		facts = append(facts, "Paused", c.LastPause.String(), "Last successful sync", lastSync(c.Detail))
 		primary := "the primary cluster"

@@ -285,7 +285,7 @@ func TestResumeCardAfterANewPause(t *testing.T) {
 	waitReleased(t, led, id)
 
 	e.click(t, "U2", old, id, actionResume, "old")
-	contains(t, "old card", e.answer(t, "old"), "was paused again by <@U1> at", "after this card was made: nothing sent",
+	contains(t, "old card", e.answer(t, "old"), "was paused by <@U1> at", "a pause this card does not show: nothing sent",
 		"`/dr resume "+id+"`")
 	if n := srv.Sim.Count(drsim.RouteStart); n != 0 {
 		t.Errorf("got %d start POSTs; want 0", n)
@@ -352,6 +352,62 @@ func TestResumeEndings(t *testing.T) {
 			contains(t, "final", final.JSON(), tt.want...)
 			if n := srv.Sim.Count(drsim.RouteStart); n != tt.wantStarts {
 				t.Errorf("got %d start POSTs; want %d", n, tt.wantStarts)
+			}
+		})
+	}
+}
+
+// TestPauseThenResume: a DR paused from Slack can be resumed from Slack as soon as the channel
+// shows the pause's result: the resume card shows who paused it, and since no other pause came
+// in between, its click resumes the DR.
+func TestPauseThenResume(t *testing.T) {
+	e, srv, clock := resumeEnv(t, func(c *Config) { c.FourEyes = true })
+	id := drsim.SeedRunning
+	pause := e.command(t, "U1", chanID, "pause "+id)
+	e.click(t, "U2", pause, id, actionPause, "pause")
+	e.slack.Wait(t, "stopping", func(p slacktest.Post) bool { return strings.Contains(p.Text, "status *stopping*") })
+	clock.pass()
+	// The DR is free once the channel shows the result: no wait for the pause to let go.
+	contains(t, "pause final", e.finalText(t), "is paused")
+
+	resume := e.command(t, "U1", chanID, "resume "+id)
+	contains(t, "resume card", renderJSON(t, resume), `*Paused*\n`, "by <@U2>")
+	e.click(t, "U2", resume, id, actionResume, "resume")
+	e.slack.Wait(t, "starting", func(p slacktest.Post) bool { return strings.Contains(p.Text, "status *starting*") })
+	clock.pass()
+	contains(t, "resume final", e.finalText(t), "is resumed: status *running*")
+	if p, s := srv.Sim.Count(drsim.RoutePause), srv.Sim.Count(drsim.RouteStart); p != 1 || s != 1 {
+		t.Errorf("got %d pause and %d start POSTs; want 1 and 1", p, s)
+	}
+}
+
+// TestDRFreeBeforeTheResult: a job lets go of the DR before it reports, so that whoever reads
+// the result and acts on it at once (a resume after a pause) is not told the DR is still held.
+func TestDRFreeBeforeTheResult(t *testing.T) {
+	for _, op := range []operation{pauseOp, resumeOp} {
+		t.Run(op.Name, func(t *testing.T) {
+			led := ledger.NewMemory()
+			_, dr := newSim(t, drsim.Options{StoppingFor: drsim.Immediate, StartingFor: drsim.Immediate})
+			e := newEnv(t, dr, func(c *Config) { c.Resume, c.Ledger = true, led })
+			id := drsim.SeedRunning
+			if op.Name == resumeOp.Name {
+				id = drsim.SeedStopped
+			}
+			var checked, heldAtResult atomic.Bool
+			e.slack.SetFaults(func(p slacktest.Post) *slacktest.Fault {
+				if strings.Contains(p.Text, ":white_check_mark:") {
+					_, held, _ := led.Get(context.Background(), ledger.OpKey(id))
+					heldAtResult.Store(held)
+					checked.Store(true)
+				}
+				return nil
+			})
+			card := e.command(t, "U1", chanID, op.Name+" "+id)
+			e.click(t, "U2", card, id, op.action, "click")
+			contains(t, "final", e.finalText(t), "is "+op.Done)
+			if !checked.Load() || heldAtResult.Load() {
+				t.Errorf("DR held when the result reached Slack: got checked=%v held=%v; want checked, not held",
+					checked.Load(), heldAtResult.Load())
 			}
 		})
 	}

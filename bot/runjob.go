@@ -33,7 +33,8 @@ func (b *Bot) Run(ctx context.Context, job Job) error {
 }
 
 // runOp sends the pause or resume of job, follows it to the end and reports how it ended. A
-// pause DWS accepted is recorded for the DR's resume cards before the DR is released.
+// pause DWS accepted is recorded for the DR's resume cards before the DR is released, and the DR
+// is released before the result is reported.
 func (b *Bot) runOp(ctx context.Context, job Job) error {
 	op := job.op()
 	if err := drapi.ValidateID(job.ID); err != nil {
@@ -50,7 +51,6 @@ func (b *Bot) runOp(ctx context.Context, job Job) error {
 		}
 		return nil
 	}
-	defer b.release(ctx, ledger.OpKey(job.ID), job.Op)
 
 	var last drapi.Status
 	opt := b.cfg.Follow
@@ -98,6 +98,9 @@ func (b *Bot) runOp(ctx context.Context, job Job) error {
 	if op.Name == pauseOp.Name && res.Posted {
 		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
 	}
+	// The operation is over: the DR is free before the channel reads the result, so whoever
+	// acts on it at once (a resume after the pause) is not told it is still being worked on.
+	b.release(ctx, ledger.OpKey(job.ID), job.Op)
 
 	// Whatever happened, Slack must hear of it: report on a context that outlives ctx.
 	reportCtx, cancelReport := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)

@@ -25,7 +25,7 @@ func alertCardMessage(p Proposal, cardID string, at time.Time, key sealer) slack
 		// Both cut short so that, even escaped and MACed, the value stays under Slack's 2000.
 		v := buttonValue{ID: id, RequestedAt: at.Unix(), AlertSource: truncate(p.Source, 50), AlertTitle: truncate(p.Title, 200),
 			Card: cardID, Channel: p.Channel, Many: len(p.IDs) > 1}
-		blocks = append(blocks, section("DR "+codeSpan(id)), pauseButtons(v, "from alert", key))
+		blocks = append(blocks, section("DR "+codeSpan(id)), opButtons(pauseOp, v, "from alert", key))
 	}
 	blocks = append(blocks, contextLine("Any allowed user can approve. Requested "+formatTime(at)+"."))
 	return slackMessage{Text: text, Blocks: blocks}

@@ -14,6 +14,7 @@ type decision struct {
 	user      string // the Slack user who acted (approver on a click)
 	requester string // the Slack user who asked, when different from user
 	id        string
+	op        string // the operation asked for (pause, resume), when the decision is about one
 	outcome   string
 	requestID string // X-Request-Id of the DWS answer
 	source    string // alert source, for alert-triggered pauses
@@ -37,6 +38,9 @@ func (b *Bot) audit(ctx context.Context, d decision) {
 		slog.String("outcome", d.outcome),
 		slog.String("request_id", d.requestID),
 		slog.Int64("latency_ms", d.latency.Milliseconds()),
+	}
+	if d.op != "" {
+		attrs = append(attrs, slog.String("operation", d.op))
 	}
 	if d.requester != "" {
 		attrs = append(attrs, slog.String("requested_by", d.requester))

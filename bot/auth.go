@@ -13,6 +13,7 @@ type refusal struct {
 	reason  string // "team", "user", "channel", "id" or "four_eyes"
 	subject string // the Slack team, user or channel id, or the DR id
 	setting string // the environment variable that grants access
+	op      string // four_eyes: the operation asked for; empty for a pause
 }
 
 func (r *refusal) Error() string {

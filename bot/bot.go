@@ -23,6 +23,7 @@ type DR interface {
 	Get(ctx context.Context, id string) (*drapi.Detail, error)
 	List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error)
 	PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
+	StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
 }
 
 var _ DR = (*drapi.Client)(nil)
@@ -43,7 +44,8 @@ type Config struct {
 	AllowedTeams    Allow               // DR_ALLOWED_TEAMS: a request's team_id or enterprise_id
 	Confirm         bool                // DR_CONFIRM
 	FourEyes        bool                // DR_FOUR_EYES
-	Wait            time.Duration       // DR_WAIT: how long to follow a pause; default 10m
+	Resume          bool                // DR_RESUME: /dr resume and resume cards act; off, they are refused naming it
+	Wait            time.Duration       // DR_WAIT: how long to follow a pause or a resume; default 10m
 	LookupBudget    time.Duration       // default 1500ms: status/list/card lookups beyond this are deferred
 	CardTTL         time.Duration       // default 1h: a click on an older card is refused
 	Follow          drapi.FollowOptions // poll intervals (tests set milliseconds); OnStatus is set by the bot
@@ -93,6 +95,8 @@ type Bot struct {
 	deferrer Deferrer
 	local    *localDeferrer // the deferrer when it is the in-process one, for Shutdown
 	ledger   Ledger
+	// recordPause records who paused a DR, for its resume cards (PauseRecorder).
+	recordPause func(ctx context.Context, id, by string)
 	// sleep waits between attempts to deliver a message to Slack; tests record the waits
 	// instead of sitting them out.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -156,6 +160,7 @@ func New(cfg Config, dr DR) (*Bot, error) {
 		ledger:   cfg.Ledger,
 		sleep:    sleep,
 	}
+	b.recordPause = PauseRecorder(b.ledger, b.log)
 	b.botToken = cfg.BotTokens
 	if b.botToken == nil {
 		b.botToken = rotating.Fixed(cfg.BotToken)

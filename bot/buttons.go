@@ -21,6 +21,7 @@ import (
 // Action ids of the card buttons; part of the public interface.
 const (
 	actionPause  = "dr_pause"
+	actionResume = "dr_resume"
 	actionCancel = "dr_cancel"
 )
 
@@ -44,8 +45,15 @@ type buttonValue struct {
 	// Team is the requester's Slack team; the clicker's own team is checked on the click.
 	Team string `json:"team,omitempty"`
 	// Many: the card holds buttons for several DRs (an alert card), each used once.
-	Many bool   `json:"many,omitempty"`
-	MAC  string `json:"mac,omitempty"` // see buttonKey
+	Many bool `json:"many,omitempty"`
+	// Op is the operation the card asks for: empty for a pause, so values made before resume
+	// existed keep their MAC and meaning; "resume" for a resume card. The click's action_id must
+	// agree with it: Slack does not authenticate the action_id, only the value is the bot's.
+	Op string `json:"op,omitempty"`
+	// Paused is, on a resume card, when the last pause it showed was recorded (Unix
+	// milliseconds; 0: none known). A click finding another pause recorded since is refused.
+	Paused int64  `json:"paused,omitempty"`
+	MAC    string `json:"mac,omitempty"` // see buttonKey
 }
 
 func (v buttonValue) encode() string {
@@ -87,7 +95,7 @@ func (k buttonKey) sum(v buttonValue) string {
 // seal returns v with its MAC, encoded as a button carries it.
 func (k buttonKey) seal(v buttonValue) string {
 	// JSON carries invalid UTF-8 as U+FFFD, so MAC the values as a click will decode them.
-	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle, &v.Card, &v.Channel, &v.Team} {
+	for _, f := range []*string{&v.ID, &v.Requester, &v.AlertSource, &v.AlertTitle, &v.Card, &v.Channel, &v.Team, &v.Op} {
 		*f = strings.ToValidUTF8(*f, "\uFFFD")
 	}
 	v.MAC = k.sum(v)
@@ -145,20 +153,25 @@ func (k buttonKeys) open(s string) (buttonValue, error) {
 	return v, err
 }
 
-// pauseButtons is the actions block of a card; its block id names the DR, so a card with
-// several DRs can replace the block of the one clicked.
-func pauseButtons(v buttonValue, name string, key sealer) *slack.ActionBlock {
-	confirm := slack.NewConfirmationBlockObject(
-		plain("Pause DR replication?", 100),
-		plain(fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), maxConfirmText),
-		plain("Pause", 30),
-		plain("Keep running", 30),
-	).WithStyle(slack.StyleDanger)
+// opButtons is the actions block of a card asking for op (v.Op names it); its block id names
+// the DR, so a card with several DRs can replace the block of the one clicked. name is the DR's,
+// for the confirm dialog.
+func opButtons(op operation, v buttonValue, name string, key sealer) *slack.ActionBlock {
+	name = truncate(name, 80) // the dialog's text is capped: what follows the name must show
+	title, text, deny := "Pause DR replication?",
+		fmt.Sprintf("Pause DR %s (%s)? Replication stops until someone starts it again.", v.ID, name), "Keep running"
+	if op.Name == resumeOp.Name {
+		title, text, deny = "Resume DR replication?",
+			fmt.Sprintf("Resume DR %s (%s)? Only if the primary cluster is healthy: replication copies its current state over the standby, the only good copy if the primary is damaged.", v.ID, name),
+			"Keep paused"
+	}
+	confirm := slack.NewConfirmationBlockObject(plain(title, 100), plain(text, maxConfirmText),
+		plain(op.Title(), 30), plain(deny, 30)).WithStyle(slack.StyleDanger)
 	value := key.seal(v)
-	pause := slack.NewButtonBlockElement(actionPause, value, plain("Pause", 75)).
+	act := slack.NewButtonBlockElement(op.action, value, plain(op.Title(), 75)).
 		WithStyle(slack.StyleDanger).WithConfirm(confirm)
 	cancel := slack.NewButtonBlockElement(actionCancel, value, plain("Cancel", 75))
-	return slack.NewActionBlock(actionsBlockID(v.ID), pause, cancel)
+	return slack.NewActionBlock(actionsBlockID(v.ID), act, cancel)
 }
 
 func actionsBlockID(id string) string { return "dr_actions:" + id }

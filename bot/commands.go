@@ -60,6 +60,7 @@ func writeMessage(w http.ResponseWriter, m slackMessage) {
 // takes.
 var subcommandOptions = map[string][]string{
 	"pause":  {"--dry-run", "-n"},
+	"resume": {"--dry-run", "-n"},
 	"status": nil,
 	"list":   nil,
 }
@@ -70,31 +71,38 @@ func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) slackMessage 
 	}
 	args := strings.Fields(cmd.Text)
 	if len(args) == 0 {
-		return helpMessage(cmd.Command)
+		return helpMessage(cmd.Command, b.cfg.Resume)
 	}
 	// Words are matched exactly (case aside, for phones that capitalise): a near miss is
 	// refused with the help, never read as the nearest command. "unpause" is one letter from
 	// "pause".
 	sub := strings.ToLower(args[0])
 	if sub == "help" {
-		return helpMessage(cmd.Command)
+		return helpMessage(cmd.Command, b.cfg.Resume)
 	}
 	known, ok := subcommandOptions[sub]
 	if !ok {
-		return unknownMessage(cmd.Command, "", "subcommand", args[0])
+		return unknownMessage(cmd.Command, b.cfg.Resume, "", "subcommand", args[0])
+	}
+	if sub == resumeOp.Name && !b.cfg.Resume {
+		// Off until a team opts in: resuming can spread a damaged primary to the standby.
+		b.audit(ctx, b.decisionFor(cmd, "refused", "", "resume_disabled", b.now()))
+		return resumeDisabledMessage()
 	}
 	words, opts, unknown := splitArgs(args[1:], known...)
 	if unknown != "" {
-		return unknownMessage(cmd.Command, sub, "option", unknown)
+		return unknownMessage(cmd.Command, b.cfg.Resume, sub, "option", unknown)
 	}
 	switch sub {
 	case "pause":
-		return b.pauseCommand(ctx, cmd, words, len(opts) > 0)
+		return b.opCommand(ctx, cmd, pauseOp, words, len(opts) > 0)
+	case "resume":
+		return b.opCommand(ctx, cmd, resumeOp, words, len(opts) > 0)
 	case "status":
 		return b.statusCommand(ctx, cmd, words)
 	}
 	if len(words) > 0 {
-		return unknownMessage(cmd.Command, sub, "argument", words[0])
+		return unknownMessage(cmd.Command, b.cfg.Resume, sub, "argument", words[0])
 	}
 	return b.listCommand(ctx, cmd)
 }
@@ -193,15 +201,16 @@ func (b *Bot) budgetedLookup(ctx context.Context, cmd slack.SlashCommand, kind J
 		return unavailableMessage()
 	}
 	b.audit(ctx, b.decisionFor(cmd, string(kind), id, "deferred", start))
-	what := map[JobKind]string{JobStatus: "status", JobList: "list", JobDryRun: "dry run"}[kind]
+	what := map[JobKind]string{JobStatus: "status", JobList: "list", JobDryRun: "dry run", JobResumeDryRun: "dry run"}[kind]
 	return workingMessage(what)
 }
 
-// pauseCommand asks for a pause of the one id in args, or with dry checks it and sends nothing.
-func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []string, dry bool) slackMessage {
+// opCommand asks for op (a pause or a resume) of the one id in args, or with dry checks it and
+// sends nothing.
+func (b *Bot) opCommand(ctx context.Context, cmd slack.SlashCommand, op operation, args []string, dry bool) slackMessage {
 	start := b.now()
 	if len(args) == 0 {
-		return missingIDMessage(cmd.Command, "pause")
+		return missingIDMessage(cmd.Command, op.Name)
 	}
 	if len(args) > 1 {
 		return invalidIDMessage(strings.Join(args, " "))
@@ -214,7 +223,7 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 		return b.refuse(ctx, cmd, id, ref, start)
 	}
 	if dry {
-		return b.budgetedLookup(ctx, cmd, JobDryRun, id, start)
+		return b.budgetedLookup(ctx, cmd, op.dryRun, id, start)
 	}
 
 	// The card shows the name and status when the DR API answers within the budget; without
@@ -223,7 +232,7 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 	detail, err := b.dr.Get(lctx, id)
 	slow := err != nil && lctx.Err() != nil && ctx.Err() == nil
 	cancel()
-	c := card{Card: newCardID(), Channel: cmd.ChannelID, Team: cmd.TeamID,
+	c := card{Op: op, Card: newCardID(), Channel: cmd.ChannelID, Team: cmd.TeamID,
 		ID: id, Requester: cmd.UserID, RequestedAt: start, FourEyes: b.cfg.FourEyes}
 	switch {
 	case slow:
@@ -235,39 +244,47 @@ func (b *Bot) pauseCommand(ctx context.Context, cmd slack.SlashCommand, args []s
 		d.err = err
 		b.audit(ctx, d)
 		return lookupErrorMessage(res)
-	case detail.Status == drapi.StatusStopping || detail.Status == drapi.StatusStopped:
+	case detail.Status == op.Transit || detail.Status == op.Target:
 		b.audit(ctx, b.decisionFor(cmd, "noop", id, "already_"+string(detail.Status), start))
-		return alreadyMessage(id, detail.Status)
-	case !detail.Status.Pausable():
+		return alreadyMessage(op, id, detail.Status)
+	case !op.Allowed(detail.Status):
 		b.audit(ctx, b.decisionFor(cmd, "refused", id, "status_"+string(detail.Status), start))
-		return notPausableMessage(id, detail.Status)
+		return notAllowedMessage(op, id, detail.Status)
 	default:
 		c.Detail = detail
 	}
 
-	if b.cfg.Confirm {
+	// A resume always asks for a card: it is never urgent, and the card is where the approver
+	// is told what resuming does and asked whether the primary is healthy.
+	if b.cfg.Confirm || op.Name == resumeOp.Name {
+		if op.Name == resumeOp.Name {
+			// Who paused it and when: the card shows it, and its click checks it is still the last.
+			lctx, cancel := context.WithTimeout(ctx, lastPauseBudget)
+			c.LastPause = b.lastPauseOf(lctx, id)
+			cancel()
+		}
 		b.audit(ctx, b.decisionFor(cmd, "requested", id, "card", start))
 		return cardMessage(c, b.buttons)
 	}
 
 	// No confirmation: this request is the approval. One operation per DR still holds.
-	op, held, err := b.claimOp(ctx, id, cmd.UserID, start)
+	claim, held, err := b.claimOp(ctx, op, id, cmd.UserID, start)
 	switch {
 	case err != nil:
 		d := b.decisionFor(cmd, "refused", id, "ledger_unavailable", start)
 		d.err = err
 		b.audit(ctx, d)
-		return ledgerDownMessage(err, "paused")
+		return ledgerDownMessage(err, op.Done)
 	case !held.OK:
 		b.audit(ctx, b.decisionFor(cmd, "refused", id, "in_flight", start))
-		return opHeldMessage(id, held.Record)
+		return opHeldMessage(op, id, held.Record)
 	}
-	job := Job{Kind: JobPause, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
-		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start, Op: op.String(), OpUntil: held.Until}
+	job := Job{Kind: op.job, ID: id, ResponseURL: cmd.ResponseURL, Channel: cmd.ChannelID, Team: cmd.TeamID,
+		Requester: cmd.UserID, RequestedAt: start, ApprovedAt: start, Op: claim.String(), OpUntil: held.Until}
 	if b.platform(ctx).AnswerWindowOnly {
 		// This answer is the only message Slack is sure to show: it carries the result.
 		b.audit(ctx, b.decisionFor(cmd, "approved", id, "confirm_off", start))
-		msg := windowFinalMessage(job, b.pauseInWindow(ctx, job))
+		msg := windowFinalMessage(job, b.inWindow(ctx, job))
 		msg.ReplaceOriginal = false // this is the original
 		return msg
 	}

@@ -132,8 +132,10 @@ type fakeDR struct {
 	get            func(ctx context.Context, id string) (*drapi.Detail, error)
 	list           func(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error)
 	pauseAndFollow func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
+	startAndFollow func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
 	calls          atomic.Int32
 	pauses         atomic.Int32
+	starts         atomic.Int32
 }
 
 var _ DR = (*fakeDR)(nil)
@@ -161,6 +163,15 @@ func (f *fakeDR) PauseAndFollow(ctx context.Context, id string, opt drapi.Follow
 		return drapi.Outcome{ID: id}, fmt.Errorf("fake: unexpected PauseAndFollow %s", id)
 	}
 	return f.pauseAndFollow(ctx, id, opt)
+}
+
+func (f *fakeDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	f.calls.Add(1)
+	f.starts.Add(1)
+	if f.startAndFollow == nil {
+		return drapi.Outcome{ID: id}, fmt.Errorf("fake: unexpected StartAndFollow %s", id)
+	}
+	return f.startAndFollow(ctx, id, opt)
 }
 
 // decisions returns the audit lines with the given event.

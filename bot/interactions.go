@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,7 +59,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	}
 	var act *slack.BlockAction
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID == actionPause || a.ActionID == actionCancel {
+		if a.ActionID == actionPause || a.ActionID == actionResume || a.ActionID == actionCancel {
 			act = a
 			break
 		}
@@ -103,6 +104,16 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		b.ack(ctx, cb.ResponseURL, badButtonMessage())
 		return
 	}
+	// The value names the operation; the action_id, which Slack does not authenticate, must
+	// agree with it, so a resume card's value never pauses, nor a pause card's value resumes.
+	op, known := operationNamed(v.Op)
+	if !known || act.ActionID != actionCancel && act.ActionID != op.action {
+		d.err = fmt.Errorf("button %s carrying a value for operation %q", act.ActionID, v.Op)
+		done("refused", "bad_button")
+		b.ack(ctx, cb.ResponseURL, badButtonMessage())
+		return
+	}
+	d.op = op.Name
 	if ref := b.authorizeTeam(team, enterprise); ref != nil {
 		done("refused", "not_allowed_"+ref.reason)
 		b.ack(ctx, cb.ResponseURL, refusalMessage(ref))
@@ -114,7 +125,13 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	}
 	if act.ActionID == actionCancel {
-		b.cancel(ctx, cb, v, user, start, done)
+		b.cancel(ctx, cb, op, v, user, start, done)
+		return
+	}
+	if op.Name == resumeOp.Name && !b.cfg.Resume {
+		// Turned off since the card was posted: the setting decides at the click too.
+		done("refused", "resume_disabled")
+		b.ack(ctx, cb.ResponseURL, resumeDisabledMessage())
 		return
 	}
 
@@ -123,12 +140,12 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	requestedAt := time.Unix(v.RequestedAt, 0)
 	if age := start.Sub(requestedAt); age > b.cfg.CardTTL {
 		done("refused", "expired")
-		b.ack(ctx, cb.ResponseURL, expiredMessage(v.ID, age))
+		b.ack(ctx, cb.ResponseURL, expiredMessage(op, v.ID, age))
 		return
 	}
 	if b.cfg.FourEyes && v.Requester != "" && v.Requester == user {
 		done("refused", "four_eyes")
-		b.ack(ctx, cb.ResponseURL, refusalMessage(&refusal{reason: "four_eyes", subject: user, setting: "DR_FOUR_EYES"}))
+		b.ack(ctx, cb.ResponseURL, refusalMessage(&refusal{reason: "four_eyes", subject: user, setting: "DR_FOUR_EYES", op: op.Name}))
 		return
 	}
 	if v.Card == "" {
@@ -147,15 +164,15 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	case err != nil:
 		d.err = err
 		done("refused", "ledger_unavailable")
-		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, op.Done))
 		return
 	case !card.OK && card.State == ledger.Void:
 		done("refused", "card_cancelled")
-		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(card.Record))
+		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(op, card.Record))
 		return
 	case !card.OK:
 		done("refused", "card_used")
-		b.ack(ctx, cb.ResponseURL, cardUsedMessage(v.ID, card.Record))
+		b.ack(ctx, cb.ResponseURL, cardUsedMessage(op, v.ID, card.Record))
 		return
 	}
 	if v.Many {
@@ -166,41 +183,59 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 			b.release(ctx, cardKey(v), holder)
 			d.err = err
 			done("refused", "ledger_unavailable")
-			b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+			b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, op.Done))
 			return
 		case voided && rec.State == ledger.Void:
 			b.release(ctx, cardKey(v), holder)
 			done("refused", "card_cancelled")
-			b.ack(ctx, cb.ResponseURL, cardCancelledMessage(rec))
+			b.ack(ctx, cb.ResponseURL, cardCancelledMessage(op, rec))
 			return
 		}
 	}
 
 	// One operation per DR, across clicks, alerts and /invoke on every instance. The card is
 	// given back when the DR is held: this click did not use it.
-	op, held, err := b.claimOp(ctx, v.ID, user, start)
+	claim, held, err := b.claimOp(ctx, op, v.ID, user, start)
 	switch {
 	case err != nil:
 		b.release(ctx, cardKey(v), holder)
 		d.err = err
 		done("refused", "ledger_unavailable")
-		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, "paused"))
+		b.ack(ctx, cb.ResponseURL, ledgerDownMessage(err, op.Done))
 		return
 	case !held.OK:
 		b.release(ctx, cardKey(v), holder)
 		done("refused", "in_flight")
-		b.ack(ctx, cb.ResponseURL, opHeldMessage(v.ID, held.Record))
+		b.ack(ctx, cb.ResponseURL, opHeldMessage(op, v.ID, held.Record))
 		return
+	}
+	if op.Name == resumeOp.Name {
+		// Held, the DR cannot be paused meanwhile: a pause recorded other than the one the card
+		// showed is one its approver never saw, perhaps made because the primary is damaged.
+		p := b.lastPauseOf(ctx, v.ID)
+		if p.Err != nil || p.Known && p.At.UnixMilli() != v.Paused {
+			b.release(ctx, ledger.OpKey(v.ID), claim.String())
+			b.release(ctx, cardKey(v), holder)
+			if p.Err != nil {
+				d.err = p.Err
+				done("refused", "ledger_unavailable")
+				b.ack(ctx, cb.ResponseURL, ledgerDownMessage(p.Err, op.Done))
+				return
+			}
+			done("refused", "paused_since_card")
+			b.ack(ctx, cb.ResponseURL, pausedSinceCardMessage(v.ID, p))
+			return
+		}
 	}
 	blocks := cb.Message.Blocks.BlockSet
 	job := Job{
-		Kind: JobPause, ID: v.ID,
+		Kind: op.job, ID: v.ID,
 		ResponseURL: cb.ResponseURL, FromClick: true,
 		Channel: channel, MessageTS: cb.Container.MessageTs, Thread: sharedCard(blocks), BotMessage: postedByBot(v),
 		Team: team, Requester: v.Requester, Approver: user,
 		RequestedAt: requestedAt, ApprovedAt: start,
 		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle,
-		Op: op.String(), OpUntil: held.Until,
+		Op: claim.String(), OpUntil: held.Until,
 	}
 	// Replace the card first, buttons gone, so nobody clicks it again while the job starts.
 	ack := pausingMessage(job, b.cfg.Wait)
@@ -212,7 +247,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	}
 	if b.platform(ctx).AnswerWindowOnly {
 		done("approved", "in_window")
-		b.runPauseInWindow(ctx, job)
+		b.runInWindow(ctx, job)
 		return
 	}
 	if err := b.deferrer.Defer(ctx, job); err != nil {
@@ -232,10 +267,10 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	done("approved", "deferred")
 }
 
-// cancel voids the card of a Cancel click in the ledger, so no Pause on it ever acts, on any
-// instance. It is refused when the card's Pause already acted (for a card of several DRs, the
-// others are still voided). Even an expired card may be cancelled: that pauses nothing.
-func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, v buttonValue,
+// cancel voids the card of a Cancel click in the ledger, so no Pause or Resume on it ever acts,
+// on any instance. It is refused when the card's button already acted (for a card of several
+// DRs, the others are still voided). Even an expired card may be cancelled: that sends nothing.
+func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, op operation, v buttonValue,
 	user string, start time.Time, done func(event, outcome string)) {
 	requester := askedBy(v.Requester, v.AlertSource, v.AlertTitle)
 	blocks := cb.Message.Blocks.BlockSet
@@ -252,17 +287,17 @@ func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, v butto
 		return
 	case !r.OK && r.State == ledger.Void:
 		done("refused", "card_cancelled")
-		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(r.Record))
+		b.ack(ctx, cb.ResponseURL, cardCancelledMessage(op, r.Record))
 		return
 	case !r.OK:
-		// The Pause of a single-DR card holds or used the card: the pause is under way.
+		// The Pause or Resume of a single-DR card holds or used the card: it is under way.
 		done("refused", "in_flight")
-		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(v.ID, r.Record))
+		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(op, v.ID, r.Record))
 		return
 	}
 	if !v.Many {
 		done("cancelled", "cancelled")
-		b.ack(ctx, cb.ResponseURL, cancelledMessage(v.ID, requester, user, start))
+		b.ack(ctx, cb.ResponseURL, cancelledMessage(op, v.ID, requester, user, start))
 		return
 	}
 	// A card of several DRs: every Pause still on it is void now. One that claimed its DR
@@ -271,7 +306,7 @@ func (b *Bot) cancel(ctx context.Context, cb *slack.InteractionCallback, v butto
 	done("cancelled", "cancelled")
 	b.ack(ctx, cb.ResponseURL, cancelledCardMessage(requester, user, start, blocks))
 	if err == nil && used && rec.State != ledger.Void {
-		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(v.ID, rec))
+		b.ack(ctx, cb.ResponseURL, cancelTooLateAtMessage(op, v.ID, rec))
 	}
 }
 

@@ -10,11 +10,17 @@ type JobKind string
 
 // The kinds of deferred work.
 const (
-	JobPause  JobKind = "pause"   // pause a DR and follow it to the end
-	JobStatus JobKind = "status"  // answer /dr status after the lookup budget ran out
-	JobList   JobKind = "list"    // answer /dr list after the lookup budget ran out
-	JobDryRun JobKind = "dry_run" // answer /dr pause --dry-run after the lookup budget ran out
+	JobPause        JobKind = "pause"          // pause a DR and follow it to the end
+	JobResume       JobKind = "resume"         // resume a DR (DR_RESUME) and follow it to the end
+	JobStatus       JobKind = "status"         // answer /dr status after the lookup budget ran out
+	JobList         JobKind = "list"           // answer /dr list after the lookup budget ran out
+	JobDryRun       JobKind = "dry_run"        // answer /dr pause --dry-run after the lookup budget ran out
+	JobResumeDryRun JobKind = "resume_dry_run" // answer /dr resume --dry-run after the lookup budget ran out
 )
+
+// acts reports whether a job of kind k changes a DR (a pause or a resume), as opposed to
+// looking it up.
+func (k JobKind) acts() bool { return k == JobPause || k == JobResume }
 
 // Job is deferred work. It holds everything Run needs and no secrets, so it can travel as JSON,
 // e.g. in an asynchronous invocation of the same Lambda function.
@@ -49,7 +55,7 @@ type Job struct {
 	AlertTitle  string    `json:"alert_title,omitempty"`
 
 	// Op is the holder of the ledger's claim on the DR (ledger.Op), made by the request that
-	// deferred the pause, and OpUntil when that claim expires. The job releases it when it
+	// deferred the pause or resume, and OpUntil when that claim expires. The job releases it when it
 	// ends, on whichever instance it runs. Empty: the job claims the DR itself.
 	Op      string    `json:"op,omitempty"`
 	OpUntil time.Time `json:"op_until,omitzero"`

@@ -12,7 +12,8 @@ import (
 )
 
 // heldDR answers lookups at once (or, with slowLookups, only once release is closed) and
-// pauses in steps: running, then, once release is closed, stopping a few times and stopped.
+// pauses in steps: running, then, once release is closed, stopping a few times and stopped;
+// goldenID2 reads stopped, and resumes in the same steps to running.
 // Holding it lets a test answer Slack first, as a real DR API's seconds do.
 func heldDR(release <-chan struct{}, slowLookups bool) *fakeDR {
 	wait := func(ctx context.Context) error {
@@ -30,7 +31,22 @@ func heldDR(release <-chan struct{}, slowLookups bool) *fakeDR {
 					return nil, err
 				}
 			}
+			if id == goldenID2 {
+				return &drapi.Detail{ID: id, Name: "dr-billing", Status: drapi.StatusStopped}, nil
+			}
 			return &drapi.Detail{ID: id, Name: "dr-orders", Status: drapi.StatusRunning}, nil
+		},
+		startAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+			opt.OnStatus(drapi.StatusStopped)
+			if err := wait(ctx); err != nil {
+				return drapi.Outcome{ID: id, Initial: drapi.StatusStopped, Status: drapi.StatusStopped}, err
+			}
+			for range 4 {
+				opt.OnStatus(drapi.StatusStarting)
+			}
+			opt.OnStatus(drapi.StatusRunning)
+			return drapi.Outcome{ID: id, OpID: id, Posted: true, Initial: drapi.StatusStopped,
+				Status: drapi.StatusRunning, RequestID: "req-2", Attempts: 1}, nil
 		},
 		pauseAndFollow: func(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 			opt.OnStatus(drapi.StatusRunning)
@@ -99,6 +115,14 @@ func TestLastWord(t *testing.T) {
 			want: "is paused: status *stopped*",
 		},
 		{
+			name: "resume card and click",
+			edit: func(c *Config) { c.Resume = true },
+			start: func(t *testing.T, e *env) {
+				e.click(t, "U2", e.command(t, "U1", chanID, "resume "+goldenID2), goldenID2, actionResume, "click")
+			},
+			want: "is resumed: status *running*",
+		},
+		{
 			name: "alert card and click",
 			edit: func(c *Config) { c.BotToken = testToken },
 			start: func(t *testing.T, e *env) {
@@ -135,7 +159,7 @@ func TestLastWord(t *testing.T) {
 				t.Fatalf("the channel shows nothing; Slack got %v", e.slack.Posts())
 			}
 			if !strings.Contains(last.Render(), tt.want) || strings.Contains(last.Text, "Working on it") ||
-				strings.Contains(last.Text, ":hourglass_flowing_sand: Pausing") {
+				strings.Contains(last.Text, ":hourglass_flowing_sand: Pausing") || strings.Contains(last.Text, ":hourglass_flowing_sand: Resuming") {
 				t.Errorf("last message: got %q; want the result, with %q. The channel: %v", last.Text, tt.want, e.slack.Timeline())
 			}
 		})

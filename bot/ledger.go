@@ -79,10 +79,10 @@ func (b *Bot) opUntil(now time.Time) time.Time {
 	return now.Add(jobStartMargin + b.cfg.Wait + reportMargin)
 }
 
-// claimOp claims the one operation on DR id for by (a Slack user id, or "alert:<source>").
-// On refusal the result names who holds the DR.
-func (b *Bot) claimOp(ctx context.Context, id, by string, now time.Time) (ledger.Op, ledger.Result, error) {
-	op := ledger.NewOp("pause", by)
+// claimOp claims the one operation on DR id, a pause or a resume, for by (a Slack user id, or
+// "alert:<source>"). On refusal the result names who holds the DR, and for what.
+func (b *Bot) claimOp(ctx context.Context, o operation, id, by string, now time.Time) (ledger.Op, ledger.Result, error) {
+	op := ledger.NewOp(o.Name, by)
 	r, err := b.ledger.Claim(ctx, ledger.OpKey(id), op.String(), b.opUntil(now))
 	return op, r, err
 }
@@ -105,4 +105,65 @@ func ledgerName(err error) string {
 		return u.Ledger
 	}
 	return "ledger"
+}
+
+// lastPauseBudget bounds the read of a DR's last pause for a resume card, on top of the lookup
+// budget: the card still comes within Slack's 3 s.
+const lastPauseBudget = 500 * time.Millisecond
+
+// lastPauseKept is how long the last pause of a DR is remembered: long enough to outlast the
+// incident that caused it, and its review.
+const lastPauseKept = 30 * 24 * time.Hour
+
+// lastPauseKey is the key of the last pause of DR id that drpause sent and DWS accepted. A resume
+// card shows it, and a resume card made before it is refused.
+func lastPauseKey(id string) string { return "lastpause#" + id }
+
+// PauseRecorder returns the function that records, in l, that by (a Slack user id,
+// "alert:<source>" or "invoke") paused DR id just now: every path that pauses calls it once DWS
+// has accepted its pause, so resume cards can say who paused the DR and when. The record
+// replaces the one before it and is kept for 30 days. A failure is logged and otherwise ignored:
+// the pause happened; a resume card then says it does not know.
+func PauseRecorder(l Ledger, log *slog.Logger) func(ctx context.Context, id, by string) {
+	return func(ctx context.Context, id, by string) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ledgerTimeout)
+		defer cancel()
+		if err := recordPause(ctx, l, id, by); err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "last pause not recorded; resume cards will not show it",
+				slog.String("disaster_recovery_id", id), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// recordPause writes the last pause of DR id as a claim of its key, held by a ledger.Op naming
+// who paused; the claim's time is when. A claim is the one record the ledger lets its holder give
+// back, so the record before is released first. Two pauses recording at once both try twice:
+// whichever claim stands names a pause of that moment.
+func recordPause(ctx context.Context, l Ledger, id, by string) error {
+	key, holder := lastPauseKey(id), ledger.NewOp(pauseOp.Name, by).String()
+	for range 2 {
+		rec, found, err := l.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := l.Release(ctx, key, rec.Holder); err != nil {
+				return err
+			}
+		}
+		r, err := l.Claim(ctx, key, holder, time.Now().Add(lastPauseKept))
+		if err != nil || r.OK {
+			return err
+		}
+	}
+	return errors.New("ledger: last pause of " + id + " kept changing")
+}
+
+// lastPauseOf reads the last pause of DR id that drpause recorded.
+func (b *Bot) lastPauseOf(ctx context.Context, id string) lastPause {
+	rec, found, err := b.ledger.Get(ctx, lastPauseKey(id))
+	if err != nil || !found {
+		return lastPause{Err: err}
+	}
+	return lastPause{Known: true, By: ledger.ParseOp(rec.Holder).By, At: rec.At}
 }

@@ -13,38 +13,52 @@ import (
 // What the ledger's answers say in Slack: a card already used or cancelled, a DR already being
 // worked on, and a ledger that cannot be reached.
 
-// cardUsedMessage answers a Pause click on a card whose button already acted.
-func cardUsedMessage(id string, r ledger.Record) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("This card was already used: %s approved the pause of DR %s at %s. Each card acts once: nothing sent.",
-		mention(holderUser(r.Holder)), codeSpan(id), formatTime(r.At)))
+// cardUsedMessage answers a Pause or Resume click on a card whose button already acted.
+func cardUsedMessage(op operation, id string, r ledger.Record) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("This card was already used: %s approved the %s of DR %s at %s. Each card acts once: nothing sent.",
+		mention(holderUser(r.Holder)), op.Name, codeSpan(id), formatTime(r.At)))
 }
 
 // cardCancelledMessage answers a click on a card someone cancelled.
-func cardCancelledMessage(r ledger.Record) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("This card was cancelled by %s at %s: nothing sent. Run `/dr pause <id>` for a new one.",
-		mention(holderUser(r.Holder)), formatTime(r.At)))
+func cardCancelledMessage(op operation, r ledger.Record) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("This card was cancelled by %s at %s: nothing sent. Run `/dr %s <id>` for a new one.",
+		mention(holderUser(r.Holder)), formatTime(r.At), op.Name))
 }
 
-// cancelTooLateAtMessage answers a Cancel on a card whose Pause was already clicked: the card
-// stays, since it shows (or is about to show) the pause.
-func cancelTooLateAtMessage(id string, r ledger.Record) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("Too late to cancel: %s approved the pause of DR %s at %s.",
-		mention(holderUser(r.Holder)), codeSpan(id), formatTime(r.At)))
+// cancelTooLateAtMessage answers a Cancel on a card whose Pause or Resume was already clicked:
+// the card stays, since it shows (or is about to show) the operation.
+func cancelTooLateAtMessage(op operation, id string, r ledger.Record) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("Too late to cancel: %s approved the %s of DR %s at %s.",
+		mention(holderUser(r.Holder)), op.Name, codeSpan(id), formatTime(r.At)))
 }
 
-// opHeldMessage answers a pause of a DR that another operation holds, on any instance.
-func opHeldMessage(id string, r ledger.Record) slackMessage {
-	return textMessage(ephemeral, opHeldText(id, r))
+// opHeldMessage answers op asked of a DR that another operation holds, on any instance.
+func opHeldMessage(op operation, id string, r ledger.Record) slackMessage {
+	return textMessage(ephemeral, opHeldText(op, id, r))
 }
 
-func opHeldText(id string, r ledger.Record) string {
-	op := ledger.ParseOp(r.Holder)
-	verb := "paused"
-	if op.Name == "resume" {
-		verb = "resumed"
+// opHeldText says which operation holds DR id, and that op was not sent: a pause and a resume
+// of one DR never run at once.
+func opHeldText(op operation, id string, r ledger.Record) string {
+	held := ledger.ParseOp(r.Holder)
+	doing, ok := operationNamed(held.Name)
+	if !ok {
+		doing = pauseOp // a holder of another shape: read as the pauses claims were before resume
 	}
-	return fmt.Sprintf("DR %s is already being %s by %s (since %s): no second pause sent.",
-		codeSpan(id), verb, describeHolder(op.By), formatTime(r.At))
+	sent := "no " + op.Name
+	if doing.Name == op.Name {
+		sent = "no second " + op.Name
+	}
+	return fmt.Sprintf("DR %s is already being %s by %s (since %s): %s sent.",
+		codeSpan(id), doing.Done, describeHolder(held.By), formatTime(r.At), sent)
+}
+
+// pausedSinceCardMessage answers a Resume click on a card that did not show the DR's last pause:
+// that pause may have been made for a reason its approver never saw, such as a damaged primary.
+func pausedSinceCardMessage(id string, p lastPause) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("DR %s was paused by %s at %s, a pause this card does not show: nothing sent. "+
+		"If the primary is healthy, run `/dr resume %s` for a card that shows it.",
+		codeSpan(id), describeHolder(p.By), formatTime(p.At), id))
 }
 
 // describeHolder names who holds a DR: a Slack user, an alert or a one-off call.
@@ -71,7 +85,7 @@ func ledgerDownText(err error, nothing string) string {
 		escapeMrkdwn(ledgerName(err)), nothing)
 }
 
-// jobNotRunMessage ends a pause job that did not act: the DR was taken by another operation
+// jobNotRunMessage ends a pause or resume job that did not act: the DR was taken by another operation
 // while the job queued, or the ledger could not be reached. It replaces the "Pausing" card.
 func jobNotRunMessage(job Job, text string) slackMessage {
 	text = fmt.Sprintf("%s (%s)", text, requestedBy(job))

@@ -16,7 +16,7 @@ var errUnavailable = errors.New("bot: deferred work unavailable")
 var errTooManyLookups = fmt.Errorf("%w: too many lookups of this user", errUnavailable)
 
 const (
-	// Pauses and lookups have slots of their own, so lookups piling up behind a slow DR API
+	// Pauses (resumes with them) and lookups have slots of their own, so lookups piling up behind a slow DR API
 	// (which is when a pause is likely needed) never keep a pause from starting. A pause job
 	// mostly sleeps between polls, and the ledger lets one run per DR, so its cap only guards
 	// against a flood; lookups are also capped per user, so one person cannot take them all.
@@ -40,7 +40,7 @@ type localDeferrer struct {
 
 	mu      sync.Mutex
 	closed  bool
-	pauses  int            // pause jobs running
+	pauses  int            // pause and resume jobs running
 	lookups map[string]int // lookup jobs running, per requesting user
 	nLookup int            // lookup jobs running in all
 }
@@ -53,7 +53,7 @@ func newLocalDeferrer(b *Bot) *localDeferrer {
 // take reserves a slot for job, or says why there is none; the returned func gives it back.
 // It is called with d.mu held.
 func (d *localDeferrer) take(job Job) (func(), error) {
-	if job.Kind == JobPause {
+	if job.Kind.acts() {
 		if d.pauses >= maxLocalPauses {
 			return nil, fmt.Errorf("%w: %d pauses running", errUnavailable, d.pauses)
 		}
@@ -91,7 +91,7 @@ func (d *localDeferrer) Defer(ctx context.Context, job Job) error {
 		return err
 	}
 	timeout := lookupJobTimeout
-	if job.Kind == JobPause {
+	if job.Kind.acts() {
 		timeout = d.b.cfg.Wait + reportMargin
 	}
 	// Keep the request's values (trace ids) but not its cancellation: the request ends now.

@@ -62,8 +62,9 @@ func listMessage(items []drapi.Summary) slackMessage {
 	return slackMessage{ResponseType: ephemeral, Text: header, Blocks: blocks}
 }
 
-// dryRun is what a dry run found.
+// dryRun is what a dry run of a pause or a resume found.
 type dryRun struct {
+	Op       operation // zero: a pause
 	ID       string
 	User     string
 	Channel  string
@@ -73,22 +74,28 @@ type dryRun struct {
 }
 
 func dryRunMessage(d dryRun) slackMessage {
+	op := d.Op
+	if op.Name == "" {
+		op = pauseOp
+	}
 	status := d.Detail.Status
 	var outcome string
 	switch {
-	case status == drapi.StatusStopped || status == drapi.StatusStopping:
-		outcome = fmt.Sprintf("nothing: it is already %s, so no pause would be sent.", status)
-	case !status.Pausable():
-		outcome = fmt.Sprintf("nothing: status %s does not allow a pause (needs running or stop_failed).", escapeMrkdwn(string(status)))
-	case d.Confirm && d.FourEyes:
-		outcome = fmt.Sprintf("a card in this channel; after a click by an allowed user other than %s, the pause is sent and followed until stopped.", mention(d.User))
-	case d.Confirm:
-		outcome = "a card in this channel; after a click by an allowed user, the pause is sent and followed until stopped."
+	case status == op.Target || status == op.Transit:
+		outcome = fmt.Sprintf("nothing: it is already %s, so no %s would be sent.", status, op.Name)
+	case !op.Allowed(status):
+		outcome = fmt.Sprintf("nothing: status %s does not allow a %s (needs %s).", escapeMrkdwn(string(status)), op.Name, op.from)
+	case (d.Confirm || op.Name == resumeOp.Name) && d.FourEyes:
+		outcome = fmt.Sprintf("a card in this channel; after a click by an allowed user other than %s, the %s is sent and followed until %s.",
+			mention(d.User), op.Name, op.Target)
+	case d.Confirm || op.Name == resumeOp.Name:
+		outcome = fmt.Sprintf("a card in this channel; after a click by an allowed user, the %s is sent and followed until %s.", op.Name, op.Target)
 	default:
-		outcome = "the pause is sent at once (DR_CONFIRM is off) and followed until stopped."
+		outcome = fmt.Sprintf("the %s is sent at once (DR_CONFIRM is off) and followed until %s.", op.Name, op.Target)
 	}
-	text := fmt.Sprintf("Dry run, nothing sent. DR %s (%s) is *%s*. You (%s) may pause it from channel %s. `/dr pause %s` would give %s",
-		codeSpan(d.ID), escapeMrkdwn(truncate(orUnknown(d.Detail.Name), 200)), escapeMrkdwn(orUnknown(string(status))), mention(d.User), codeSpan(d.Channel), d.ID, outcome)
+	text := fmt.Sprintf("Dry run, nothing sent. DR %s (%s) is *%s*. You (%s) may %s it from channel %s. `/dr %s %s` would give %s",
+		codeSpan(d.ID), escapeMrkdwn(truncate(orUnknown(d.Detail.Name), 200)), escapeMrkdwn(orUnknown(string(status))), mention(d.User),
+		op.Name, codeSpan(d.Channel), op.Name, d.ID, outcome)
 	return textMessage(ephemeral, text)
 }
 
@@ -105,8 +112,9 @@ func lookupErrorMessage(r drresult.Result) slackMessage {
 func interruptedLookupMessage(job Job) slackMessage {
 	text := fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr %s` again.",
 		strings.TrimSpace(string(job.Kind)+" "+job.ID))
-	if job.Kind == JobDryRun {
-		text = fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr pause %s --dry-run` again.", job.ID)
+	if job.Kind == JobDryRun || job.Kind == JobResumeDryRun {
+		text = fmt.Sprintf(":warning: Interrupted before the DR API answered: the bot stopped (shutdown or function timeout). Try `/dr %s %s --dry-run` again.",
+			job.op().Name, job.ID)
 	}
 	m := textMessage(ephemeral, text)
 	m.ReplaceOriginal = true

@@ -51,6 +51,25 @@ func goldenJob() Job {
 	return Job{Kind: JobPause, ID: goldenID, Requester: "U1", Approver: "U2", RequestedAt: goldenAt}
 }
 
+// goldenResumeJob is goldenJob resuming the DR.
+func goldenResumeJob() Job {
+	job := goldenJob()
+	job.Kind = JobResume
+	return job
+}
+
+// goldenStoppedDetail is goldenDetail paused, as a resume card finds it.
+func goldenStoppedDetail() *drapi.Detail {
+	d := goldenDetail()
+	d.Status = drapi.StatusStopped
+	return d
+}
+
+// resumeResult classifies a resume's ending as runOp does.
+func resumeResult(out drapi.Outcome, err error, stop drresult.Stop) drresult.Result {
+	return drresult.Classify(drresult.Resume, out, err, stop)
+}
+
 func goldenOutcome() drapi.Outcome {
 	return drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true, Initial: drapi.StatusRunning,
 		Status: drapi.StatusStopped, RequestID: "req-0001", Attempts: 1, Elapsed: 42 * time.Second}
@@ -88,6 +107,8 @@ func goldenProposal(ids ...string) Proposal {
 func TestGolden(t *testing.T) {
 	failed := drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning, Status: drapi.StatusRunning,
 		RequestID: "req-0002", Elapsed: 3 * time.Second}
+	stillStopped := drapi.Outcome{ID: goldenID, Initial: drapi.StatusStopped, Status: drapi.StatusStopped,
+		RequestID: "req-0104", Elapsed: 3 * time.Second}
 	many := make([]drapi.Summary, 0, 120)
 	for i := range 120 {
 		many = append(many, drapi.Summary{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i),
@@ -97,9 +118,10 @@ func TestGolden(t *testing.T) {
 		name string
 		msg  slackMessage
 	}{
-		{"help", helpMessage("/dr")},
-		{"unknown_subcommand", unknownMessage("/dr", "", "subcommand", "unpause")},
-		{"unknown_option", unknownMessage("/dr", "pause", "option", "—dry-run")},
+		{"help", helpMessage("/dr", false)},
+		{"help_resume", helpMessage("/dr", true)},
+		{"unknown_subcommand", unknownMessage("/dr", false, "", "subcommand", "unpause")},
+		{"unknown_option", unknownMessage("/dr", false, "pause", "option", "—dry-run")},
 		{"missing_id_status", missingIDMessage("/dr", "status")},
 		{"invalid_id", invalidIDMessage("not-a-uuid")},
 		{"missing_id", invalidIDMessage("")},
@@ -111,7 +133,7 @@ func TestGolden(t *testing.T) {
 			ID: goldenID, Requester: "U1", RequestedAt: goldenAt, Detail: goldenDetail()}, testKey)},
 		{"card_four_eyes_slow", cardMessage(card{Card: goldenCard, Channel: chanID, Team: teamID, ID: goldenID, Requester: "U1", RequestedAt: goldenAt,
 			Lookup: "unknown (DR API slow)", FourEyes: true}, testKey)},
-		{"cancelled", cancelledMessage(goldenID, "<@U1>", "U2", goldenAt)},
+		{"cancelled", cancelledMessage(pauseOp, goldenID, "<@U1>", "U2", goldenAt)},
 		{"pausing", pausingMessage(goldenJob(), 10*time.Minute)},
 		{"progress", progressMessage(goldenJob(), drapi.StatusStopping, 4*time.Second)},
 		{"final_stopped", finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute)},
@@ -143,24 +165,24 @@ func TestGolden(t *testing.T) {
 		{"interrupted", finalMessage(goldenJob(), pauseResult(drapi.Outcome{ID: goldenID, PauseID: goldenID, Posted: true,
 			Status: drapi.StatusStopping}, nil, drresult.Interrupted), 10*time.Minute)},
 		{"interrupted_lookup", interruptedLookupMessage(Job{Kind: JobStatus, ID: goldenID})},
-		{"already_stopped", alreadyMessage(goldenID, drapi.StatusStopped)},
-		{"already_stopping", alreadyMessage(goldenID, drapi.StatusStopping)},
-		{"not_pausable", notPausableMessage(goldenID, drapi.StatusUnstart)},
-		{"in_flight", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "U2", Token: "T0"}.String(), At: goldenAt})},
-		{"in_flight_alert", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "alert:grafana", Token: "T0"}.String(), At: goldenAt})},
-		{"in_flight_invoke", opHeldMessage(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt})},
-		{"cancel_too_late", cancelTooLateAtMessage(goldenID, ledger.Record{Holder: "U2/N0", At: goldenAt})},
-		{"card_used", cardUsedMessage(goldenID, ledger.Record{Holder: "U2/N0", State: ledger.Held, At: goldenAt})},
-		{"card_cancelled", cardCancelledMessage(ledger.Record{Holder: "U1", State: ledger.Void, At: goldenAt})},
+		{"already_stopped", alreadyMessage(pauseOp, goldenID, drapi.StatusStopped)},
+		{"already_stopping", alreadyMessage(pauseOp, goldenID, drapi.StatusStopping)},
+		{"not_pausable", notAllowedMessage(pauseOp, goldenID, drapi.StatusUnstart)},
+		{"in_flight", opHeldMessage(pauseOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "U2", Token: "T0"}.String(), At: goldenAt})},
+		{"in_flight_alert", opHeldMessage(pauseOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "alert:grafana", Token: "T0"}.String(), At: goldenAt})},
+		{"in_flight_invoke", opHeldMessage(pauseOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt})},
+		{"cancel_too_late", cancelTooLateAtMessage(pauseOp, goldenID, ledger.Record{Holder: "U2/N0", At: goldenAt})},
+		{"card_used", cardUsedMessage(pauseOp, goldenID, ledger.Record{Holder: "U2/N0", State: ledger.Held, At: goldenAt})},
+		{"card_cancelled", cardCancelledMessage(pauseOp, ledger.Record{Holder: "U1", State: ledger.Void, At: goldenAt})},
 		{"alert_card_cancelled", cancelledCardMessage(askedBy("", "grafana", "Replication lag"), "U2", goldenAt,
 			alertCardMessage(goldenProposal(goldenID, goldenID2), goldenCard, goldenAt, testKey).Blocks)},
 		{"ledger_down", ledgerDownMessage(&ledger.UnavailableError{Ledger: "DynamoDB table drpause-ledger", Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}, "paused")},
-		{"job_not_run", jobNotRunMessage(goldenJob(), opHeldText(goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt}))},
+		{"job_not_run", jobNotRunMessage(goldenJob(), opHeldText(pauseOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "invoke", Token: "T0"}.String(), At: goldenAt}))},
 		{"refused_team", refusalMessage(&refusal{reason: "team", subject: "T0OTHER", setting: "DR_ALLOWED_TEAMS"})},
 		{"too_many_lookups", tooManyLookupsMessage(maxLookupsPerUser)},
 		{"bad_button", badButtonMessage()},
 		{"invalid_button", invalidButtonMessage()},
-		{"expired", expiredMessage(goldenID, 26*time.Hour+3*time.Minute)},
+		{"expired", expiredMessage(pauseOp, goldenID, 26*time.Hour+3*time.Minute)},
 		{"hand_off_failed", handOffFailedMessage(goldenJob())},
 		{"lookup_error", lookupErrorMessage(drresult.ClassifyLookup(goldenID, apiError(403, "APIGW.0301", "Incorrect IAM authentication information.", 1)))},
 		{"list_error", lookupErrorMessage(drresult.ClassifyLookup("", apiError(429, "APIG.0308", "The throttling threshold has been reached.", 4)))},
@@ -202,6 +224,42 @@ func TestGolden(t *testing.T) {
 			Standby: drapi.Cluster{Name: hostile}, SyncPeriod: hostile, StartTime: hostile})},
 		{"list_hostile", listMessage([]drapi.Summary{{ID: hostile, Name: hostile, Status: hostile}, {ID: goldenID, Name: "dr-orders", Status: drapi.StatusRunning}})},
 		{"final_stopped_simulated", markSimulated(finalMessage(goldenJob(), pauseResult(goldenOutcome(), nil, drresult.NotStopped), 10*time.Minute))},
+		// A resume: the card, and every message that differs from a pause's by its words.
+		{"card_resume", cardMessage(card{Op: resumeOp, Card: goldenCard, Channel: chanID, Team: teamID, ID: goldenID, Requester: "U1",
+			RequestedAt: goldenAt, Detail: goldenStoppedDetail(), LastPause: lastPause{Known: true, By: "U2", At: goldenAt.Add(-2 * time.Hour)}}, testKey)},
+		{"card_resume_four_eyes_slow", cardMessage(card{Op: resumeOp, Card: goldenCard, Channel: chanID, Team: teamID, ID: goldenID,
+			Requester: "U1", RequestedAt: goldenAt, Lookup: "unknown (DR API slow)", FourEyes: true}, testKey)},
+		{"card_resume_hostile", cardMessage(card{Op: resumeOp, Card: goldenCard, Channel: chanID, Team: teamID, ID: goldenID, Requester: "U1",
+			RequestedAt: goldenAt, Detail: &drapi.Detail{ID: goldenID, Name: hostile, Status: drapi.StatusStopped,
+				Primary: drapi.Cluster{Name: hostile, LastSuccessTime: hostile}, Standby: drapi.Cluster{LastSuccessTime: hostile}},
+			LastPause: lastPause{Known: true, By: "alert:" + hostile, At: goldenAt}}, testKey)},
+		{"resuming", pausingMessage(goldenResumeJob(), 10*time.Minute)},
+		{"progress_resume", progressMessage(goldenResumeJob(), drapi.StatusStarting, 4*time.Second)},
+		{"final_running", finalMessage(goldenResumeJob(), resumeResult(drapi.Outcome{ID: goldenID, OpID: goldenID, Posted: true,
+			Initial: drapi.StatusStopped, Status: drapi.StatusRunning, RequestID: "req-0101", Attempts: 1, Elapsed: 47 * time.Second}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_already_running", finalMessage(goldenResumeJob(), resumeResult(drapi.Outcome{ID: goldenID, Initial: drapi.StatusRunning,
+			Status: drapi.StatusRunning, RequestID: "req-0102"}, nil, drresult.NotStopped), 10*time.Minute)},
+		{"final_start_failed", finalMessage(goldenResumeJob(), resumeResult(drapi.Outcome{ID: goldenID, OpID: goldenID, Posted: true,
+			Initial: drapi.StatusStopped, Status: drapi.StatusStartFailed, RequestID: "req-0103", Elapsed: time.Minute},
+			&drapi.StatusError{ID: goldenID, Op: "follow", Status: drapi.StatusStartFailed}, drresult.NotStopped), 10*time.Minute)},
+		{"final_resume_refused", finalMessage(goldenResumeJob(), resumeResult(stillStopped,
+			&drapi.RefusedError{ID: goldenID, Op: "start", Status: drapi.StatusStopped,
+				Err: &drapi.Error{HTTPStatus: 400, Code: "DWS.4242", Message: "The operation is not allowed.", RequestID: "req-err-1", Attempts: 1}}, drresult.NotStopped), 10*time.Minute)},
+		{"final_resume_auth", finalMessage(goldenResumeJob(), resumeResult(stillStopped,
+			apiError(403, "APIGW.0302", "The IAM user is not authorized to access the API.", 1), drresult.NotStopped), 10*time.Minute)},
+		{"interrupted_resume", finalMessage(goldenResumeJob(), resumeResult(drapi.Outcome{ID: goldenID, OpID: goldenID, Posted: true,
+			Status: drapi.StatusStarting}, nil, drresult.Interrupted), 10*time.Minute)},
+		{"already_running", alreadyMessage(resumeOp, goldenID, drapi.StatusRunning)},
+		{"already_starting", alreadyMessage(resumeOp, goldenID, drapi.StatusStarting)},
+		{"not_resumable", notAllowedMessage(resumeOp, goldenID, drapi.StatusStopFailed)},
+		{"resume_disabled", resumeDisabledMessage()},
+		{"in_flight_resume", opHeldMessage(resumeOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "pause", By: "U2", Token: "T0"}.String(), At: goldenAt})},
+		{"in_flight_pause_on_resume", opHeldMessage(pauseOp, goldenID, ledger.Record{Holder: ledger.Op{Name: "resume", By: "invoke", Token: "T0"}.String(), At: goldenAt})},
+		{"paused_since_card", pausedSinceCardMessage(goldenID, lastPause{Known: true, By: "U2", At: goldenAt})},
+		{"cancelled_resume", cancelledMessage(resumeOp, goldenID, "<@U1>", "U2", goldenAt)},
+		{"card_used_resume", cardUsedMessage(resumeOp, goldenID, ledger.Record{Holder: "U2/N0", State: ledger.Held, At: goldenAt})},
+		{"dry_run_resume", dryRunMessage(dryRun{Op: resumeOp, ID: goldenID, User: "U1", Channel: chanID, Detail: goldenStoppedDetail(), FourEyes: true})},
+		{"refused_four_eyes_resume", refusalMessage(&refusal{reason: "four_eyes", subject: "U1", setting: "DR_FOUR_EYES", op: "resume"})},
 		{"alert_card", alertCardMessage(goldenProposal(goldenID, goldenID2), goldenCard, goldenAt, testKey)},
 		{"alert_auto", alertAutoMessage(goldenProposal(goldenID, goldenID2), goldenAt)},
 	}

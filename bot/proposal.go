@@ -79,7 +79,7 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 		d := decision{event: "approved", channel: p.Channel, id: id, outcome: "auto", source: p.Source}
 		job := Job{Kind: JobPause, ID: id, Channel: p.Channel, MessageTS: ts, BotMessage: true, Thread: len(p.IDs) > 1,
 			RequestedAt: start, AlertSource: p.Source, AlertTitle: p.Title}
-		op, held, err := b.claimOp(ctx, id, "alert:"+p.Source, start)
+		op, held, err := b.claimOp(ctx, pauseOp, id, "alert:"+p.Source, start)
 		switch {
 		case err != nil:
 			// Fail safe: without the ledger nothing tells this pause from another instance's.
@@ -93,7 +93,7 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 		case !held.OK:
 			d.event, d.outcome = "refused", "in_flight"
 			b.audit(ctx, d)
-			if _, err := b.postMessage(ctx, p.Channel, ts, slackMessage{Text: opHeldText(id, held.Record)}); err != nil {
+			if _, err := b.postMessage(ctx, p.Channel, ts, slackMessage{Text: opHeldText(pauseOp, id, held.Record)}); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -102,7 +102,7 @@ func (b *Bot) PauseNow(ctx context.Context, p Proposal) error {
 		if b.platform(ctx).AnswerWindowOnly {
 			d.outcome, d.latency = "auto_in_window", b.now().Sub(start)
 			b.audit(ctx, d)
-			b.runPauseInWindow(ctx, job)
+			b.runInWindow(ctx, job)
 			continue
 		}
 		if err := b.deferrer.Defer(ctx, job); err != nil {

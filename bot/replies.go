@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -32,26 +33,36 @@ func refusalMessage(r *refusal) slackMessage {
 		text = fmt.Sprintf("Not allowed: DR %s is not in %s. An admin can add this id to %s.",
 			codeSpan(r.subject), codeSpan(r.setting), codeSpan(r.setting))
 	case "four_eyes":
-		text = fmt.Sprintf("Four-eyes rule (%s): %s asked for this pause, so someone else from %s must approve it.",
-			codeSpan(r.setting), mention(r.subject), codeSpan("DR_ALLOWED_USERS"))
+		text = fmt.Sprintf("Four-eyes rule (%s): %s asked for this %s, so someone else from %s must approve it.",
+			codeSpan(r.setting), mention(r.subject), cmp.Or(r.op, pauseOp.Name), codeSpan("DR_ALLOWED_USERS"))
 	default:
 		text = "Not allowed."
 	}
 	return textMessage(ephemeral, text)
 }
 
-func alreadyMessage(id string, status drapi.Status) slackMessage {
-	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no pause sent.", codeSpan(id), escapeMrkdwn(string(status)))
-	if status == drapi.StatusStopping {
-		text = fmt.Sprintf("DR %s is already being paused (status *stopping*): no second pause sent. Follow it with `/dr status %s`.", codeSpan(id), id)
+// alreadyMessage answers op asked of a DR already at its target or on its way there.
+func alreadyMessage(op operation, id string, status drapi.Status) slackMessage {
+	text := fmt.Sprintf("DR %s is already *%s*: nothing to do, no %s sent.", codeSpan(id), escapeMrkdwn(string(status)), op.Name)
+	if status == op.Transit {
+		text = fmt.Sprintf("DR %s is already being %s (status *%s*): no second %s sent. Follow it with `/dr status %s`.",
+			codeSpan(id), op.Done, status, op.Name, id)
 	}
 	return textMessage(ephemeral, text)
 }
 
-func notPausableMessage(id string, status drapi.Status) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("DR %s is *%s*: a pause needs running or stop_failed. Nothing sent.",
-		codeSpan(id), escapeMrkdwn(string(status))))
+// notAllowedMessage answers op asked of a DR whose status does not allow it.
+func notAllowedMessage(op operation, id string, status drapi.Status) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("DR %s is *%s*: a %s needs %s. Nothing sent.",
+		codeSpan(id), escapeMrkdwn(string(status)), op.Name, op.from))
 
+}
+
+// resumeDisabledMessage answers /dr resume, or a click on a resume card, while DR_RESUME is off.
+func resumeDisabledMessage() slackMessage {
+	return textMessage(ephemeral, "Resume is off in this deployment: `DR_RESUME` is not `true`. "+
+		"Resuming restarts replication from the primary, so a team turns it on only once it has agreed to resume from Slack; "+
+		"until then use the DWS console. Nothing done.")
 }
 
 func badButtonMessage() slackMessage {
@@ -62,8 +73,8 @@ func invalidButtonMessage() slackMessage {
 	return textMessage(ephemeral, "This button does not name a valid DR: nothing done.")
 }
 
-func expiredMessage(id string, age time.Duration) slackMessage {
-	return textMessage(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr pause %s` again.", formatDuration(age), id))
+func expiredMessage(op operation, id string, age time.Duration) slackMessage {
+	return textMessage(ephemeral, fmt.Sprintf("This request expired (made %s ago): run `/dr %s %s` again.", formatDuration(age), op.Name, id))
 }
 
 func workingMessage(what string) slackMessage {

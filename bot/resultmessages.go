@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -9,7 +10,7 @@ import (
 	"github.com/dws-dr/drpause/pkg/drresult"
 )
 
-// finalMessage reports how a pause ended, as r says. wait is DR_WAIT, which the headline names
+// finalMessage reports how a pause or a resume ended, as r says. wait is DR_WAIT, which the headline names
 // when it ran out.
 func finalMessage(job Job, r drresult.Result, wait time.Duration) slackMessage {
 	return finalMessageAfter(job, r, "DR_WAIT ("+wait.String()+")")
@@ -24,7 +25,7 @@ func finalMessageAfter(job Job, r drresult.Result, waited string) slackMessage {
 	pairs := []string{"DR id", codeSpan(job.ID)}
 	// The id the pause answer named is the DR id as a rule: shown only when it says otherwise.
 	if r.OpID != "" && r.OpID != job.ID {
-		pairs = append(pairs, "Pause id (from the API)", apiID(r.OpID))
+		pairs = append(pairs, opOf(r).Title()+" id (from the API)", apiID(r.OpID))
 	}
 	pairs = append(pairs,
 		"Final status", escapeMrkdwn(string(orStatus(r.Status, "unknown"))),
@@ -47,53 +48,55 @@ func finalMessageAfter(job Job, r drresult.Result, waited string) slackMessage {
 	}
 }
 
-// resultHeadline says in one line how the pause of DR id ended; waited names the bound that
-// ran out, if one did ("DR_WAIT (10m0s)").
+// resultHeadline says in one line how the pause or resume of DR id ended; waited names the
+// bound that ran out, if one did ("DR_WAIT (10m0s)").
 func resultHeadline(id string, r drresult.Result, waited string) string {
+	op := opOf(r)
 	status := escapeMrkdwn(string(orStatus(r.Status, "unknown")))
 	switch r.Kind {
 	case drresult.KindAlreadyDone:
-		return fmt.Sprintf(":white_check_mark: DR %s was already stopped: no pause sent.", codeSpan(id))
+		return fmt.Sprintf(":white_check_mark: DR %s was already %s: no %s sent.", codeSpan(id), op.Target, op.Name)
 	case drresult.KindOtherFirst:
-		// Our POST was refused because another pause (another instance, a replayed click) got
-		// there first: the DR is paused once, as asked.
-		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*. Another pause got there first, so DWS refused this one: it was paused once.",
-			codeSpan(id), escapeMrkdwn(string(r.Status)))
+		// Our POST was refused because another request (another instance, a replayed click) got
+		// there first: the DR is paused or resumed once, as asked.
+		return fmt.Sprintf(":white_check_mark: DR %s is %s: status *%s*. Another %s got there first, so DWS refused this one: it was %s once.",
+			codeSpan(id), op.Done, escapeMrkdwn(string(r.Status)), op.Name, op.Done)
 	case drresult.KindAlreadyInProgress:
-		return fmt.Sprintf(":white_check_mark: DR %s was already being paused (status %s): no second pause sent. It is now *%s*.",
-			codeSpan(id), escapeMrkdwn(string(r.Initial)), escapeMrkdwn(string(r.Status)))
+		return fmt.Sprintf(":white_check_mark: DR %s was already being %s (status %s): no second %s sent. It is now *%s*.",
+			codeSpan(id), op.Done, escapeMrkdwn(string(r.Initial)), op.Name, escapeMrkdwn(string(r.Status)))
 	case drresult.KindDone:
-		return fmt.Sprintf(":white_check_mark: DR %s is paused: status *%s*.", codeSpan(id), escapeMrkdwn(string(r.Status)))
+		return fmt.Sprintf(":white_check_mark: DR %s is %s: status *%s*.", codeSpan(id), op.Done, escapeMrkdwn(string(r.Status)))
 	case drresult.KindAccepted:
-		return fmt.Sprintf(":white_check_mark: The pause of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
-			codeSpan(id), status, id)
+		return fmt.Sprintf(":white_check_mark: The %s of DR %s was accepted: status *%s*. Follow it with `/dr status %s`.",
+			op.Name, codeSpan(id), status, id)
 	case drresult.KindNotFinished:
-		return fmt.Sprintf(":warning: DR %s is still *%s* after %s: the pause was accepted but has not finished. Check later with `/dr status %s`.",
-			codeSpan(id), status, waited, id)
+		return fmt.Sprintf(":warning: DR %s is still *%s* after %s: the %s was accepted but has not finished. Check later with `/dr status %s`.",
+			codeSpan(id), status, waited, op.Name, id)
 	case drresult.KindUnconfirmed:
-		return fmt.Sprintf(":warning: The DWS API did not answer the pause of DR %s within %s: it may or may not have been accepted. Check with `/dr status %s` before trying again.",
-			codeSpan(id), waited, id)
+		return fmt.Sprintf(":warning: The DWS API did not answer the %s of DR %s within %s: it may or may not have been accepted. Check with `/dr status %s` before trying again.",
+			op.Name, codeSpan(id), waited, id)
 	case drresult.KindInProgressAtWait:
-		return fmt.Sprintf(":warning: DR %s was already being paused and is still *%s* after %s: no second pause sent. Check later with `/dr status %s`.",
-			codeSpan(id), status, waited, id)
+		return fmt.Sprintf(":warning: DR %s was already being %s and is still *%s* after %s: no second %s sent. Check later with `/dr status %s`.",
+			codeSpan(id), op.Done, status, waited, op.Name, id)
 	case drresult.KindNotSent:
-		return fmt.Sprintf(":warning: The DWS API did not answer within %s: no pause was sent to DR %s. Check with `/dr status %s` and try again.",
-			waited, codeSpan(id), id)
+		return fmt.Sprintf(":warning: The DWS API did not answer within %s: no %s was sent to DR %s. Check with `/dr status %s` and try again.",
+			waited, op.Name, codeSpan(id), id)
 	default:
-		return fmt.Sprintf(":x: Pause of DR %s failed: %s", codeSpan(id), describeFailure(r))
+		return fmt.Sprintf(":x: %s of DR %s failed: %s", op.Title(), codeSpan(id), describeFailure(r))
 	}
 }
 
 func interruptedMessage(job Job, r drresult.Result) slackMessage {
-	done := "the pause request had not been sent"
+	op := job.op()
+	done := "the " + op.Name + " request had not been sent"
 	if r.Posted || r.OpID != "" {
-		done = "the pause request was accepted"
+		done = "the " + op.Name + " request was accepted"
 		if r.OpID != "" && r.OpID != job.ID {
-			done += " (pause id " + apiID(r.OpID) + ")"
+			done += " (" + op.Name + " id " + apiID(r.OpID) + ")"
 		}
 	}
-	text := fmt.Sprintf(":warning: Interrupted while pausing DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
-		codeSpan(job.ID), requestedBy(job), done, escapeMrkdwn(string(orStatus(r.Status, "unknown"))), job.ID)
+	text := fmt.Sprintf(":warning: Interrupted while %s DR %s (%s): the bot stopped following it (shutdown or function timeout). So far %s; last status seen: *%s*. Check with `/dr status %s`.",
+		strings.ToLower(op.gerund()), codeSpan(job.ID), requestedBy(job), done, escapeMrkdwn(string(orStatus(r.Status, "unknown"))), job.ID)
 	blocks := []slack.Block{section(text)}
 	if r.RequestID != "" {
 		blocks = append(blocks, contextLine(supportFacts(r)))
@@ -114,14 +117,14 @@ func describeFailure(r drresult.Result) string {
 	case drresult.KindNotFound:
 		return "DR task not found in this project, or one of its clusters is gone. Check the id with `/dr list`."
 	case drresult.KindDRFailed:
-		return fmt.Sprintf("the DR ended in status *%s* instead of stopped.", escapeMrkdwn(string(r.BadStatus)))
+		return fmt.Sprintf("the DR ended in status *%s* instead of %s.", escapeMrkdwn(string(r.BadStatus)), opOf(r).Target)
 	case drresult.KindWrongStatus:
-		return fmt.Sprintf("wrong status: the DR is *%s*; a pause needs running or stop_failed.", escapeMrkdwn(string(r.BadStatus)))
+		return fmt.Sprintf("wrong status: the DR is *%s*; a %s needs %s.", escapeMrkdwn(string(r.BadStatus)), opOf(r).Name, opOf(r).from)
 	case drresult.KindThrottled:
 		tries := max(r.Tries, 1)
 		return fmt.Sprintf("throttled by the DWS API after %d %s; try again in a minute.", tries, plural(tries, "try", "tries"))
 	case drresult.KindAuthRejected:
-		return "the DWS API rejected the credentials (AK/SK, token, or the IAM permission dws:cluster:pauseDisasterRecovery)."
+		return fmt.Sprintf("the DWS API rejected the credentials (AK/SK, token, or the IAM permission %s).", opOf(r).permission)
 	case drresult.KindBusy:
 		return "DWS is busy with another operation on this cluster; try again in a minute."
 	case drresult.KindRefused:
@@ -135,9 +138,9 @@ func describeFailure(r drresult.Result) string {
 		return fmt.Sprintf("DWS refused: %s %s, status now %s.", codeSpan(orUnknown(r.DWSCode)),
 			escapeMrkdwn(truncate(r.DWSMessage, maxShownMessage)), now)
 	case drresult.KindAPIFailed:
-		return fmt.Sprintf("the DWS API failed (HTTP %d). The pause may or may not have been accepted: check with `/dr status`.", r.DWSHTTPStatus)
+		return fmt.Sprintf("the DWS API failed (HTTP %d). The %s may or may not have been accepted: check with `/dr status`.", r.DWSHTTPStatus, opOf(r).Name)
 	default: // unreachable, or a call that got no answer in its own time
-		return "could not reach the DWS API, or got an unreadable answer. The pause may or may not have been accepted: check with `/dr status`."
+		return fmt.Sprintf("could not reach the DWS API, or got an unreadable answer. The %s may or may not have been accepted: check with `/dr status`.", opOf(r).Name)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 const (
 	// slackTimeout bounds one post to Slack from deferred work.
 	slackTimeout = 5 * time.Second
-	// reportMargin is the time a pause job keeps after DR_WAIT to send its final message.
+	// reportMargin is the time a pause or resume job keeps after DR_WAIT to send its final message.
 	reportMargin = time.Minute
 )
 
@@ -23,31 +23,34 @@ const (
 // ctx bounds the whole job: when it ends early, the job tells Slack it was interrupted.
 func (b *Bot) Run(ctx context.Context, job Job) error {
 	switch job.Kind {
-	case JobPause:
-		return b.runPause(ctx, job)
-	case JobStatus, JobList, JobDryRun:
+	case JobPause, JobResume:
+		return b.runOp(ctx, job)
+	case JobStatus, JobList, JobDryRun, JobResumeDryRun:
 		return b.runLookup(ctx, job)
 	default:
 		return fmt.Errorf("bot: run: unknown job kind %q", job.Kind)
 	}
 }
 
-func (b *Bot) runPause(ctx context.Context, job Job) error {
+// runOp sends the pause or resume of job, follows it to the end and reports how it ended. A
+// pause DWS accepted is recorded for the DR's resume cards before the DR is released, and the DR
+// is released before the result is reported.
+func (b *Bot) runOp(ctx context.Context, job Job) error {
+	op := job.op()
 	if err := drapi.ValidateID(job.ID); err != nil {
-		return fmt.Errorf("bot: run pause: %w", err)
+		return fmt.Errorf("bot: run %s: %w", op.Name, err)
 	}
 	start := b.now()
 	rep := &reporter{b: b, job: &job}
-	until, refused := b.holdOp(ctx, &job, start)
+	until, refused := b.holdOp(ctx, op, &job, start)
 	if refused != nil {
 		reportCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 		defer cancel()
 		if err := rep.final(reportCtx, *refused); err != nil {
-			return fmt.Errorf("bot: refusal of the pause of %s not delivered to Slack: %w", job.ID, err)
+			return fmt.Errorf("bot: refusal of the %s of %s not delivered to Slack: %w", op.Name, job.ID, err)
 		}
 		return nil
 	}
-	defer b.release(ctx, ledger.OpKey(job.ID), job.Op)
 
 	var last drapi.Status
 	opt := b.cfg.Follow
@@ -55,9 +58,9 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 	opt.OnStatus = func(s drapi.Status) {
 		last = s
 		seen++
-		// The first status is the one before the pause, already on the card; final statuses
-		// get the final message.
-		if seen == 1 || s == drapi.StatusStopped || s == drapi.StatusStopFailed {
+		// The first status is the one before the operation, already on the card; final
+		// statuses get the final message.
+		if seen == 1 || s == op.Target || s == op.failed {
 			return
 		}
 		rep.update(ctx, progressMessage(job, s, b.now().Sub(start)))
@@ -72,7 +75,7 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 		}
 	}
 	followCtx, cancel := context.WithTimeout(ctx, followFor)
-	out, err := b.dr.PauseAndFollow(followCtx, job.ID, opt)
+	out, err := op.follow(b.dr, followCtx, job.ID, opt)
 	waitReached := followCtx.Err() != nil
 	cancel()
 	if out.Status == "" {
@@ -91,7 +94,13 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 	case waitReached:
 		stop = drresult.WaitReached
 	}
-	res := drresult.Classify(drresult.Pause, out, err, stop)
+	res := drresult.Classify(op.Operation, out, err, stop)
+	if op.Name == pauseOp.Name && res.Posted {
+		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
+	}
+	// The operation is over: the DR is free before the channel reads the result, so whoever
+	// acts on it at once (a resume after the pause) is not told it is still being worked on.
+	b.release(ctx, ledger.OpKey(job.ID), job.Op)
 
 	// Whatever happened, Slack must hear of it: report on a context that outlives ctx.
 	reportCtx, cancelReport := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
@@ -99,11 +108,11 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 	event, outcome := res.AuditEvent()
 	b.audit(ctx, decision{
 		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
-		id: job.ID, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
+		id: job.ID, op: op.Name, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
 		latency: b.now().Sub(start), err: err,
 	})
 	if err := rep.final(reportCtx, finalMessage(job, res, b.cfg.Wait)); err != nil {
-		return fmt.Errorf("bot: result of the pause of %s not delivered to Slack: %w", job.ID, err)
+		return fmt.Errorf("bot: result of the %s of %s not delivered to Slack: %w", op.Name, job.ID, err)
 	}
 	return nil
 }
@@ -112,8 +121,8 @@ func (b *Bot) runPause(ctx context.Context, job Job) error {
 // that deferred the job claimed it (job.Op); that claim covers the job when it starts within
 // jobStartMargin. A job that waited longer, or comes without a claim, takes the DR again, as the
 // same holder, and is refused when another operation took it meanwhile. A refusal comes as the
-// final message to send: nothing was paused.
-func (b *Bot) holdOp(ctx context.Context, job *Job, now time.Time) (time.Time, *slackMessage) {
+// final message to send: nothing was sent.
+func (b *Bot) holdOp(ctx context.Context, op operation, job *Job, now time.Time) (time.Time, *slackMessage) {
 	if job.Op != "" && job.OpUntil.Sub(now) >= b.cfg.Wait+reportMargin {
 		return job.OpUntil, nil
 	}
@@ -127,23 +136,23 @@ func (b *Bot) holdOp(ctx context.Context, job *Job, now time.Time) (time.Time, *
 		default:
 			by = job.Requester
 		}
-		job.Op = ledger.NewOp("pause", by).String()
+		job.Op = ledger.NewOp(op.Name, by).String()
 	} else if err := b.ledger.Release(ctx, key, job.Op); err != nil {
 		// Its own claim, about to run out: give it back to take it again for the whole wait.
-		m := jobNotRunMessage(*job, ledgerDownText(err, "paused"))
+		m := jobNotRunMessage(*job, ledgerDownText(err, op.Done))
 		return time.Time{}, &m
 	}
 	r, err := b.ledger.Claim(ctx, key, job.Op, b.opUntil(now))
 	switch {
 	case err != nil:
 		b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
-			requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
-		m := jobNotRunMessage(*job, ledgerDownText(err, "paused"))
+			requester: job.Requester, id: job.ID, op: op.Name, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
+		m := jobNotRunMessage(*job, ledgerDownText(err, op.Done))
 		return time.Time{}, &m
 	case !r.OK:
 		b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
-			requester: job.Requester, id: job.ID, outcome: "in_flight", source: job.AlertSource})
-		m := jobNotRunMessage(*job, opHeldText(job.ID, r.Record))
+			requester: job.Requester, id: job.ID, op: op.Name, outcome: "in_flight", source: job.AlertSource})
+		m := jobNotRunMessage(*job, opHeldText(op, job.ID, r.Record))
 		return time.Time{}, &m
 	}
 	return r.Until, nil
@@ -157,9 +166,9 @@ func (b *Bot) Abandon(ctx context.Context, job Job, err error) error {
 		requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
-	if job.Kind == JobPause {
+	if job.Kind.acts() {
 		rep := &reporter{b: b, job: &job}
-		return rep.final(ctx, jobNotRunMessage(job, ledgerDownText(err, "paused")))
+		return rep.final(ctx, jobNotRunMessage(job, ledgerDownText(err, job.op().Done)))
 	}
 	m := textMessage(ephemeral, ledgerDownText(err, "looked up"))
 	m.ReplaceOriginal = true
@@ -208,6 +217,6 @@ func (b *Bot) lookup(ctx context.Context, kind JobKind, id, user, channel string
 	if kind == JobStatus {
 		return statusMessage(d), nil
 	}
-	return dryRunMessage(dryRun{ID: id, User: user, Channel: channel, Detail: d,
+	return dryRunMessage(dryRun{Op: Job{Kind: kind}.op(), ID: id, User: user, Channel: channel, Detail: d,
 		Confirm: b.cfg.Confirm, FourEyes: b.cfg.FourEyes}), nil
 }

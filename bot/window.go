@@ -57,14 +57,12 @@ var (
 	errWindowEnded = errors.New("bot: answer window ended")
 )
 
-// pauseInWindow pauses job.ID and reads the status back, within windowFollow, and returns how
-// far it got: most often the pause accepted and the task stopping, not followed to stopped. It
-// audits the result; reporting it is the caller's.
-func (b *Bot) pauseInWindow(ctx context.Context, job Job) drresult.Result {
+// inWindow sends job's operation (a pause, or a resume) and reads the status back, within
+// windowFollow, and returns how far it got: most often accepted and under way (stopping,
+// starting), not followed to the end. It audits the result; reporting it is the caller's.
+func (b *Bot) inWindow(ctx context.Context, job Job) drresult.Result {
 	start := b.now()
-	// The caller claimed the DR's one operation for job (job.Op); it ends here.
-	defer b.release(ctx, ledger.OpKey(job.ID), job.Op)
-
+	op := job.op()
 	wctx, cancelWindow := context.WithTimeoutCause(ctx, windowFollow, errWindowEnded)
 	defer cancelWindow()
 	fctx, cancel := context.WithCancelCause(wctx)
@@ -76,14 +74,14 @@ func (b *Bot) pauseInWindow(ctx context.Context, job Job) drresult.Result {
 	}
 	seen := 0
 	opt.OnStatus = func(s drapi.Status) {
-		// The first status is the one before the pause; any change after it, or a task found
-		// stopping, shows the pause under way.
+		// The first status is the one before the call; any change after it, or a task found in
+		// transit, shows the operation under way.
 		seen++
-		if seen > 1 || s == drapi.StatusStopping {
+		if seen > 1 || s == op.Transit {
 			cancel(errTaken)
 		}
 	}
-	out, err := b.dr.PauseAndFollow(fctx, job.ID, opt)
+	out, err := op.follow(b.dr, fctx, job.ID, opt)
 	stop := drresult.NotStopped
 	switch {
 	case ctx.Err() != nil:
@@ -97,23 +95,29 @@ func (b *Bot) pauseInWindow(ctx context.Context, job Job) drresult.Result {
 	if out.Elapsed == 0 {
 		out.Elapsed = b.now().Sub(start)
 	}
-	res := drresult.Classify(drresult.Pause, out, err, stop)
+	res := drresult.Classify(op.Operation, out, err, stop)
+	if op.Name == pauseOp.Name && res.Posted {
+		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
+	}
+	// The caller claimed the DR's one operation for job (job.Op); it ends here, before the
+	// result is read.
+	b.release(ctx, ledger.OpKey(job.ID), job.Op)
 	event, outcome := res.AuditEvent()
 	if res.OK() {
 		err = nil // letting go of the follow is no failure
 	}
 	b.audit(ctx, decision{
 		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
-		id: job.ID, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
+		id: job.ID, op: op.Name, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
 		latency: b.now().Sub(start), err: err,
 	})
 	return res
 }
 
-// runPauseInWindow is Run for a pause within the answer window: pauseInWindow, then the result
+// runInWindow is Run for a pause or resume within the answer window: inWindow, then the result
 // to Slack where the job says, before the request is answered.
-func (b *Bot) runPauseInWindow(ctx context.Context, job Job) {
-	res := b.pauseInWindow(ctx, job)
+func (b *Bot) runInWindow(ctx context.Context, job Job) {
+	res := b.inWindow(ctx, job)
 	reportCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
 	rep := &reporter{b: b, job: &job}

@@ -160,3 +160,27 @@ func TestRefusalOnSlack(t *testing.T) {
 		t.Errorf("unsigned command: got %d %s; want 401 without the reason", w.Code, w.Body)
 	}
 }
+
+// TestResumeClickInWindow: within the answer window a click on a resume card sends the start,
+// never a pause, and reports it under way.
+func TestResumeClickInWindow(t *testing.T) {
+	sim, dr := newSim(t, drsim.Options{StartingFor: time.Hour})
+	e := newEnv(t, dr, inWindow(t, func(c *Config) { c.Resume = true }))
+	card := e.command(t, "U1", chanID, "resume "+drsim.SeedStopped)
+
+	e.click(t, "U2", card, drsim.SeedStopped, actionResume, "click")
+
+	if got := sim.Sim.Count(drsim.RoutePause); got != 0 {
+		t.Errorf("pauses sent: got %d; want 0", got)
+	}
+	if got := sim.Sim.Count(drsim.RouteStart); got != 1 {
+		t.Errorf("starts sent: got %d; want 1", got)
+	}
+	if st, _ := sim.Sim.Status(drsim.SeedStopped); st != drapi.StatusStarting {
+		t.Errorf("status: got %s; want starting", st)
+	}
+	posts := e.slack.Posts()
+	if len(posts) == 0 || !strings.Contains(posts[len(posts)-1].Text, "starting") {
+		t.Errorf("last post when the click was answered: got %v; want the resume under way (starting)", posts)
+	}
+}

@@ -47,6 +47,7 @@ func newDeployment(t *testing.T, sim *drsim.Server, sl *slacktest.Server, auto b
 		AllowedIDs:      allowAll,
 		AllowedTeams:    allowAll,
 		Confirm:         true,
+		Resume:          true, // on, so that alerts are shown never to use it
 		Wait:            e2eWait,
 		Follow:          drapi.FollowOptions{MinInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
 	}, dr)
@@ -166,6 +167,57 @@ func TestEndToEndCardAndClick(t *testing.T) {
 	checkStatus(t, sim, drsim.SeedRunning, drapi.StatusStopped)
 	if got := sl.Count(slacktest.ViaPostMessage); got != 1 {
 		t.Errorf("messages posted: got %d; want 1 card", got)
+	}
+}
+
+// TestEndToEndAlertsNeverResume: an alert never resumes a DR, in any mode, even with DR_RESUME
+// on: a firing alert naming a stopped DR pauses nothing more and starts nothing (auto mode), or
+// proposes a pause whose card has no Resume to click; a resolved one is ignored.
+func TestEndToEndAlertsNeverResume(t *testing.T) {
+	resolved := strings.ReplaceAll(string(alertFor(drsim.SeedStopped)), `"status":"firing"`, `"status":"resolved"`)
+	tests := []struct {
+		name         string
+		auto         bool
+		body         []byte
+		wantDecision string
+	}{
+		{name: "auto", auto: true, body: alertFor(drsim.SeedStopped), wantDecision: "paused"},
+		{name: "card", body: alertFor(drsim.SeedStopped), wantDecision: "proposed"},
+		{name: "resolved, auto", auto: true, body: []byte(resolved), wantDecision: "ignored"},
+		{name: "resolved, card", body: []byte(resolved), wantDecision: "ignored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t)
+			sl := startSlack(t)
+			d := newDeployment(t, sim, sl, tt.auto)
+			status, a := post(t, d.alerts.Alertmanager(), bearer(alertToken), tt.body)
+			if status != 200 || a.Decision != tt.wantDecision {
+				t.Fatalf("alert: got %d %q (%s); want 200 %s", status, a.Decision, a.Reason, tt.wantDecision)
+			}
+			switch tt.wantDecision {
+			case "paused":
+				sl.Wait(t, "final message", func(p slacktest.Post) bool {
+					return strings.Contains(p.Text, "was already stopped: no pause sent")
+				})
+			case "proposed":
+				card := sl.Wait(t, "card", func(p slacktest.Post) bool { return p.Via == slacktest.ViaPostMessage })
+				if strings.Contains(card.JSON(), "dr_resume") {
+					t.Errorf("alert card offers a resume: %s", card.JSON())
+				}
+				// Even a click sending dr_resume with the card's value resumes nothing.
+				if card.Buttons()["dr_pause"] == "" {
+					t.Fatalf("alert card without a Pause button: %s", card.JSON())
+				}
+				sl.Click(d.bot.Interactions(), slacktest.Click{Team: "T1", User: approver, MessageTS: card.TS, ActionID: "dr_resume",
+					Value: card.Buttons()["dr_pause"], ResponseURL: sl.ActionURL("click")})
+				sl.Wait(t, "refusal", func(p slacktest.Post) bool { return strings.Contains(p.Text, "was not made by this app") })
+			}
+			if got := sim.Sim.Count(drsim.RouteStart); got != 0 {
+				t.Errorf("start calls: got %d; want 0", got)
+			}
+			checkStatus(t, sim, drsim.SeedStopped, drapi.StatusStopped)
+		})
 	}
 }
 

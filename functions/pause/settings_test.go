@@ -34,6 +34,7 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 		want       []string
 		notWant    []string
 		wantPauses int
+		wantStarts int
 	}{
 		{
 			name: "DR_ALLOWED_USERS refuses the requester",
@@ -93,6 +94,30 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 			want: []string{"Four-eyes", "U0REQUEST", "DR_FOUR_EYES"},
 		},
 		{
+			name:    "DR_RESUME unset refuses /dr resume, naming it",
+			send:    slash("resume " + drsim.SeedStopped),
+			want:    []string{"Resume is off", "DR_RESUME"},
+			notWant: []string{`"action_id":"dr_resume"`},
+		},
+		{
+			name: "DR_RESUME unset refuses a resume on /invoke",
+			send: invokeAction(drsim.SeedStopped, "resume"),
+			want: []string{"403", `"code":"resume_disabled"`, "DR_RESUME"},
+		},
+		{
+			name: "DR_RESUME=true asks with a resume card",
+			env:  []string{"DR_RESUME=true"},
+			send: slash("resume " + drsim.SeedStopped),
+			want: []string{`"action_id":"dr_resume"`, `"action_id":"dr_cancel"`, "the only good copy"},
+		},
+		{
+			name:       "DR_RESUME=true resumes on /invoke",
+			env:        []string{"DR_RESUME=true"},
+			send:       invokeAction(drsim.SeedStopped, "resume"),
+			want:       []string{"200 ", `"disaster_recovery":{"id":"` + drsim.SeedStopped + `"}`},
+			wantStarts: 1,
+		},
+		{
 			name: "DR_ALERT_MAX_IDS refuses a request naming more ids",
 			env:  []string{"DR_ALERT_MAX_IDS=1", "DR_ALERT_AUTO=true"},
 			send: alert(drsim.SeedRunning, drsim.SeedStopFailed),
@@ -115,6 +140,9 @@ func TestSettingsReachTheirChecks(t *testing.T) {
 			}
 			if n := r.sim.Sim.Count(drsim.RoutePause); n != tt.wantPauses {
 				t.Errorf("pause calls to the DR API: got %d; want %d", n, tt.wantPauses)
+			}
+			if n := r.sim.Sim.Count(drsim.RouteStart); n != tt.wantStarts {
+				t.Errorf("start calls to the DR API: got %d; want %d", n, tt.wantStarts)
 			}
 		})
 	}
@@ -187,9 +215,12 @@ func clickOwnCard(id string) func(*testing.T, *settingsRun) string {
 }
 
 // invokePause sends POST /invoke for id and returns the status and the answer.
-func invokePause(id string) func(*testing.T, *settingsRun) string {
+func invokePause(id string) func(*testing.T, *settingsRun) string { return invokeAction(id, "pause") }
+
+// invokeAction sends POST /invoke asking for action on id and returns the status and the answer.
+func invokeAction(id, action string) func(*testing.T, *settingsRun) string {
 	return func(t *testing.T, r *settingsRun) string {
-		body := []byte(`{"disaster_recovery_id":"` + id + `"}`)
+		body := []byte(`{"disaster_recovery_id":"` + id + `","action":"` + action + `"}`)
 		status, answer := post(t, r.srv.url+"/invoke", "application/json", body, http.Header{"Authorization": {"Bearer " + invokeToken}})
 		return fmt.Sprintf("%d %s", status, answer)
 	}

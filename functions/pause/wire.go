@@ -74,7 +74,8 @@ func wire(cfg config.Config, dr bot.DR, follow drapi.FollowOptions, hc *http.Cli
 	if cfg.Ledger == config.LedgerMemory && cfg.Lambda() {
 		log.Warn("DR_LEDGER=memory in Lambda: each instance keeps its own ledger, so single-use cards and one pause per DR hold only within one instance; set DR_LEDGER=dynamodb")
 	}
-	p := parts{ledger: led, invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate}, dr)}
+	p := parts{ledger: led, invoke: invoke.New(invoke.Config{Wait: cfg.Wait, AllowedIDs: cfg.IDs.Allows, Follow: follow, Ledger: led, Simulated: cfg.Simulate,
+		Resume: cfg.Resume, Paused: bot.PauseRecorder(led, log)}, dr)}
 	invokeBearer := access.RotatingBearer(sec.secret("DR_INVOKE_TOKEN", cfg.InvokeToken))
 	deps := server.Deps{Logger: log, Invoke: invoke.Handler(p.invoke, invokeBearer, log),
 		FunctionGraph: functionGraph(cfg)}
@@ -214,7 +215,7 @@ func newDR(cfg config.Config, hc *http.Client, log *slog.Logger) (*drapi.Client,
 		if stopping == 0 {
 			stopping = drsim.Immediate
 		}
-		sim, err := drsim.Start(drsim.Options{StoppingFor: stopping})
+		sim, err := drsim.Start(drsim.Options{StoppingFor: stopping, StartingFor: stopping})
 		if err != nil {
 			return nil, follow, nil, fmt.Errorf("start simulator: %w", err)
 		}
@@ -266,6 +267,7 @@ func addSlack(deps *server.Deps, cfg config.Config, dr bot.DR, follow drapi.Foll
 		AllowedTeams:    cfg.Teams.Allows,
 		Confirm:         cfg.Confirm,
 		FourEyes:        cfg.FourEyes,
+		Resume:          cfg.Resume,
 		Simulated:       cfg.Simulate,
 		Wait:            cfg.Wait,
 		Follow:          follow,

@@ -83,7 +83,8 @@ type Config struct {
 	SecretKey     Secret `envconfig:"HUAWEICLOUD_SDK_SK"`
 	SecurityToken Secret `envconfig:"HUAWEICLOUD_SDK_SECURITY_TOKEN"`
 	Simulate      bool   `envconfig:"DR_SIMULATE" default:"false"`
-	// SimulateDelay is how long the simulator keeps a paused DR in stopping.
+	// SimulateDelay is how long the simulator keeps a paused DR in stopping, and a resumed one
+	// in starting.
 	SimulateDelay time.Duration `envconfig:"DR_SIMULATE_DELAY" default:"3s"`
 	// SimulateLatency delays every simulator answer, to see how Slack's side behaves when the DR
 	// API is slow (benchmarks, load tests, demos of a slow cloud).
@@ -93,13 +94,16 @@ type Config struct {
 	SlackBotToken      Secret `envconfig:"SLACK_BOT_TOKEN"`
 	SlackAPIURL        string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
 
-	AllowedUsers    []string      `envconfig:"DR_ALLOWED_USERS"`
-	AllowedChannels []string      `envconfig:"DR_ALLOWED_CHANNELS" default:"*"`
-	AllowedIDs      []string      `envconfig:"DR_ALLOWED_IDS" default:"*"`
-	AllowedTeams    []string      `envconfig:"DR_ALLOWED_TEAMS" default:"*"`
-	Confirm         bool          `envconfig:"DR_CONFIRM" default:"true"`
-	FourEyes        bool          `envconfig:"DR_FOUR_EYES" default:"false"`
-	Wait            time.Duration `envconfig:"DR_WAIT" default:"10m"`
+	AllowedUsers    []string `envconfig:"DR_ALLOWED_USERS"`
+	AllowedChannels []string `envconfig:"DR_ALLOWED_CHANNELS" default:"*"`
+	AllowedIDs      []string `envconfig:"DR_ALLOWED_IDS" default:"*"`
+	AllowedTeams    []string `envconfig:"DR_ALLOWED_TEAMS" default:"*"`
+	Confirm         bool     `envconfig:"DR_CONFIRM" default:"true"`
+	FourEyes        bool     `envconfig:"DR_FOUR_EYES" default:"false"`
+	// Resume allows /dr resume and "action": "resume": off until a team opts in, since resuming
+	// can carry a damaged primary over the only good copy.
+	Resume bool          `envconfig:"DR_RESUME" default:"false"`
+	Wait   time.Duration `envconfig:"DR_WAIT" default:"10m"`
 	// Users, Channels, IDs and Teams are the lists above, parsed once by Load for every route.
 	Users    *access.List `ignored:"true"`
 	Channels *access.List `ignored:"true"`

@@ -1,8 +1,9 @@
-// Package invoke is the one-off pause: POST /invoke and a direct Lambda invocation take the same
-// request and give the same answer, so scripts can use either.
+// Package invoke is the one-off pause (and, with DR_RESUME, resume): POST /invoke and a direct
+// Lambda invocation take the same request and give the same answer, so scripts can use either.
 package invoke
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,10 +18,11 @@ import (
 	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
-// DR is what a one-off pause needs from the DR API; *drapi.Client satisfies it.
+// DR is what a one-off pause or resume needs from the DR API; *drapi.Client satisfies it.
 type DR interface {
 	Get(ctx context.Context, id string) (*drapi.Detail, error)
 	PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
+	StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error)
 }
 
 // Ledger is what a one-off pause needs from the ledger shared with the Slack side and the
@@ -72,8 +74,8 @@ type ErrorBody struct {
 	Error *Error `json:"error"`
 }
 
-// The actions a Request may ask for. Resume is part of the interface but not yet of this
-// version, so it is refused as disabled rather than as unknown: scripts can tell the two apart.
+// The actions a Request may ask for. Resume is refused as disabled, not as unknown, while
+// DR_RESUME is off: scripts can tell the two apart.
 const (
 	ActionPause  = "pause"
 	ActionResume = "resume"
@@ -89,15 +91,18 @@ func (b ErrorBody) MarshalJSON() ([]byte, error) {
 // maxBody caps the request body; a valid one is under 150 bytes.
 const maxBody = 4 << 10
 
-// Service runs one-off pauses. It is safe for concurrent use.
+// Service runs one-off pauses and resumes. It is safe for concurrent use.
 type Service struct {
 	dr      DR
 	wait    time.Duration
 	allowed func(id string) bool // DR_ALLOWED_IDS
 	follow  drapi.FollowOptions
 	ledger  Ledger
-	// postedWithin bounds a wait=false call after the pause was sent: long enough to see the
-	// status leave running, short enough for a script that asked not to wait.
+	resume  bool                                     // DR_RESUME
+	paused  func(ctx context.Context, id, by string) // records a pause DWS accepted; nil: none
+	// postedWithin bounds a wait=false call after the operation was sent: long enough to see
+	// the status leave the one it was sent from, short enough for a script that asked not to
+	// wait.
 	postedWithin time.Duration
 	simulated    bool
 }
@@ -112,6 +117,11 @@ type Config struct {
 	// Ledger holds the one operation per DR, shared with Slack and the alerts (DR_LEDGER).
 	// Nil: a ledger of this Service alone, for tests.
 	Ledger Ledger
+	// Resume (DR_RESUME) allows "action": "resume"; off, it is answered 403 resume_disabled.
+	Resume bool
+	// Paused, if set, is called once DWS has accepted a pause, with "invoke" as who paused: it
+	// records the pause for the DR's resume cards (bot.PauseRecorder).
+	Paused func(ctx context.Context, id, by string)
 }
 
 // New returns a Service calling dr.
@@ -121,7 +131,7 @@ func New(cfg Config, dr DR) *Service {
 		l = ledger.NewMemory()
 	}
 	return &Service{dr: dr, wait: cfg.Wait, allowed: cfg.AllowedIDs, follow: cfg.Follow, ledger: l, postedWithin: 10 * time.Second,
-		simulated: cfg.Simulated}
+		simulated: cfg.Simulated, resume: cfg.Resume, paused: cfg.Paused}
 }
 
 const (
@@ -131,11 +141,11 @@ const (
 	releaseTimeout = 5 * time.Second
 )
 
-// hold claims the one operation on DR id for this call, on every instance, and returns the
-// function that gives it back. A DR already held is a 409, naming who holds it; a ledger that
-// cannot be reached a 503: nothing is sent without knowing the DR is free.
-func (s *Service) hold(ctx context.Context, id string) (func(), *Error) {
-	key, op := ledger.OpKey(id), ledger.NewOp(ActionPause, "invoke").String()
+// hold claims the one operation on DR id for this call's op, on every instance, and returns the
+// function that gives it back. A DR already held, for a pause or a resume, is a 409 naming who
+// holds it; a ledger that cannot be reached a 503: nothing is sent without knowing the DR is free.
+func (s *Service) hold(ctx context.Context, o drresult.Operation, id string) (func(), *Error) {
+	key, op := ledger.OpKey(id), ledger.NewOp(o.Name, "invoke").String()
 	r, err := s.ledger.Claim(ctx, key, op, time.Now().Add(s.wait+claimMargin))
 	switch {
 	case err != nil:
@@ -144,7 +154,7 @@ func (s *Service) hold(ctx context.Context, id string) (func(), *Error) {
 			name, cause = u.Ledger, u.Err
 		}
 		return nil, &Error{HTTPStatus: http.StatusServiceUnavailable, Code: "ledger_unavailable",
-			Message: fmt.Sprintf("the ledger (%s) is unreachable: nothing was paused (%v)", name, cause)}
+			Message: fmt.Sprintf("the ledger (%s) is unreachable: nothing was %s (%v)", name, o.Done, cause)}
 	case !r.OK:
 		held := ledger.ParseOp(r.Holder)
 		return nil, &Error{HTTPStatus: http.StatusConflict, Code: "in_progress",
@@ -184,11 +194,12 @@ func Decode(r io.Reader) (Request, *Error) {
 	return req, nil
 }
 
-// Do runs req: the status only for a dry run; otherwise the pause, answered right after it was
-// sent, or, with Wait, once the DR is stopped (within DR_WAIT). A pause holds the DR in the
-// ledger until it answers: another operation on it, here or on another instance, meanwhile
-// gets 409 in_progress. Past the answer, the DR's status (stopping) keeps a second pause from
-// being sent. Under DR_SIMULATE both answers say so.
+// Do runs req: the status only for a dry run; otherwise the pause (or the resume), answered
+// right after it was sent, or, with Wait, once the DR is stopped (running) within DR_WAIT. The
+// operation holds the DR in the ledger until it answers: another operation on it, a pause or a
+// resume, here or on another instance, meanwhile gets 409 in_progress. Past the answer, the DR's
+// status (stopping, starting) keeps a second one from being sent. Under DR_SIMULATE both
+// answers say so.
 func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 	resp, err := s.do(ctx, req)
 	resp.Simulated = s.simulated
@@ -199,7 +210,8 @@ func (s *Service) Do(ctx context.Context, req Request) (Response, *Error) {
 }
 
 func (s *Service) do(ctx context.Context, req Request) (Response, *Error) {
-	if err := checkAction(req.Action); err != nil {
+	op, err := s.checkAction(req.Action)
+	if err != nil {
 		return Response{}, err
 	}
 	id := req.DisasterRecoveryID
@@ -212,22 +224,43 @@ func (s *Service) do(ctx context.Context, req Request) (Response, *Error) {
 	if req.DryRun {
 		d, err := s.dr.Get(ctx, id)
 		if err != nil {
-			return failure(drresult.Classify(drresult.Pause, drapi.Outcome{ID: id}, err, deadlineStop(ctx)))
+			return failure(drresult.Classify(op, drapi.Outcome{ID: id}, err, deadlineStop(ctx)))
 		}
 		return answer(id, d.Status, ""), nil
 	}
-	release, herr := s.hold(ctx, id)
+	release, herr := s.hold(ctx, op, id)
 	if herr != nil {
 		return Response{}, herr
 	}
 	defer release()
+	var (
+		res         drresult.Result
+		unconfirmed bool
+	)
 	if req.Wait {
-		ctx, cancel := context.WithTimeout(ctx, s.wait)
-		defer cancel()
-		out, err := s.dr.PauseAndFollow(ctx, id, s.follow)
-		return render(id, drresult.Classify(drresult.Pause, out, err, deadlineStop(ctx)))
+		wctx, cancel := context.WithTimeout(ctx, s.wait)
+		out, err := s.run(op)(wctx, id, s.follow)
+		res = drresult.Classify(op, out, err, deadlineStop(wctx))
+		cancel()
+	} else {
+		res, unconfirmed = s.noWait(ctx, op, id)
 	}
-	return s.pauseNoWait(ctx, id)
+	if op.Name == ActionPause && res.Posted && s.paused != nil {
+		s.paused(ctx, id, "invoke") // before the DR is released: a resume then sees this pause
+	}
+	resp, e := render(id, res)
+	if unconfirmed && e != nil && e.HTTPStatus == http.StatusGatewayTimeout {
+		e.Message = fmt.Sprintf("no confirmation within %s that the %s was taken; check the status before retrying", s.postedWithin, op.Name)
+	}
+	return resp, e
+}
+
+// run is the drapi call that sends op and follows it.
+func (s *Service) run(op drresult.Operation) func(context.Context, string, drapi.FollowOptions) (drapi.Outcome, error) {
+	if op.Name == ActionResume {
+		return s.dr.StartAndFollow
+	}
+	return s.dr.PauseAndFollow
 }
 
 // deadlineStop reads ctx once a call has returned: its deadline passed means the wait ran out.
@@ -239,33 +272,37 @@ func deadlineStop(ctx context.Context) drresult.Stop {
 	return drresult.NotStopped
 }
 
-// checkAction refuses every action but a pause, before anything else is looked at.
-func checkAction(action string) *Error {
+// checkAction reads the operation an action asks for, before anything else is looked at: a
+// pause, or a resume when DR_RESUME allows it.
+func (s *Service) checkAction(action string) (drresult.Operation, *Error) {
 	switch action {
 	case "", ActionPause:
-		return nil
+		return drresult.Pause, nil
 	case ActionResume:
-		return &Error{HTTPStatus: http.StatusForbidden, Code: "resume_disabled",
+		if s.resume {
+			return drresult.Resume, nil
+		}
+		return drresult.Operation{}, &Error{HTTPStatus: http.StatusForbidden, Code: "resume_disabled",
 			Message: "action resume is disabled: this deployment does not enable DR_RESUME"}
 	}
-	return &Error{HTTPStatus: http.StatusBadRequest, Code: "unknown_action",
+	return drresult.Operation{}, &Error{HTTPStatus: http.StatusBadRequest, Code: "unknown_action",
 		Message: "action: want pause (the default) or resume"}
 }
 
-// pauseNoWait sends the pause through PauseAndFollow (one place for throttling and the
-// already-stopping cases) and stops following at the first status change after the pause was
-// taken, so the answer shows the status it left the DR in (stopping, as a rule).
+// noWait sends op through drapi's follow (one place for throttling and the already-under-way
+// cases) and stops following at the first status change after op was taken, so the answer shows
+// the status it left the DR in (stopping or starting, as a rule).
 //
-// The status answered is the last one observed. Once DWS has accepted the pause it can still
-// read running when postedWithin runs out; the answer is then 200 with status running, as the
-// pause was accepted and a retry would only send a second one. 504 is kept for a pause that was
-// never confirmed.
-func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error) {
+// The status answered is the last one observed. Once DWS has accepted the operation the DR can
+// still read as before when postedWithin runs out; the answer is then 200 with that status, as
+// the operation was accepted and a retry would only send a second one. 504 is kept for an
+// operation that was never confirmed, which unconfirmed reports.
+func (s *Service) noWait(ctx context.Context, op drresult.Operation, id string) (res drresult.Result, unconfirmed bool) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		errTaken   = errors.New("pause taken")
-		errTimeout = errors.New("pause not confirmed in time")
+		errTaken   = errors.New(op.Name + " taken")
+		errTimeout = errors.New(op.Name + " not confirmed in time")
 		first      = true
 		timer      *time.Timer
 	)
@@ -277,30 +314,26 @@ func (s *Service) pauseNoWait(ctx context.Context, id string) (Response, *Error)
 		}
 		first = false
 		switch {
-		case st == drapi.StatusStopping:
-			cancel(errTaken) // paused already: nothing to send
-		case st.Pausable():
+		case st == op.Transit:
+			cancel(errTaken) // under way already: nothing to send
+		case op.Allowed(st):
 			timer = time.AfterFunc(s.postedWithin, func() { cancel(errTimeout) })
 		}
 	}
-	out, err := s.dr.PauseAndFollow(ctx, id, opt)
+	out, err := s.run(op)(ctx, id, opt)
 	if timer != nil {
 		timer.Stop()
 	}
 	stop := deadlineStop(ctx)
 	cause := context.Cause(ctx)
-	unconfirmed := errors.Is(cause, errTimeout) && !out.Posted
+	unconfirmed = errors.Is(cause, errTimeout) && !out.Posted
 	switch {
 	case errors.Is(cause, errTaken), errors.Is(cause, errTimeout) && out.Posted:
 		stop = drresult.Released
 	case unconfirmed:
 		stop = drresult.WaitReached // postedWithin is this call's wait
 	}
-	resp, e := render(id, drresult.Classify(drresult.Pause, out, err, stop))
-	if unconfirmed && e != nil && e.HTTPStatus == http.StatusGatewayTimeout {
-		e.Message = fmt.Sprintf("no confirmation within %s that the pause was taken; check the status before retrying", s.postedWithin)
-	}
-	return resp, e
+	return drresult.Classify(op, out, err, stop), unconfirmed
 }
 
 // render answers with r: the status the pause left the DR in, or the error r names.
@@ -368,7 +401,10 @@ func handle(s *Service, bearer func(authorization string) bool, w http.ResponseW
 // human in the loop, so the requests it turned away are kept as well as those it ran. Never the
 // Authorization header, never the body.
 func audit(ctx context.Context, log *slog.Logger, r *http.Request, req Request, latency time.Duration, resp Response, e *Error) {
-	event, outcome, requestID, level := "paused", string(resp.Status), resp.RequestID, slog.LevelInfo
+	event, outcome, requestID, level := drresult.Pause.Done, string(resp.Status), resp.RequestID, slog.LevelInfo
+	if req.Action == ActionResume {
+		event = drresult.Resume.Done
+	}
 	if req.DryRun {
 		event = "dry_run"
 	}
@@ -381,15 +417,21 @@ func audit(ctx context.Context, log *slog.Logger, r *http.Request, req Request, 
 			event = "refused"
 		}
 	}
-	// Only a valid id is logged as one: anything else is whatever the caller sent.
+	// Only a valid id and a known action are logged as such: anything else is whatever the
+	// caller sent.
 	id := req.DisasterRecoveryID
 	if drapi.ValidateID(id) != nil {
 		id = ""
+	}
+	operation := cmp.Or(req.Action, ActionPause)
+	if operation != ActionPause && operation != ActionResume {
+		operation = ""
 	}
 	attrs := []slog.Attr{
 		slog.String("event", event),
 		slog.String("source", "invoke"),
 		slog.String("disaster_recovery_id", id),
+		slog.String("operation", operation),
 		slog.String("outcome", outcome),
 		slog.String("request_id", requestID),
 		slog.Int64("latency_ms", latency.Milliseconds()),

@@ -159,8 +159,8 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
-// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled and
-// anything else as unknown, before the DR API is called at all.
+// TestInvokeActions: "pause", named or left out, pauses; "resume" is refused as disabled (DR_RESUME
+// is off by default) and anything else as unknown, before the DR API is called at all.
 func TestInvokeActions(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -228,6 +228,9 @@ var _ invoke.DR = fakeDR{}
 
 func (f fakeDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { return nil, f.err }
 func (f fakeDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	return drapi.Outcome{ID: id}, f.err
+}
+func (f fakeDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 	return drapi.Outcome{ID: id}, f.err
 }
 
@@ -388,6 +391,10 @@ func (f slowDR) Get(ctx context.Context, id string) (*drapi.Detail, error) { ret
 func (f slowDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
 	<-ctx.Done()
 	return drapi.Outcome{ID: id, Initial: drapi.StatusRunning, Status: drapi.StatusRunning, Attempts: 1}, f.err
+}
+func (f slowDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	<-ctx.Done()
+	return drapi.Outcome{ID: id, Initial: drapi.StatusStopped, Status: drapi.StatusStopped, Attempts: 1}, f.err
 }
 
 // TestInvokeWaitReached: when DR_WAIT runs out, an answer below 500 says what happened, as it

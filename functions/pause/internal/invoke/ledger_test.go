@@ -35,6 +35,10 @@ func (g *gateDR) PauseAndFollow(ctx context.Context, id string, opt drapi.Follow
 	return drapi.Outcome{ID: id, PauseID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopped}, nil
 }
 
+func (g *gateDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	return drapi.Outcome{ID: id}, errors.New("gateDR: unexpected start")
+}
+
 // downLedger cannot be reached, like DynamoDB behind a closed port.
 type downLedger struct{}
 

@@ -149,3 +149,7 @@ func (runningDR) List(context.Context, drapi.ListFilter) ([]drapi.Summary, error
 func (runningDR) PauseAndFollow(_ context.Context, id string, _ drapi.FollowOptions) (drapi.Outcome, error) {
 	return drapi.Outcome{ID: id}, errors.New("runningDR: PauseAndFollow is not part of the benchmark")
 }
+
+func (runningDR) StartAndFollow(_ context.Context, id string, _ drapi.FollowOptions) (drapi.Outcome, error) {
+	return drapi.Outcome{ID: id}, errors.New("runningDR: StartAndFollow is not part of the benchmark")
+}

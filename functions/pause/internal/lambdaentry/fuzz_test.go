@@ -45,6 +45,15 @@ func (d *fuzzDR) PauseAndFollow(_ context.Context, id string, opt drapi.FollowOp
 	return drapi.Outcome{ID: id, Posted: true, Initial: drapi.StatusRunning, Status: drapi.StatusStopping}, nil
 }
 
+func (d *fuzzDR) StartAndFollow(_ context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
+	d.record(id)
+	if opt.OnStatus != nil {
+		opt.OnStatus(drapi.StatusStopped)
+		opt.OnStatus(drapi.StatusStarting)
+	}
+	return drapi.Outcome{ID: id, Posted: true, Initial: drapi.StatusStopped, Status: drapi.StatusStarting}, nil
+}
+
 func (d *fuzzDR) record(id string) {
 	d.mu.Lock()
 	d.ids = append(d.ids, id)

@@ -2,8 +2,9 @@
 // binary, starts it in HTTP mode against the built-in DR simulator with a local Slack that
 // applies Slack's rules (bot/slacktest), sends a signed "/dr pause" as Slack does, clicks Pause
 // on the card as Slack does, and prints the Slack messages as a person reads them, until the DR
-// is stopped. It exits non-zero if any step fails, if the channel does not end on the result,
-// or if the bot broke one of Slack's rules. Run it with `make demo`.
+// is stopped; then it does the same with "/dr resume" (DR_RESUME=true) until the DR is running
+// again. It exits non-zero if any step fails, if the channel does not end on each result, or if
+// the bot broke one of Slack's rules. Run it with `make demo`.
 package main
 
 import (
@@ -11,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,57 +72,72 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "Started in HTTP mode on %s with the DR simulator; Slack is a local stand-in.\n\n", base)
 
 	id := drsim.SeedRunning
-	fmt.Fprintf(w, "#dr-ops  <@%s>: /dr pause %s\n", requester, id)
-	answer := slack.Command(app, slacktest.SlashCommand{Team: team, Channel: channel, User: requester, Text: "pause " + id})
-	if answer.Status != http.StatusOK || answer.Shown == nil {
-		return fail(fmt.Errorf("slash command: status %d: %s", answer.Status, answer.Body))
-	}
-	show(w, "drpause", answer.Shown.Fields)
-	if _, ok := answer.Shown.Buttons()["dr_pause"]; !ok {
-		return fail(errors.New("the card has no Pause button"))
-	}
-
-	fmt.Fprintf(w, "#dr-ops  <@%s> clicks [Pause] and confirms the dialog\n", approver)
-	click := slack.Click(app, slacktest.Click{Team: team, User: approver, MessageTS: answer.Shown.TS, ActionID: "dr_pause"})
-	if click.Status != http.StatusOK {
-		return fail(fmt.Errorf("click: status %d: %s", click.Status, click.Body))
-	}
-
-	// Print what reaches Slack until the final word.
 	shown := 0
+	steps := []struct{ sub, action, done string }{
+		{"pause", "dr_pause", "stopped"},
+		{"resume", "dr_resume", "running"},
+	}
+	for _, st := range steps {
+		fmt.Fprintf(w, "#dr-ops  <@%s>: /dr %s %s\n", requester, st.sub, id)
+		answer := slack.Command(app, slacktest.SlashCommand{Team: team, Channel: channel, User: requester, Text: st.sub + " " + id})
+		if answer.Status != http.StatusOK || answer.Shown == nil {
+			return fail(fmt.Errorf("/dr %s: status %d: %s", st.sub, answer.Status, answer.Body))
+		}
+		show(w, "drpause", answer.Shown.Fields)
+		if _, ok := answer.Shown.Buttons()[st.action]; !ok {
+			return fail(fmt.Errorf("the card has no %s button", st.action))
+		}
+
+		fmt.Fprintf(w, "#dr-ops  <@%s> clicks [%s] and confirms the dialog\n", approver, strings.ToUpper(st.sub[:1])+st.sub[1:])
+		click := slack.Click(app, slacktest.Click{Team: team, User: approver, MessageTS: answer.Shown.TS, ActionID: st.action})
+		if click.Status != http.StatusOK {
+			return fail(fmt.Errorf("click: status %d: %s", click.Status, click.Body))
+		}
+		var err error
+		if shown, err = follow(ctx, w, slack, answer.Shown.TS, shown, st.done); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(w, "Done: DR %s is %s.\n\n", id, st.done)
+	}
+	return nil
+}
+
+// follow prints what reaches Slack from post shown on, until the result saying the DR is done
+// (stopped, running), and returns how many posts it has seen.
+func follow(ctx context.Context, w io.Writer, slack *slacktest.Server, cardTS string, shown int, done string) (int, error) {
+	want := "status *" + done + "*"
 	for {
 		changed := slack.Changed()
 		posts := slack.Posts()
 		for ; shown < len(posts); shown++ {
 			p := posts[shown]
 			if !p.OK() {
-				return fail(fmt.Errorf("Slack refused a message: %v", p))
+				return shown, fmt.Errorf("Slack refused a message: %v", p)
 			}
 			who := "drpause"
-			if p.TS == answer.Shown.TS {
+			if p.TS == cardTS {
 				who = "drpause, in place of the card"
 			}
 			show(w, who, p.Fields)
 			text := p.Render()
 			switch {
-			case strings.Contains(text, "status *stopped*"):
+			case strings.Contains(text, want) && !strings.Contains(text, ":hourglass"):
 				// Slack's rules were on: the result must be what the channel shows last.
-				if last, _ := slack.Last(channel); !strings.Contains(last.Render(), "status *stopped*") {
-					return fail(fmt.Errorf("the channel ends on %q, not on the result", last.Text))
+				if last, _ := slack.Last(channel); !strings.Contains(last.Render(), want) {
+					return shown, fmt.Errorf("the channel ends on %q, not on the result", last.Text)
 				}
 				if v := slack.Violations(); len(v) > 0 {
-					return fail(fmt.Errorf("the bot broke Slack's rules: %v", v))
+					return shown, fmt.Errorf("the bot broke Slack's rules: %v", v)
 				}
-				fmt.Fprintf(w, "Done: DR %s is stopped.\n", id)
-				return nil
+				return shown + 1, nil
 			case strings.Contains(text, ":x:") || strings.Contains(text, "Interrupted"):
-				return fail(errors.New("the pause did not end in stopped"))
+				return shown, fmt.Errorf("it did not end in %s", done)
 			}
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return fail(fmt.Errorf("no final message: %w", ctx.Err()))
+			return shown, fmt.Errorf("no final message: %w", ctx.Err())
 		}
 	}
 }
@@ -139,6 +154,7 @@ func start(ctx context.Context, bin string, slack *slacktest.Server) (string, fu
 		"SLACK_API_URL=" + slack.APIURL(),
 		"DR_ALLOWED_USERS=" + requester + "," + approver,
 		"DR_FOUR_EYES=true",
+		"DR_RESUME=true",
 	}
 	var logBuf bytes.Buffer
 	pr, pw := io.Pipe()

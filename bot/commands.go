@@ -262,6 +262,14 @@ func (b *Bot) opCommand(ctx context.Context, cmd slack.SlashCommand, op operatio
 			lctx, cancel := context.WithTimeout(ctx, lastPauseBudget)
 			c.LastPause = b.lastPauseOf(lctx, id)
 			cancel()
+			if err := c.LastPause.Err; err != nil {
+				// The click checks the card's pause is still the last one: a card made without
+				// knowing it could never be used. The click needs the ledger too.
+				d := b.decisionFor(cmd, "refused", id, "ledger_unavailable", start)
+				d.err = err
+				b.audit(ctx, d)
+				return ledgerDownMessage(err, op.Done)
+			}
 		}
 		b.audit(ctx, b.decisionFor(cmd, "requested", id, "card", start))
 		return cardMessage(c, b.buttons)

@@ -338,3 +338,17 @@ func TestLookupSlots(t *testing.T) {
 		t.Errorf("got approved decisions %v; want the click's, deferred", approved)
 	}
 }
+
+// TestResumeCardNeedsTheLedger: a resume card records the pause it shows, and its click checks
+// that pause is still the last one; without the ledger no card is made that could never be used.
+func TestResumeCardNeedsTheLedger(t *testing.T) {
+	dr := &fakeDR{get: func(context.Context, string) (*drapi.Detail, error) {
+		return &drapi.Detail{ID: goldenID, Status: drapi.StatusStopped}, nil
+	}}
+	e := newEnv(t, dr, func(c *Config) { c.Ledger = downLedger{}; c.Resume = true })
+	answer := e.command(t, "U1", chanID, "resume "+goldenID)
+	contains(t, "resume", answer.Text, "The ledger (DynamoDB table drpause-test) is unreachable: nothing was resumed")
+	if strings.Contains(renderJSON(t, answer.Blocks), actionResume) {
+		t.Errorf("answer: got a card with a %s button; want none", actionResume)
+	}
+}

@@ -352,3 +352,23 @@ func TestResumeCardNeedsTheLedger(t *testing.T) {
 		t.Errorf("answer: got a card with a %s button; want none", actionResume)
 	}
 }
+
+// TestAbandonTooLate: a job that arrived too late to act on is ended with why, and the DR it
+// had claimed is free again.
+func TestAbandonTooLate(t *testing.T) {
+	dr := &fakeDR{}
+	e := newEnv(t, dr, nil)
+	op := ledger.NewOp("pause", "U2")
+	if r, err := e.bot.ledger.Claim(context.Background(), ledger.OpKey(goldenID), op.String(), time.Now().Add(time.Hour)); err != nil || !r.OK {
+		t.Fatalf("claim: %v %+v", err, r)
+	}
+	job := Job{Kind: JobPause, ID: goldenID, Requester: "U1", Approver: "U2", RequestedAt: time.Now(),
+		ResponseURL: e.slack.ActionURL("late"), Op: op.String()}
+	if err := e.bot.Abandon(context.Background(), job, errors.New("job arrived 16m0s after it was made")); err != nil {
+		t.Fatalf("Abandon: %v", err)
+	}
+	contains(t, "late job", e.answer(t, "late"), "reached the bot too late to act on", "nothing was paused", "/dr status "+goldenID)
+	if r, err := e.bot.ledger.Claim(context.Background(), ledger.OpKey(goldenID), "next", time.Now().Add(time.Hour)); err != nil || !r.OK {
+		t.Errorf("claim after the late job: got %v %+v; want the DR free", err, r)
+	}
+}

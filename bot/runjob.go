@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -158,19 +159,29 @@ func (b *Bot) holdOp(ctx context.Context, op operation, job *Job, now time.Time)
 	return r.Until, nil
 }
 
-// Abandon ends a job that must not run because err, from the ledger, leaves unknown whether it
-// already ran (a job delivered twice runs once): it tells Slack nothing was done. It is the
-// Abandon of the Lambda deferrer's jobs.
+// Abandon ends a job that must not run, and tells Slack nothing was done: err, from the
+// ledger, leaves unknown whether it already ran (a job delivered twice runs once), or the job
+// arrived too late to act on (Lambda's queue held it). It is the Abandon of the Lambda
+// deferrer's jobs.
 func (b *Bot) Abandon(ctx context.Context, job Job, err error) error {
+	outcome, why := "too_late", func(done string) string {
+		return fmt.Sprintf(":x: This request reached the bot too late to act on (the platform's queue held it): nothing was %s. Check with `/dr status %s` and ask again.", done, job.ID)
+	}
+	if errors.Is(err, ledger.ErrUnavailable) {
+		outcome, why = "ledger_unavailable", func(done string) string { return ledgerDownText(err, done) }
+	} else if job.Op != "" {
+		// Too late: whatever claim the request made for the DR is nobody's now.
+		b.release(ctx, ledger.OpKey(job.ID), job.Op)
+	}
 	b.audit(ctx, decision{event: "refused", team: job.Team, channel: job.Channel, user: job.Approver,
-		requester: job.Requester, id: job.ID, outcome: "ledger_unavailable", source: job.AlertSource, err: err})
+		requester: job.Requester, id: job.ID, outcome: outcome, source: job.AlertSource, err: err})
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
 	if job.Kind.acts() {
 		rep := &reporter{b: b, job: &job}
-		return rep.final(ctx, jobNotRunMessage(job, ledgerDownText(err, job.op().Done)))
+		return rep.final(ctx, jobNotRunMessage(job, why(job.op().Done)))
 	}
-	m := textMessage(ephemeral, ledgerDownText(err, "looked up"))
+	m := textMessage(ephemeral, why("looked up"))
 	m.ReplaceOriginal = true
 	rep := &reporter{b: b, job: &Job{ResponseURL: job.ResponseURL, ResponseURLUses: job.ResponseURLUses, ID: job.ID}}
 	return rep.final(ctx, m)

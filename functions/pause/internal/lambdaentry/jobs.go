@@ -37,9 +37,10 @@ type Jobs[J any] struct {
 	// Run does the work. It may be set after the Jobs is handed out as a deferrer, since the
 	// runner usually needs the deferrer to be built, but before the first event arrives.
 	Run func(ctx context.Context, job J) error
-	// Abandon is called instead of Run when the ledger cannot say whether the job already ran,
-	// so it must not: it tells whoever waits for the job (the Slack channel) that nothing was
-	// done. Nil: the job is only refused, with an error.
+	// Abandon is called instead of Run when the job must not run: the ledger cannot say
+	// whether it already ran (err wraps ledger.ErrUnavailable), or it arrived after MaxJobAge
+	// (ErrStaleJob; Lambda's queue can hold an event for hours). It tells whoever waits for the
+	// job (the Slack channel) that nothing was done. Nil: the job is only refused, with an error.
 	Abandon func(ctx context.Context, job J, err error) error
 	// Ledger records the job ids that ran; required to run jobs.
 	Ledger JobLedger
@@ -88,6 +89,9 @@ func (j *Jobs[J]) Defer(ctx context.Context, job J) error {
 // instance or another, is logged and ends without error, so Lambda does not retry it.
 func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
 	env, err := j.open(ctx, payload)
+	if errors.Is(err, ErrStaleJob) && j.Abandon != nil && j.Ledger != nil && env.id != "" {
+		return j.abandonStale(ctx, env)
+	}
 	if err != nil {
 		return fmt.Errorf("refuse job: %w", err)
 	}
@@ -125,6 +129,22 @@ func (j *Jobs[J]) RunSealed(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	return j.Run(ctx, job)
+}
+
+// abandonStale tells whoever waits for an authentic job that arrived too late that it was not
+// run, once however often Lambda delivers it: the job id is claimed as for a run.
+func (j *Jobs[J]) abandonStale(ctx context.Context, env opened) error {
+	var job J
+	if err := json.Unmarshal(env.job, &job); err != nil {
+		return fmt.Errorf("decode job: %w", err)
+	}
+	stale := fmt.Errorf("job %s arrived %s after it was made, past %s: %w",
+		env.id, j.now().Sub(env.issued).Round(time.Second), MaxJobAge, ErrStaleJob)
+	r, err := j.Ledger.Claim(ctx, "job#"+env.id, "stale job", j.now().Add(time.Hour))
+	if err != nil || !r.OK {
+		return stale // told already, or nobody can say: refused, as any stale envelope
+	}
+	return errors.Join(stale, j.Abandon(ctx, job, stale))
 }
 
 func (j *Jobs[J]) logger() *slog.Logger {

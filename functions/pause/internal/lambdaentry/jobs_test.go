@@ -393,3 +393,29 @@ func TestJobsAfterRotation(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleJobIsAbandonedOnce: an authentic job that Lambda delivers after MaxJobAge is not run,
+// and whoever waits for it is told once, however often it is delivered.
+func TestStaleJobIsAbandonedOnce(t *testing.T) {
+	key := NewJobKey("signing-secret")
+	made := time.Unix(1_800_000_000, 0)
+	sealed, err := sealJob(key, []byte(`{"kind":"pause","disaster_recovery_id":"`+drsim.SeedRunning+`"}`), "JOBID1", made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := made.Add(MaxJobAge + time.Minute)
+	shared := ledger.NewMemory()
+	shared.Now = func() time.Time { return late }
+	var abandoned []error
+	for i := range 2 {
+		h := &Handler{Jobs: &Jobs[testJob]{Key: key, Ledger: shared, Now: func() time.Time { return late },
+			Run:     func(context.Context, testJob) error { t.Error("ran a stale job"); return nil },
+			Abandon: func(_ context.Context, _ testJob, err error) error { abandoned = append(abandoned, err); return nil }}}
+		if _, err := h.Handle(context.Background(), sealed); !errors.Is(err, ErrStaleJob) {
+			t.Errorf("delivery %d: got %v; want ErrStaleJob", i+1, err)
+		}
+	}
+	if len(abandoned) != 1 || !errors.Is(abandoned[0], ErrStaleJob) {
+		t.Errorf("abandoned: got %v; want once, for ErrStaleJob", abandoned)
+	}
+}

@@ -106,8 +106,11 @@ func openJob(k JobKey, payload []byte, now time.Time) (opened, error) {
 		return opened{}, ErrBadJobMAC
 	}
 	issued := time.Unix(env.IssuedAt, 0)
+	o := opened{job: compact.Bytes(), id: env.ID, issued: issued}
 	if now.Sub(issued) > MaxJobAge || issued.Sub(now) > maxClockSkew {
-		return opened{}, ErrStaleJob
+		// Authentic but too late to act on: returned with the error, so that whoever waits for
+		// the job can be told it was not run.
+		return o, ErrStaleJob
 	}
-	return opened{job: compact.Bytes(), id: env.ID, issued: issued}, nil
+	return o, nil
 }

@@ -95,6 +95,9 @@ DYNALITE := pkg/ledger/testdata/dynalite
 .PHONY: dynalite
 dynalite: $(DYNALITE)/node_modules/.package-lock.json
 $(DYNALITE)/node_modules/.package-lock.json: $(DYNALITE)/package-lock.json $(DYNALITE)/package.json
+	@command -v npm >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || { \
+		echo "dynalite: npm not found: installing Debian's nodejs and npm" >&2; \
+		apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	@command -v npm >/dev/null 2>&1 || { \
 		echo "dynalite: npm not found: install Node.js >= 20 (the ledger's tests run dynalite on it)" >&2; exit 1; }
 	npm ci --prefix $(DYNALITE) --no-audit --no-fund --ignore-scripts

@@ -1,11 +1,11 @@
 package awsapi
 
 import (
+	"github.com/dws-dr/drpause/pkg/endpoint"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -176,39 +176,13 @@ func validRegion(s string) bool {
 	return true
 }
 
-// parseEndpoint refuses an endpoint a signed request should not go to. Its errors never quote
-// the endpoint, which could carry user info.
+// parseEndpoint refuses an endpoint a signed request should not go to: X-Amz-Security-Token
+// would travel in clear over plain http, so that is for loopback only (tests, local
+// DynamoDB-compatible servers). Its errors never quote the endpoint.
 func parseEndpoint(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("endpoint is not an absolute URL")
+	u, err := endpoint.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
 	}
-	if u.User != nil {
-		return nil, errors.New("endpoint must not carry user info")
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, errors.New("endpoint must not carry a query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		// X-Amz-Security-Token travels in clear over plain http: loopback only (tests, local
-		// DynamoDB-compatible servers).
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("endpoint %s: plain http is allowed only for loopback hosts", u.Host)
-		}
-	default:
-		return nil, fmt.Errorf("endpoint scheme %.16q: want https", u.Scheme)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }

@@ -75,8 +75,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "no region", env: with("AWS_REGION", ""), wantErr: "AWS_REGION is not set"},
 		{name: "odd region", env: with("AWS_REGION", "evil.com/x"), wantErr: "AWS_REGION is not a region"},
 		{name: "no secret", env: with("AWS_SECRET_ACCESS_KEY", ""), wantErr: "AWS_SECRET_ACCESS_KEY are required"},
-		{name: "plain http elsewhere", env: with("AWS_ENDPOINT_URL_DYNAMODB", "http://10.0.0.1:8000"), wantErr: "AWS_ENDPOINT_URL_DYNAMODB: endpoint 10.0.0.1:8000: plain http"},
-		{name: "user info", env: with("AWS_ENDPOINT_URL", "https://user:pw-canary@h"), wantErr: "AWS_ENDPOINT_URL: endpoint must not carry user info"},
+		{name: "plain http elsewhere", env: with("AWS_ENDPOINT_URL_DYNAMODB", "http://10.0.0.1:8000"), wantErr: "AWS_ENDPOINT_URL_DYNAMODB: endpoint: plain http only for loopback hosts"},
+		{name: "user info", env: with("AWS_ENDPOINT_URL", "https://user:pw-canary@h"), wantErr: "AWS_ENDPOINT_URL: endpoint: must not carry a user name or password"},
 		{name: "bad ignore flag", env: with("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "yes"), wantErr: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"},
 	}
 	for _, tt := range tests {

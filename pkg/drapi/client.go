@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dws-dr/drpause/pkg/endpoint"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -159,47 +159,21 @@ func endpointFor(region string) string {
 
 // endpointURL parses the endpoint, or derives it from region, and refuses anything a signed
 // request should not be sent to.
-func endpointURL(endpoint, region string) (*url.URL, error) {
-	if endpoint == "" {
+func endpointURL(configured, region string) (*url.URL, error) {
+	if configured == "" {
 		if region == "" {
 			return nil, errors.New("drapi: config: region or endpoint is required")
 		}
 		if !validRegion(region) {
 			return nil, fmt.Errorf("drapi: config: invalid region %.64q", region)
 		}
-		endpoint = endpointFor(region)
+		configured = endpointFor(region)
 	}
-	// The parse error is not wrapped: it would quote the endpoint, credentials in it included.
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("drapi: config: endpoint is not an absolute URL")
+	u, err := endpoint.Parse(configured)
+	if err != nil {
+		return nil, fmt.Errorf("drapi: config: endpoint: %w", err)
 	}
-	if u.User != nil {
-		return nil, errors.New("drapi: config: endpoint must not carry user info")
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, errors.New("drapi: config: endpoint must not carry a query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("drapi: config: endpoint %s: plain http is allowed only for loopback hosts", u.Host)
-		}
-	default:
-		return nil, fmt.Errorf("drapi: config: endpoint scheme %.16q: want https", u.Scheme)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // defaultHTTPClient is shared by every Client built without Config.HTTPClient, so connections

@@ -6,9 +6,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/dws-dr/drpause/pkg/endpoint"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -378,31 +378,8 @@ func (c *Config) AgencyOnly() bool {
 // (and the security token) never cross a network in clear text. Its errors never hold the URL,
 // which may carry a password.
 func checkEndpoint(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return errors.New("want an absolute URL")
-	}
-	// Credentials have variables of their own; in a URL they would end up in logs and proxies.
-	if u.User != nil {
-		return errors.New("must not carry a user name or password")
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return errors.New("must not carry a query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		host := u.Hostname()
-		if host == "localhost" {
-			return nil
-		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return nil
-		}
-		return errors.New("plain http only for loopback hosts")
-	}
-	return errors.New("want https")
+	_, err := endpoint.Parse(raw)
+	return err
 }
 
 // Level is LOG_LEVEL as a slog level.

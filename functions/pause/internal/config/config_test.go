@@ -180,7 +180,7 @@ func loadErrorCases() []loadErrorCase {
 			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk), "AWS_REGION"},
 		{"dynamodb without keys", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1"), "AWS_ACCESS_KEY_ID"},
 		{"dynamodb over plain http", real("DR_LEDGER", "dynamodb", "DR_LEDGER_TABLE", "t1x", "AWS_REGION", "eu-west-1",
-			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk, "AWS_ENDPOINT_URL_DYNAMODB", "http://10.0.0.1:8000"), "AWS_ENDPOINT_URL_DYNAMODB"},
+			"AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", sk, "AWS_ENDPOINT_URL_DYNAMODB", "http://canary.example:8000"), "AWS_ENDPOINT_URL_DYNAMODB"},
 	}
 }
 

@@ -1,10 +1,10 @@
 package awsapi
 
 import (
-	"github.com/dws-dr/drpause/pkg/endpoint"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dws-dr/drpause/pkg/endpoint"
 	"log/slog"
 	"net/url"
 	"strings"

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -231,7 +230,7 @@ func (b *Bot) click(ctx context.Context, cb *slack.InteractionCallback) {
 	job := Job{
 		Kind: op.job, ID: v.ID,
 		ResponseURL: cb.ResponseURL, FromClick: true,
-		Channel: channel, MessageTS: cb.Container.MessageTs, Thread: sharedCard(blocks), BotMessage: postedByBot(v),
+		Channel: channel, MessageTS: cb.Container.MessageTs, Thread: v.Many, BotMessage: postedByBot(v),
 		Team: team, Requester: v.Requester, Approver: user,
 		RequestedAt: requestedAt, ApprovedAt: start,
 		AlertSource: v.AlertSource, AlertTitle: v.AlertTitle,
@@ -327,19 +326,8 @@ func (b *Bot) ack(ctx context.Context, responseURL string, m slackMessage) bool 
 // the slash command's answer, which Slack does not let chat.update edit.
 func postedByBot(v buttonValue) bool { return v.AlertSource != "" }
 
-// sharedCard reports whether a card holds buttons for more than one DR (an alert card).
-func sharedCard(blocks []slack.Block) bool {
-	n := 0
-	for _, blk := range blocks {
-		if strings.HasPrefix(blk.ID(), actionsBlockID("")) {
-			n++
-		}
-	}
-	return n > 1
-}
-
 // replaceBlock turns m into the card it came from, with the actions block blockID replaced by
-// m's text. The block id stays, so the card keeps counting as shared.
+// m's text. The block id stays, so a later click on the card can replace its own block.
 func replaceBlock(m slackMessage, blocks []slack.Block, blockID string) slackMessage {
 	out := make([]slack.Block, 0, len(blocks))
 	for _, blk := range blocks {

@@ -376,8 +376,8 @@ func TestLambdaJobDeliveredTwice(t *testing.T) {
 	// A job ends with one message carrying its verdict: done, refused or failed.
 	var finals []string
 	for _, m := range slack.Posts() {
-		if text := m.Render(); m.OK() && strings.Contains(text, ":white_check_mark:") ||
-			strings.Contains(text, ":x:") || strings.Contains(text, ":warning:") {
+		if text := m.Render(); m.OK() && (strings.Contains(text, ":white_check_mark:") ||
+			strings.Contains(text, ":x:") || strings.Contains(text, ":warning:")) {
 			finals = append(finals, text)
 		}
 	}

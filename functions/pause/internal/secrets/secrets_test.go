@@ -135,6 +135,9 @@ func TestOpen(t *testing.T) {
 	if v := src.Secret("HUAWEICLOUD_SDK_SK").Current(); v != "" {
 		t.Errorf("empty SK: got %d bytes; want none", len(v))
 	}
+	if len(f.fake.Calls()) == 0 {
+		t.Fatal("Secrets Manager calls: got none; want the read at start")
+	}
 	for _, c := range f.fake.Calls() {
 		if c.Target != "secretsmanager.GetSecretValue" || c.SecretID != arn || !c.Signed {
 			t.Errorf("call: got %+v; want a signed GetSecretValue of %s", c, arn)

@@ -82,10 +82,6 @@ func (b *Bot) runOp(ctx context.Context, job Job) error {
 	if out.Status == "" {
 		out.Status = last
 	}
-	if out.Elapsed == 0 {
-		out.Elapsed = b.now().Sub(start)
-	}
-
 	stop := drresult.NotStopped
 	switch {
 	case ctx.Err() != nil:
@@ -95,27 +91,42 @@ func (b *Bot) runOp(ctx context.Context, job Job) error {
 	case waitReached:
 		stop = drresult.WaitReached
 	}
-	res := drresult.Classify(op.Operation, out, err, stop)
-	if op.Name == pauseOp.Name && res.Posted {
-		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
-	}
-	// The operation is over: the DR is free before the channel reads the result, so whoever
-	// acts on it at once (a resume after the pause) is not told it is still being worked on.
-	b.release(ctx, ledger.OpKey(job.ID), job.Op)
+	res := b.settle(ctx, job, out, err, stop, start)
 
 	// Whatever happened, Slack must hear of it: report on a context that outlives ctx.
 	reportCtx, cancelReport := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancelReport()
+	if err := rep.final(reportCtx, finalMessage(job, res, b.cfg.Wait)); err != nil {
+		return fmt.Errorf("bot: result of the %s of %s not delivered to Slack: %w", op.Name, job.ID, err)
+	}
+	return nil
+}
+
+// settle ends job's operation once its follow has returned, wherever it ran (a job, or within
+// the answer window): one classified result; a pause DWS accepted recorded for the DR's resume
+// cards; the DR released before the channel reads the result, so whoever acts on it at once (a
+// resume after the pause) is not told it is still being worked on; one audit line. Reporting
+// the result is the caller's.
+func (b *Bot) settle(ctx context.Context, job Job, out drapi.Outcome, err error, stop drresult.Stop, start time.Time) drresult.Result {
+	op := job.op()
+	if out.Elapsed == 0 {
+		out.Elapsed = b.now().Sub(start)
+	}
+	res := drresult.Classify(op.Operation, out, err, stop)
+	if op.Name == pauseOp.Name && res.Posted {
+		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
+	}
+	b.release(ctx, ledger.OpKey(job.ID), job.Op)
 	event, outcome := res.AuditEvent()
+	if res.OK() {
+		err = nil // letting go of a follow once the operation is under way is no failure
+	}
 	b.audit(ctx, decision{
 		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
 		id: job.ID, op: op.Name, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
 		latency: b.now().Sub(start), err: err,
 	})
-	if err := rep.final(reportCtx, finalMessage(job, res, b.cfg.Wait)); err != nil {
-		return fmt.Errorf("bot: result of the %s of %s not delivered to Slack: %w", op.Name, job.ID, err)
-	}
-	return nil
+	return res
 }
 
 // holdOp makes sure job holds the one operation on its DR and returns until when. The request

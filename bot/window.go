@@ -10,7 +10,6 @@ import (
 
 	"github.com/dws-dr/drpause/pkg/drapi"
 	"github.com/dws-dr/drpause/pkg/drresult"
-	"github.com/dws-dr/drpause/pkg/ledger"
 )
 
 // Platform is what the bot must know about the platform serving one request; see
@@ -59,7 +58,8 @@ var (
 
 // inWindow sends job's operation (a pause, or a resume) and reads the status back, within
 // windowFollow, and returns how far it got: most often accepted and under way (stopping,
-// starting), not followed to the end. It audits the result; reporting it is the caller's.
+// starting), not followed to the end. It settles the operation (see settle); reporting the
+// result is the caller's.
 func (b *Bot) inWindow(ctx context.Context, job Job) drresult.Result {
 	start := b.now()
 	op := job.op()
@@ -92,25 +92,8 @@ func (b *Bot) inWindow(ctx context.Context, job Job) drresult.Result {
 	case fctx.Err() != nil:
 		stop = drresult.WaitReached
 	}
-	if out.Elapsed == 0 {
-		out.Elapsed = b.now().Sub(start)
-	}
-	res := drresult.Classify(op.Operation, out, err, stop)
-	if op.Name == pauseOp.Name && res.Posted {
-		b.recordPause(ctx, job.ID, ledger.ParseOp(job.Op).By)
-	}
-	// The caller claimed the DR's one operation for job (job.Op); it ends here, before the
-	// result is read.
-	b.release(ctx, ledger.OpKey(job.ID), job.Op)
-	event, outcome := res.AuditEvent()
-	if res.OK() {
-		err = nil // letting go of the follow is no failure
-	}
-	b.audit(ctx, decision{
-		event: event, team: job.Team, channel: job.Channel, user: job.Approver, requester: job.Requester,
-		id: job.ID, op: op.Name, outcome: outcome, requestID: res.RequestID, source: job.AlertSource,
-		latency: b.now().Sub(start), err: err,
-	})
+	// The caller claimed the DR's one operation for job (job.Op); it ends here.
+	res := b.settle(ctx, job, out, err, stop, start)
 	return res
 }
 

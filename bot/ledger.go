@@ -101,8 +101,8 @@ func (b *Bot) release(ctx context.Context, key, holder string) {
 
 // ledgerName is the ledger named in an error, for messages: "DynamoDB table drpause-ledger".
 func ledgerName(err error) string {
-	if u, ok := errors.AsType[*ledger.UnavailableError](err); ok {
-		return u.Ledger
+	if name, ok := ledger.NameOf(err); ok {
+		return name
 	}
 	return "ledger"
 }

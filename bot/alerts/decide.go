@@ -277,7 +277,7 @@ func (h *Handler) audit(ctx context.Context, source string, res result, err erro
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
-		if name, ok := ledgerName(err); ok {
+		if name, ok := ledger.NameOf(err); ok {
 			attrs = append(attrs, slog.String("ledger", name))
 		}
 		h.log.LogAttrs(ctx, slog.LevelError, "alert decision failed", attrs...)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -60,15 +59,6 @@ type ledgerError struct {
 
 func (e *ledgerError) Error() string { return "ledger " + e.op + ": " + e.err.Error() }
 func (e *ledgerError) Unwrap() error { return e.err }
-
-// ledgerName names the ledger behind err for the log, when the ledger said which it is.
-func ledgerName(err error) (string, bool) {
-	var u *ledger.UnavailableError
-	if errors.As(err, &u) {
-		return u.Ledger, true
-	}
-	return "", false
-}
 
 // claims are the dedup keys one request holds. They are given back together when the request
 // ends without acting (refused, or Actions failed), so that the sender's retry, or the alert

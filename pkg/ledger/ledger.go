@@ -64,6 +64,15 @@ func (e *UnavailableError) Error() string {
 // Unwrap gives both ErrUnavailable and the cause to errors.Is and errors.As.
 func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
 
+// NameOf returns the ledger an error of one of its operations names ("DynamoDB table …"), for
+// messages and logs, and whether it names one.
+func NameOf(err error) (string, bool) {
+	if u, ok := errors.AsType[*UnavailableError](err); ok {
+		return u.Ledger, true
+	}
+	return "", false
+}
+
 // maxKey keeps a key, with the prefix this package adds, well under DynamoDB's 2048-byte
 // partition key.
 const maxKey = 1024

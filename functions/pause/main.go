@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeSim()
 
-	routesDR := sec.dr(cfg, dr, drHC)
+	routesDR := sec.dr(cfg, dr)
 	p, err := wire(cfg, routesDR, follow, hc, sec, log)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func checkReport(ctx context.Context) check.Report {
 	if err != nil {
 		return check.ConfigFailed(version.String(), err)
 	}
-	return check.Run(ctx, checkConfig(cfg, sec.dr(cfg, dr, drHC), led, hc, sec))
+	return check.Run(ctx, checkConfig(cfg, sec.dr(cfg, dr), led, hc, sec))
 }
 
 // newHTTPClients returns one client for every outbound call, so warm instances reuse

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -96,26 +95,27 @@ func (s *secretSet) secret(name string, fixed config.Secret) rotating.Secret {
 // the Huawei Cloud credentials; then a client that follows them, so a rotated AK/SK is used
 // without a redeploy once the secret is re-read (every 15 minutes: nothing verifies them on
 // arrival).
-func (s *secretSet) dr(cfg config.Config, dr *drapi.Client, hc *http.Client) bot.DR {
+func (s *secretSet) dr(cfg config.Config, dr *drapi.Client) bot.DR {
 	if s.source == nil || cfg.Simulate {
 		return dr
 	}
 	r := &rotatingDR{
-		ak:     s.secret("HUAWEICLOUD_SDK_AK", config.Secret(cfg.AccessKey)),
-		sk:     s.secret("HUAWEICLOUD_SDK_SK", cfg.SecretKey),
-		token:  s.secret("HUAWEICLOUD_SDK_SECURITY_TOKEN", cfg.SecurityToken),
-		config: drConfig(cfg, hc),
+		ak:    s.secret("HUAWEICLOUD_SDK_AK", config.Secret(cfg.AccessKey)),
+		sk:    s.secret("HUAWEICLOUD_SDK_SK", cfg.SecretKey),
+		token: s.secret("HUAWEICLOUD_SDK_SECURITY_TOKEN", cfg.SecurityToken),
+		dr:    dr,
 	}
-	r.cur.Store(&drClientOf{creds: r.config.Credentials, client: dr})
+	r.last.Store(&drapi.Credentials{AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey.Reveal(), SecurityToken: cfg.SecurityToken.Reveal()})
 	return r
 }
 
-// rotatingDR calls the DR API with the credentials in force, making a client again when they
-// changed. It is safe for concurrent use.
+// rotatingDR calls the DR API through the one client, signing each call with the credentials in
+// force (drapi.WithCredentials, the mechanism per-request credentials use), so the client and
+// its connections are kept across a rotation. It is safe for concurrent use.
 type rotatingDR struct {
 	ak, sk, token rotating.Secret
-	config        drapi.Config
-	cur           atomic.Pointer[drClientOf]
+	dr            *drapi.Client
+	last          atomic.Pointer[drapi.Credentials] // the last complete pair
 }
 
 // rotatingDR stands in for *drapi.Client wherever the routes and the self-check take one: it
@@ -126,50 +126,34 @@ var (
 	_ check.Lister = (*rotatingDR)(nil)
 )
 
-// drClientOf is a client and the credentials it signs with.
-type drClientOf struct {
-	creds  drapi.Credentials
-	client *drapi.Client
-}
-
-func (r *rotatingDR) client() *drapi.Client {
+// with returns ctx signing with the credentials in force. A request that brought its own (a
+// FunctionGraph agency) keeps them. A key removed from the secret leaves the last complete pair,
+// which the API will refuse by name if it is no longer valid.
+func (r *rotatingDR) with(ctx context.Context) context.Context {
+	if _, ok := drapi.CredentialsFrom(ctx); ok {
+		return ctx
+	}
 	creds := drapi.Credentials{AccessKey: r.ak.Current(), SecretKey: r.sk.Current(), SecurityToken: r.token.Current()}
-	cur := r.cur.Load()
-	if cur.creds == creds {
-		return cur.client
+	if creds.AccessKey == "" || creds.SecretKey == "" {
+		creds = *r.last.Load()
+	} else if *r.last.Load() != creds {
+		r.last.Store(&creds)
 	}
-	cfg := r.config
-	cfg.Credentials = creds
-	c, err := drapi.New(cfg)
-	if err != nil {
-		// A key removed from the secret: keep signing with the last pair, which the API will
-		// refuse by name if it is no longer valid.
-		return cur.client
-	}
-	r.cur.Store(&drClientOf{creds: creds, client: c})
-	return c
+	return drapi.WithCredentials(ctx, creds)
 }
 
 func (r *rotatingDR) Get(ctx context.Context, id string) (*drapi.Detail, error) {
-	return r.client().Get(ctx, id)
+	return r.dr.Get(r.with(ctx), id)
 }
 
 func (r *rotatingDR) List(ctx context.Context, f drapi.ListFilter) ([]drapi.Summary, error) {
-	return r.client().List(ctx, f)
+	return r.dr.List(r.with(ctx), f)
 }
 
 func (r *rotatingDR) PauseAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
-	return r.client().PauseAndFollow(ctx, id, opt)
-}
-
-func (r *rotatingDR) Pause(ctx context.Context, id string) (string, error) {
-	return r.client().Pause(ctx, id)
-}
-
-func (r *rotatingDR) Start(ctx context.Context, id string) (string, error) {
-	return r.client().Start(ctx, id)
+	return r.dr.PauseAndFollow(r.with(ctx), id, opt)
 }
 
 func (r *rotatingDR) StartAndFollow(ctx context.Context, id string, opt drapi.FollowOptions) (drapi.Outcome, error) {
-	return r.client().StartAndFollow(ctx, id, opt)
+	return r.dr.StartAndFollow(r.with(ctx), id, opt)
 }

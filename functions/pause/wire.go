@@ -177,7 +177,9 @@ func selfInvokingJobs(cfg config.Config, led lambdaentry.JobLedger, sec *secretS
 		Secret:  sec.secret("SLACK_SIGNING_SECRET", cfg.SlackSigningSecret),
 		Invoker: lambdaentry.SelfInvoker{FunctionName: cfg.LambdaFunctionName},
 	}
-	// Lambda always sets the region and the execution role's keys; without them (a local run of
+	// Lambda sets AWS_REGION and the execution role's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+	// AWS_SESSION_TOKEN (AWS Lambda Developer Guide, "Defined runtime environment variables");
+	// without them (a local run of
 	// the runtime loop) the function still starts, and each deferral fails naming the variable.
 	api, err := sec.aws()
 	if err != nil {

@@ -40,8 +40,9 @@ type Jobs[J any] struct {
 	// Abandon is called instead of Run when the job must not run: the ledger cannot say
 	// whether it already ran (err wraps ledger.ErrUnavailable), or it arrived after MaxJobAge
 	// (ErrStaleJob; Lambda keeps an asynchronous event queued for up to six hours by default,
-	// MaximumEventAgeInSeconds, AWS Lambda Developer Guide, "Asynchronous invocation"). It tells whoever waits for the
-	// job (the Slack channel) that nothing was done. Nil: the job is only refused, with an error.
+	// MaximumEventAgeInSeconds, AWS Lambda Developer Guide, "Asynchronous invocation"). It
+	// tells whoever waits for the job (the Slack channel) that nothing was done. Nil: the job is
+	// only refused, with an error.
 	Abandon func(ctx context.Context, job J, err error) error
 	// Ledger records the job ids that ran; required to run jobs.
 	Ledger JobLedger

@@ -120,7 +120,7 @@ func checkReport(ctx context.Context) check.Report {
 		return check.ConfigFailed(version.String(), err)
 	}
 	defer closeSim()
-	led, err := newLedger(cfg, hc)
+	led, err := newLedger(cfg, sec)
 	if err != nil {
 		return check.ConfigFailed(version.String(), err)
 	}

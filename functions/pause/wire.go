@@ -48,14 +48,13 @@ type ledgerOf interface {
 // side, the alerts, /invoke and the Lambda jobs, so each promise it keeps holds across all of
 // them; with dynamodb, across every instance too. Nothing is read from it at start-up: a cold
 // start pays no round trip, and an unreachable table shows at the first claim, which then
-// pauses nothing and says so.
-func newLedger(cfg config.Config, hc *http.Client) (ledgerOf, error) {
+// pauses nothing and says so. DynamoDB is reached through the process's one AWS client, the one
+// the self-invocation and the Secrets Manager reads use.
+func newLedger(cfg config.Config, sec *secretSet) (ledgerOf, error) {
 	if cfg.Ledger != config.LedgerDynamoDB {
 		return ledger.NewMemory(), nil
 	}
-	aws := cfg.AWS
-	aws.HTTPClient = hc
-	c, err := awsapi.New(aws)
+	c, err := sec.aws()
 	if err != nil {
 		return nil, fmt.Errorf("config: DR_LEDGER=dynamodb: %w", err)
 	}
@@ -66,7 +65,7 @@ func newLedger(cfg config.Config, hc *http.Client) (ledgerOf, error) {
 // check per token), the ledger and the secrets are built once here and handed to whoever
 // applies them.
 func wire(cfg config.Config, dr bot.DR, follow drapi.FollowOptions, hc *http.Client, sec *secretSet, log *slog.Logger) (parts, error) {
-	led, err := newLedger(cfg, hc)
+	led, err := newLedger(cfg, sec)
 	if err != nil {
 		return parts{}, err
 	}

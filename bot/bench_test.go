@@ -245,6 +245,9 @@ func (grantLedger) Mark(_ context.Context, key string, state ledger.State, by st
 }
 
 func (grantLedger) Release(context.Context, string, string) error { return nil }
+func (grantLedger) Put(_ context.Context, key, holder string, until time.Time) (ledger.Record, error) {
+	return ledger.Record{Key: key, Holder: holder, Until: until}, nil
+}
 
 func (grantLedger) Get(context.Context, string) (ledger.Record, bool, error) {
 	return ledger.Record{}, false, nil

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ type Ledger interface {
 	Mark(ctx context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error)
 	Release(ctx context.Context, key, holder string) error
 	Get(ctx context.Context, key string) (ledger.Record, bool, error)
+	Put(ctx context.Context, key, holder string, until time.Time) (ledger.Record, error)
 }
 
 var (
@@ -135,28 +135,11 @@ func PauseRecorder(l Ledger, log *slog.Logger) func(ctx context.Context, id, by 
 	}
 }
 
-// recordPause writes the last pause of DR id as a claim of its key, held by a ledger.Op naming
-// who paused; the claim's time is when. A claim is the one record the ledger lets its holder give
-// back, so the record before is released first. Two pauses recording at once both try twice:
-// whichever claim stands names a pause of that moment.
+// recordPause writes the last pause of DR id, held by a ledger.Op naming who paused; the
+// record's time is when. It replaces the record before it: the newest pause is the one to show.
 func recordPause(ctx context.Context, l Ledger, id, by string) error {
-	key, holder := lastPauseKey(id), ledger.NewOp(pauseOp.Name, by).String()
-	for range 2 {
-		rec, found, err := l.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		if found {
-			if err := l.Release(ctx, key, rec.Holder); err != nil {
-				return err
-			}
-		}
-		r, err := l.Claim(ctx, key, holder, time.Now().Add(lastPauseKept))
-		if err != nil || r.OK {
-			return err
-		}
-	}
-	return errors.New("ledger: last pause of " + id + " kept changing")
+	_, err := l.Put(ctx, lastPauseKey(id), ledger.NewOp(pauseOp.Name, by).String(), time.Now().Add(lastPauseKept))
+	return err
 }
 
 // lastPauseOf reads the last pause of DR id that drpause recorded.

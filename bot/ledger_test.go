@@ -60,6 +60,9 @@ func (downLedger) Mark(context.Context, string, ledger.State, string, time.Time)
 }
 
 func (downLedger) Release(context.Context, string, string) error { return errDown }
+func (downLedger) Put(context.Context, string, string, time.Time) (ledger.Record, error) {
+	return ledger.Record{}, errDown
+}
 
 func (downLedger) Get(context.Context, string) (ledger.Record, bool, error) {
 	return ledger.Record{}, false, errDown

@@ -17,6 +17,7 @@ type api interface {
 	Claim(ctx context.Context, key, holder string, until time.Time) (ledger.Result, error)
 	Mark(ctx context.Context, key string, state ledger.State, by string, until time.Time) (ledger.Result, error)
 	Release(ctx context.Context, key, holder string) error
+	Put(ctx context.Context, key, holder string, until time.Time) (ledger.Record, error)
 	Get(ctx context.Context, key string) (ledger.Record, bool, error)
 	Reserve(ctx context.Context, budget string, ids []string, max int, window time.Duration) (ledger.Budget, error)
 	Ping(ctx context.Context) error
@@ -234,6 +235,30 @@ func TestSingleUseCard(t *testing.T) {
 		}
 		if r := m.Result(a.Mark(ctx, void, ledger.Done, "U2", clk.Now().Add(life))); r.OK {
 			t.Error("done after void: got OK; a void card must stay void")
+		}
+	})
+}
+
+// TestPut: Put replaces whatever record stands, on every instance, and the newest writer's
+// record is the one read back.
+func TestPut(t *testing.T) {
+	contract(t, func(t *testing.T, a, b api, clk *clock, key func(string) string) {
+		ctx, m := t.Context(), must{t}
+		k := key("last")
+		until := clk.Now().Add(time.Hour)
+		m.Result(a.Claim(ctx, k, "first", until))
+		if _, err := b.Put(ctx, k, "second", until); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Put(ctx, k, "third", until); err != nil {
+			t.Fatal(err)
+		}
+		rec, found, err := b.Get(ctx, k)
+		if err != nil || !found || rec.Holder != "third" {
+			t.Fatalf("Get after two Puts: got %+v, %t, %v; want held by third", rec, found, err)
+		}
+		if _, err := a.Put(ctx, k, "", until); err == nil {
+			t.Error("Put with no holder: got no error; want one")
 		}
 	})
 }

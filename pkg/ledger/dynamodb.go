@@ -185,6 +185,29 @@ func (d *DynamoDB) write(ctx context.Context, key, holder string, state State, u
 	return Result{}, d.unavailable(errors.New("the record changed under three attempts in a row"))
 }
 
+// Put records key as held by holder until the given time whatever record stands: for a fact that
+// only the newest writer's version matters of (the last pause of a DR), not for a promise. One
+// unconditional PutItem.
+func (d *DynamoDB) Put(ctx context.Context, key, holder string, until time.Time) (Record, error) {
+	now := d.now()
+	if err := checkClaim(key, holder, until, now); err != nil {
+		return Record{}, err
+	}
+	exp := expiresAt(until)
+	r := Record{Key: key, Holder: holder, State: Held, At: atMillis(now), Until: time.Unix(exp, 0)}
+	err := d.c.DynamoDB(ctx, "PutItem", putItem{
+		TableName: d.table,
+		Item: item{
+			attrPK: str(claimPrefix + key), attrHolder: str(holder), attrState: str(string(Held)),
+			attrAt: num(r.At.UnixMilli()), attrExpires: num(exp),
+		},
+	}, nil)
+	if err != nil {
+		return Record{}, d.unavailable(err)
+	}
+	return r, nil
+}
+
 // Release gives up holder's claim on key. It does nothing when holder does not hold key: the
 // claim expired and someone else took it, or it was marked done or void.
 func (d *DynamoDB) Release(ctx context.Context, key, holder string) error {

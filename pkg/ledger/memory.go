@@ -59,6 +59,18 @@ func (m *Memory) Claim(_ context.Context, key, holder string, until time.Time) (
 	return Result{OK: true, Record: m.write(key, holder, Held, until, now)}, nil
 }
 
+// Put records key as held by holder until the given time whatever record stands: for a fact that
+// only the newest writer's version matters of (the last pause of a DR), not for a promise.
+func (m *Memory) Put(_ context.Context, key, holder string, until time.Time) (Record, error) {
+	now := m.now()
+	if err := checkClaim(key, holder, until, now); err != nil {
+		return Record{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.write(key, holder, Held, until, now), nil
+}
+
 // Mark records key as done or void by `by` until the given time. It is refused while a live
 // record says otherwise: one held by someone else, or one already done or void, which stays so
 // for its lifetime. Marking one's own claim, or a key nobody holds, succeeds.

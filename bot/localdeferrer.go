@@ -20,6 +20,9 @@ const (
 	// (which is when a pause is likely needed) never keep a pause from starting. A pause job
 	// mostly sleeps between polls, and the ledger lets one run per DR, so its cap only guards
 	// against a flood; lookups are also capped per user, so one person cannot take them all.
+	// These are limits on this process's goroutines, not promises: nothing else depends on
+	// them holding across instances (each instance guards its own slots), so they stay here
+	// rather than in the ledger.
 	maxLocalPauses    = 64
 	maxLocalLookups   = 64
 	maxLookupsPerUser = 4

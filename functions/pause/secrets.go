@@ -88,7 +88,7 @@ func (s *secretSet) secret(name string, fixed config.Secret) rotating.Secret {
 			return s.source.Secret(name)
 		}
 	}
-	return rotating.Fixed(fixed.Reveal())
+	return fixed
 }
 
 // dr returns the DR API client of the routes: dr itself, unless the DR_SECRETS_ARN secret holds

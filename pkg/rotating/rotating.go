@@ -56,6 +56,12 @@ func (f Fixed) GoString() string { return strconv.Quote(f.String()) }
 // LogValue keeps the value out of slog output.
 func (f Fixed) LogValue() slog.Value { return slog.StringValue(f.String()) }
 
+// MarshalJSON keeps the value out of anything that dumps a configuration as JSON.
+func (f Fixed) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(f.String())), nil }
+
+// Reveal returns the value itself, for the one place that needs it.
+func (f Fixed) Reveal() string { return string(f) }
+
 // Verify reports whether ok accepts the value of s in force, asking s for a re-read once when it
 // does not. It is for signatures and tokens checked as they arrive, whose senders switch to a
 // new value at once: the previous value is never accepted. ok is never called with "".

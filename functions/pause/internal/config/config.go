@@ -19,33 +19,13 @@ import (
 
 	"github.com/dws-dr/drpause/functions/pause/internal/access"
 	"github.com/dws-dr/drpause/pkg/awsapi"
+	"github.com/dws-dr/drpause/pkg/rotating"
 )
 
-// Secret is a setting that must never be printed. Every formatting path (fmt verbs, slog, JSON)
-// shows a placeholder; Reveal gives the value to the one place that needs it.
-type Secret string
-
-const redacted = "[redacted]"
-
-// String redacts; fmt uses it for %v, %s, %q and %x alike.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString redacts %#v too.
-func (s Secret) GoString() string { return strconv.Quote(s.String()) }
-
-// LogValue keeps the value out of slog output at every level.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalJSON keeps the value out of anything that dumps the configuration as JSON.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
-
-// Reveal returns the secret itself.
-func (s Secret) Reveal() string { return string(s) }
+// Secret is a setting that must never be printed: every formatting path (fmt verbs, slog,
+// JSON) shows a placeholder, and Reveal gives the value to the one place that needs it. It is
+// rotating.Fixed, the value that never rotates, so a setting hands itself to every verifier as is.
+type Secret = rotating.Fixed
 
 // Mode is how the binary serves requests.
 type Mode string

@@ -19,9 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dws-dr/drpause/bot"
 	"github.com/dws-dr/drpause/functions/pause/internal/check"
 	"github.com/dws-dr/drpause/functions/pause/internal/config"
 	"github.com/dws-dr/drpause/functions/pause/internal/version"
+	"github.com/dws-dr/drpause/pkg/drapi"
 )
 
 // maxIdleConnsPerHost is how many idle connections to one host (the DR API, Slack) the binary
@@ -51,26 +53,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case len(args) > 1:
 		return fmt.Errorf("unexpected arguments %q: the flags are -version and -check; configure with environment variables (see README)", args[1:])
 	}
-	sec := newSecretSet()
-	cfg, err := config.LoadWith(sec.reader(ctx, os.Getenv))
+	b, err := load(ctx, func(cfg config.Config, sec *secretSet) *slog.Logger {
+		level, _ := cfg.Level() // checked by Load
+		log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+		sec.started(log)
+		for _, w := range cfg.Warnings() {
+			log.Warn("config: "+w.Variable+": "+w.Message, slog.String("variable", w.Variable))
+		}
+		return log
+	})
 	if err != nil {
 		return err
 	}
-	level, _ := cfg.Level() // checked by Load
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
-	sec.started(log)
-	for _, w := range cfg.Warnings() {
-		log.Warn("config: "+w.Variable+": "+w.Message, slog.String("variable", w.Variable))
-	}
-	hc, drHC := newHTTPClients()
-	dr, follow, closeSim, err := newDR(cfg, drHC, log)
-	if err != nil {
-		return err
-	}
-	defer closeSim()
-
-	routesDR := sec.dr(cfg, dr)
-	p, err := wire(cfg, routesDR, follow, hc, sec, log)
+	defer b.close()
+	cfg, sec, hc, routesDR, log := b.cfg, b.sec, b.hc, b.dr, b.log
+	p, err := wire(cfg, routesDR, b.follow, hc, sec, log)
 	if err != nil {
 		return err
 	}
@@ -109,22 +106,45 @@ func runCheck(ctx context.Context, stdout io.Writer) error {
 // checkReport loads the configuration and builds what the check needs, quietly: stdout holds
 // the report alone.
 func checkReport(ctx context.Context) check.Report {
+	b, err := load(ctx, func(config.Config, *secretSet) *slog.Logger { return slog.New(slog.DiscardHandler) })
+	if err != nil {
+		return check.ConfigFailed(version.String(), err)
+	}
+	defer b.close()
+	led, err := newLedger(b.cfg, b.sec)
+	if err != nil {
+		return check.ConfigFailed(version.String(), err)
+	}
+	return check.Run(ctx, checkConfig(b.cfg, b.dr, led, b.hc, b.sec))
+}
+
+// started is what serving and the self-check both build first: the configuration with the
+// secrets it was read from, the logger, the HTTP clients and the DR API client of the routes.
+type started struct {
+	cfg    config.Config
+	sec    *secretSet
+	log    *slog.Logger
+	hc     *http.Client
+	dr     bot.DR
+	follow drapi.FollowOptions
+	close  func() // stops the built-in simulator, if any
+}
+
+// load reads the configuration (with DR_SECRETS_ARN's secret, when set) and builds the parts
+// every mode needs; logTo makes the logger once the configuration says how.
+func load(ctx context.Context, logTo func(config.Config, *secretSet) *slog.Logger) (started, error) {
 	sec := newSecretSet()
 	cfg, err := config.LoadWith(sec.reader(ctx, os.Getenv))
 	if err != nil {
-		return check.ConfigFailed(version.String(), err)
+		return started{}, err
 	}
+	log := logTo(cfg, sec)
 	hc, drHC := newHTTPClients()
-	dr, _, closeSim, err := newDR(cfg, drHC, slog.New(slog.DiscardHandler))
+	dr, follow, closeSim, err := newDR(cfg, drHC, log)
 	if err != nil {
-		return check.ConfigFailed(version.String(), err)
+		return started{}, err
 	}
-	defer closeSim()
-	led, err := newLedger(cfg, sec)
-	if err != nil {
-		return check.ConfigFailed(version.String(), err)
-	}
-	return check.Run(ctx, checkConfig(cfg, sec.dr(cfg, dr), led, hc, sec))
+	return started{cfg: cfg, sec: sec, log: log, hc: hc, dr: sec.dr(cfg, dr), follow: follow, close: closeSim}, nil
 }
 
 // newHTTPClients returns one client for every outbound call, so warm instances reuse
